@@ -1,0 +1,63 @@
+"""Binary sensors: is the charger connected, and does it report a problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .entity import OcppEntity, OcppEntityDescription
+from .model import Charger
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppBinarySensorDescription(OcppEntityDescription, BinarySensorEntityDescription):
+    """Binary sensor description."""
+
+
+CHARGER_BINARY_SENSORS = (
+    OcppBinarySensorDescription(
+        key="connected",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        live=False,
+        value_fn=lambda charger, conn: charger.connected,
+    ),
+    OcppBinarySensorDescription(
+        key="problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        value_fn=lambda charger, conn: charger.problem,
+    ),
+)
+
+
+class OcppBinarySensor(OcppEntity, BinarySensorEntity):
+    """A binary sensor reading the model."""
+
+    @property
+    def is_on(self) -> bool:
+        """The value read from the model."""
+        return bool(self._value)
+
+
+def _charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEntity]:
+    return [
+        OcppBinarySensor(central, charger, None, description, Platform.BINARY_SENSOR)
+        for description in CHARGER_BINARY_SENSORS
+    ]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Set up binary sensors for every charger, now and as they appear."""
+    entry.runtime_data.add_entity_factory(EntityFactory(_charger_entities), async_add_entities)

@@ -1,0 +1,584 @@
+"""The central system of one config entry: chargers, their connections, storage, events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+import logging
+from types import MappingProxyType
+from typing import Any
+
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigEntry,
+    ConfigSubentry,
+)
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from websockets.asyncio.server import ServerConnection
+
+from .connection import (
+    CallErrorReceived,
+    CallTimeoutError,
+    NotConnectedError,
+    OcppConnection,
+)
+from .const import (
+    CALL_TIMEOUT,
+    CONF_CHARGER_ID,
+    CONF_ID_TAG_POLICY,
+    CONF_LENIENT,
+    CONF_NEW_CHARGERS,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_REMOTE_ID_TAG,
+    DOMAIN,
+    EVENT_ERROR,
+    EVENT_ID_TAG,
+    EVENT_TRANSACTION_STARTED,
+    EVENT_TRANSACTION_STOPPED,
+    ID_TAG_POLICY_ACCEPT_ALL,
+    NEW_CHARGERS_ACCEPT,
+    NEW_CHARGERS_ASK,
+    NEW_CHARGERS_REJECT,
+    STORAGE_VERSION,
+    SUBENTRY_CHARGER,
+)
+from .id_tags import AuthResult, AuthStatus, IdTag, authorize
+from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
+from .protocol import ChargerProtocol
+from .protocol.v16 import V16Protocol, snake
+from .server import OcppServer, ServerSettings, create_ssl_context
+
+_LOGGER = logging.getLogger(__name__)
+
+type OcppConfigEntry = ConfigEntry[CentralSystem]
+
+# Meter readings are saved lazily; transactions and approvals right away.
+SAVE_DELAY_READINGS = 30
+SAVE_DELAY_TRANSACTIONS = 0
+
+
+@dataclass(slots=True, frozen=True)
+class EntityFactory:
+    """How one platform makes entities for chargers, connectors and measurands."""
+
+    charger: Callable[[CentralSystem, Charger], list[Entity]]
+    connector: Callable[[CentralSystem, Charger, Connector], list[Entity]] | None = None
+    measurand: Callable[[CentralSystem, Charger, Connector, str], list[Entity]] | None = None
+
+
+def server_settings(entry: ConfigEntry) -> ServerSettings:
+    """Server settings from an entry's data."""
+    return ServerSettings(
+        host=entry.data.get(CONF_HOST, DEFAULT_HOST),
+        port=entry.data.get(CONF_PORT, DEFAULT_PORT),
+        ssl_certfile=entry.data.get(CONF_SSL_CERTFILE) or None,
+        ssl_keyfile=entry.data.get(CONF_SSL_KEYFILE) or None,
+    )
+
+
+def charger_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
+    """Approved chargers of an entry, by charger id."""
+    return {
+        sub.data[CONF_CHARGER_ID]: sub
+        for sub in entry.subentries.values()
+        if sub.subentry_type == SUBENTRY_CHARGER
+    }
+
+
+class CentralSystem:
+    """Runs the OCPP server of one config entry and keeps its chargers' model."""
+
+    def __init__(self, hass: HomeAssistant, entry: OcppConfigEntry) -> None:
+        """Initialize; async_start() loads storage and starts listening."""
+        self.hass = hass
+        self.entry = entry
+        self.store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        )
+        self.chargers: dict[str, Charger] = {}
+        self.sessions: dict[str, ChargerProtocol] = {}
+        self.pending: dict[str, ChargerInfo] = {}
+        self.id_tags: dict[str, IdTag] = {}
+        self.remote_id_tags: set[str] = {DEFAULT_REMOTE_ID_TAG}
+        self.server = OcppServer(server_settings(entry), self._on_connect, self._check_password)
+        self._stored: dict[str, Any] = {}
+        self._next_transaction_id = 1
+        self._subentry_ids: dict[str, str] = {}
+        self._factories: list[tuple[EntityFactory, AddEntitiesCallback]] = []
+        # unique ids of connector entities, to move them when a charger turns out multi-outlet
+        self._connector_unique_ids: dict[tuple[str, int], list[tuple[str, str]]] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load storage, restore approved chargers and start the server (OSError if not)."""
+        data = await self.store.async_load() or {}
+        self._stored = data.get("chargers", {})
+        self._next_transaction_id = data.get("next_transaction_id", 1)
+        self.id_tags = {
+            tag["id_tag"].upper(): IdTag.from_dict(tag) for tag in data.get("id_tags", [])
+        }
+        for subentry in charger_subentries(self.entry).values():
+            self._add_charger(subentry)
+        settings = self.server.settings
+        ssl_context = None
+        if settings.ssl_certfile:
+            ssl_context = await self.hass.async_add_executor_job(
+                create_ssl_context, settings.ssl_certfile, settings.ssl_keyfile
+            )
+        await self.server.start(ssl_context)
+
+    async def async_stop(self) -> None:
+        """Stop the server (closing every connection) and save."""
+        await self.server.stop()
+        await self.store.async_save(self._data())
+
+    @callback
+    def _data(self) -> dict[str, Any]:
+        chargers = dict(self._stored)
+        chargers.update({cid: c.as_dict() for cid, c in self.chargers.items()})
+        return {
+            "chargers": chargers,
+            "next_transaction_id": self._next_transaction_id,
+            "id_tags": [tag.as_dict() for tag in self.id_tags.values()],
+        }
+
+    @callback
+    def save_soon(self, delay: float = SAVE_DELAY_READINGS) -> None:
+        """Save within `delay` seconds (coalescing saves in between)."""
+        self.store.async_delay_save(self._data, delay)
+
+    async def async_entry_updated(self) -> None:
+        """Apply a changed entry: reload for server settings, else sync chargers live."""
+        if server_settings(self.entry) != self.server.settings:
+            self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
+            return
+        approved = charger_subentries(self.entry)
+        for charger_id in set(self.chargers) - set(approved):
+            await self._remove_charger(charger_id)
+        for charger_id, subentry in approved.items():
+            if charger_id not in self.chargers:
+                self._add_charger(subentry)
+            elif (session := self.sessions.get(charger_id)) is not None:
+                session.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
+
+    # --- connections -------------------------------------------------------------------
+
+    def _check_password(self, charger_id: str, password: str | None) -> bool:
+        """Whether a handshake may proceed: only chargers with a password need one."""
+        subentry = charger_subentries(self.entry).get(charger_id)
+        required = subentry.data.get("password") if subentry else None
+        return not required or password == required
+
+    async def _on_connect(self, websocket: ServerConnection, charger_id: str, version: str) -> None:
+        subentry = charger_subentries(self.entry).get(charger_id)
+        connection = OcppConnection(
+            websocket,
+            charger_id,
+            version,
+            call_timeout=CALL_TIMEOUT,
+            lenient=bool(subentry and subentry.data.get(CONF_LENIENT)),
+        )
+        protocol = V16Protocol(self, connection)
+        if (previous := self.sessions.get(charger_id)) is not None:
+            _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
+            await previous.connection.close()
+        self.sessions[charger_id] = protocol
+        connection.on_message = lambda: self._seen(charger_id)
+        self._set_connected(charger_id, True)
+        try:
+            await connection.run()
+        finally:
+            if self.sessions.get(charger_id) is protocol:
+                del self.sessions[charger_id]
+                self._set_connected(charger_id, False)
+
+    def _set_connected(self, charger_id: str, connected: bool) -> None:
+        if (charger := self.chargers.get(charger_id)) is not None:
+            charger.connected = connected
+            charger.notify_all()
+
+    def _seen(self, charger_id: str) -> None:
+        if (charger := self.chargers.get(charger_id)) is not None:
+            charger.last_seen = dt_util.utcnow().replace(microsecond=0)
+
+    def session(self, charger_id: str) -> ChargerProtocol:
+        """The connected charger's protocol handler; raises when offline."""
+        if (session := self.sessions.get(charger_id)) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="charger_offline",
+                translation_placeholders={"charger_id": charger_id},
+            )
+        return session
+
+    # --- chargers ----------------------------------------------------------------------
+
+    def boot(self, charger_id: str, info: ChargerInfo) -> str:
+        """Decide a BootNotification: Accepted, Pending or Rejected."""
+        if (charger := self.chargers.get(charger_id)) is not None:
+            if info != charger.info:
+                charger.info = info
+                self._register_devices(charger)
+                self.save_soon(SAVE_DELAY_TRANSACTIONS)
+            return "Accepted"
+        policy = self.entry.options.get(CONF_NEW_CHARGERS, NEW_CHARGERS_ASK)
+        if policy == NEW_CHARGERS_REJECT:
+            return "Rejected"
+        self.pending[charger_id] = info
+        if policy == NEW_CHARGERS_ACCEPT:
+            self.approve_charger(charger_id)
+            return "Accepted"
+        self.hass.async_create_task(
+            self.hass.config_entries.flow.async_init(
+                DOMAIN,
+                context={"source": SOURCE_INTEGRATION_DISCOVERY},
+                data={
+                    "entry_id": self.entry.entry_id,
+                    CONF_CHARGER_ID: charger_id,
+                    "vendor": info.vendor or "",
+                    "model": info.model or "",
+                },
+            ),
+            eager_start=False,
+        )
+        return "Pending"
+
+    def boot_accepted(self, charger_id: str) -> None:
+        """Hook after an accepted BootNotification was answered."""
+        if (charger := self.chargers.get(charger_id)) is not None:
+            charger.notify()
+
+    @callback
+    def approve_charger(self, charger_id: str, title: str | None = None) -> None:
+        """Add a charger (as a subentry) and accept it right away if it is connected."""
+        subentry = ConfigSubentry(
+            data=MappingProxyType({CONF_CHARGER_ID: charger_id}),
+            subentry_type=SUBENTRY_CHARGER,
+            title=title or charger_id,
+            unique_id=charger_id,
+        )
+        self.hass.config_entries.async_add_subentry(self.entry, subentry)
+        self._add_charger(subentry)
+
+    def _add_charger(self, subentry: ConfigSubentry) -> None:
+        charger_id: str = subentry.data[CONF_CHARGER_ID]
+        if charger_id in self.chargers:
+            return
+        stored = self._stored.get(charger_id)
+        charger = Charger.from_dict(charger_id, stored) if stored else Charger(charger_id)
+        if (info := self.pending.pop(charger_id, None)) is not None:
+            charger.info = info
+        charger.on_new_connector = self._on_new_connector
+        charger.on_new_measurand = self._on_new_measurand
+        self.chargers[charger_id] = charger
+        self._subentry_ids[charger_id] = subentry.subentry_id
+        self._register_devices(charger)
+        for factory, add in self._factories:
+            self._spawn_charger(charger, factory, add)
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"unique_id": charger_id}
+        ):
+            self.hass.config_entries.flow.async_abort(flow["flow_id"])
+        if (session := self.sessions.get(charger_id)) is not None:
+            charger.connected = True
+            charger.notify_all()
+            # It was told Pending: ask for a new boot so it is Accepted without waiting.
+            self.hass.async_create_background_task(
+                self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
+            )
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    async def _trigger_boot(self, session: ChargerProtocol) -> None:
+        try:
+            await session.trigger_boot()
+        except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
+            _LOGGER.info("%s: could not trigger a BootNotification: %s", session.charger_id, err)
+
+    async def _remove_charger(self, charger_id: str) -> None:
+        self.chargers.pop(charger_id, None)
+        self._stored.pop(charger_id, None)
+        self._subentry_ids.pop(charger_id, None)
+        for key in [key for key in self._connector_unique_ids if key[0] == charger_id]:
+            del self._connector_unique_ids[key]
+        if (session := self.sessions.get(charger_id)) is not None:
+            await session.connection.close()
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    @callback
+    def remove_device(self, device: dr.DeviceEntry) -> bool:
+        """Remove the charger a device stands for (its subentry goes with it)."""
+        for domain, identifier in device.identifiers:
+            if domain == DOMAIN and identifier in self._subentry_ids:
+                self.hass.config_entries.async_remove_subentry(
+                    self.entry, self._subentry_ids[identifier]
+                )
+                return True
+        # A connector device goes with its charger; an orphan may go.
+        return not any(
+            domain == DOMAIN and identifier.split("-connector-")[0] in self.chargers
+            for domain, identifier in device.identifiers
+        )
+
+    # --- devices and entities ----------------------------------------------------------
+
+    @staticmethod
+    def connector_identifier(charger_id: str, connector_id: int) -> str:
+        """Device identifier of a connector's child device."""
+        return f"{charger_id}-connector-{connector_id}"
+
+    def device_identifier(self, charger: Charger, connector_id: int) -> str:
+        """Identifier of the device that carries a connector's entities."""
+        if connector_id > 0 and len(charger.outlet_ids) > 1:
+            return self.connector_identifier(charger.charger_id, connector_id)
+        return charger.charger_id
+
+    def charger_name(self, charger_id: str) -> str:
+        """The charger's title (the user may rename the subentry)."""
+        sub_id = self._subentry_ids.get(charger_id)
+        if sub_id and (sub := self.entry.subentries.get(sub_id)) is not None:
+            return sub.title
+        return charger_id
+
+    def _register_devices(self, charger: Charger) -> None:
+        dev_reg = dr.async_get(self.hass)
+        subentry_id = self._subentry_ids[charger.charger_id]
+        info = charger.info
+        dev_reg.async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            config_subentry_id=subentry_id,
+            identifiers={(DOMAIN, charger.charger_id)},
+            name=self.charger_name(charger.charger_id),
+            manufacturer=info.vendor,
+            model=info.model,
+            serial_number=info.serial,
+            sw_version=info.firmware,
+        )
+        if len(charger.outlet_ids) > 1:
+            for connector_id in charger.outlet_ids:
+                self._register_connector_device(charger, connector_id)
+
+    def _register_connector_device(self, charger: Charger, connector_id: int) -> dr.DeviceEntry:
+        name = self.charger_name(charger.charger_id)
+        return dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            config_subentry_id=self._subentry_ids[charger.charger_id],
+            identifiers={(DOMAIN, self.connector_identifier(charger.charger_id, connector_id))},
+            name=f"{name} Connector {connector_id}",
+            manufacturer=charger.info.vendor,
+            model=charger.info.model,
+            via_device=(DOMAIN, charger.charger_id),
+        )
+
+    def device_id(self, charger_id: str) -> str | None:
+        """HA device id of a charger."""
+        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, charger_id)})
+        return device.id if device else None
+
+    @callback
+    def add_entity_factory(self, factory: EntityFactory, add: AddEntitiesCallback) -> None:
+        """Register a platform; it gets entities for every charger, now and later."""
+        self._factories.append((factory, add))
+        for charger in self.chargers.values():
+            self._spawn_charger(charger, factory, add)
+
+    def _add(self, charger: Charger, add: AddEntitiesCallback, entities: list[Entity]) -> None:
+        if entities:
+            add(entities, config_subentry_id=self._subentry_ids[charger.charger_id])
+
+    def _spawn_charger(self, charger: Charger, factory: EntityFactory, add: AddEntitiesCallback) -> None:
+        self._add(charger, add, factory.charger(self, charger))
+        for connector_id, conn in sorted(charger.connectors.items()):
+            if connector_id > 0:
+                self._spawn_connector(charger, conn, factory, add)
+            if factory.measurand is not None:
+                for key in sorted(conn.measurands):
+                    self._spawn_measurand(charger, conn, key, factory, add)
+
+    def _spawn_connector(
+        self, charger: Charger, conn: Connector, factory: EntityFactory, add: AddEntitiesCallback
+    ) -> None:
+        if factory.connector is not None:
+            self._add(charger, add, factory.connector(self, charger, conn))
+
+    def _spawn_measurand(
+        self,
+        charger: Charger,
+        conn: Connector,
+        key: str,
+        factory: EntityFactory,
+        add: AddEntitiesCallback,
+    ) -> None:
+        assert factory.measurand is not None
+        self._add(charger, add, factory.measurand(self, charger, conn, key))
+
+    def track_connector_entity(self, charger_id: str, connector_id: int, platform: str, unique_id: str) -> None:
+        """Remember a connector entity, to move it to a child device later if needed."""
+        self._connector_unique_ids.setdefault((charger_id, connector_id), []).append(
+            (platform, unique_id)
+        )
+
+    def _on_new_connector(self, charger: Charger, conn: Connector) -> None:
+        if charger.charger_id not in self._subentry_ids:
+            return
+        if len(charger.outlet_ids) == 2:
+            # The charger turned out to have several outlets: the first one's entities
+            # move from the charger device to a child device of their own.
+            first = charger.outlet_ids[0] if charger.outlet_ids[0] != conn.connector_id else charger.outlet_ids[1]
+            device = self._register_connector_device(charger, first)
+            ent_reg = er.async_get(self.hass)
+            for platform, unique_id in self._connector_unique_ids.get((charger.charger_id, first), []):
+                if entity_id := ent_reg.async_get_entity_id(platform, DOMAIN, unique_id):
+                    ent_reg.async_update_entity(entity_id, device_id=device.id)
+        if len(charger.outlet_ids) > 1:
+            self._register_connector_device(charger, conn.connector_id)
+        for factory, add in self._factories:
+            self._spawn_connector(charger, conn, factory, add)
+
+    def _on_new_measurand(self, charger: Charger, conn: Connector, key: str) -> None:
+        if charger.charger_id not in self._subentry_ids:
+            return
+        for factory, add in self._factories:
+            if factory.measurand is not None:
+                self._spawn_measurand(charger, conn, key, factory, add)
+        self.save_soon()
+
+    # --- authorization and transactions ------------------------------------------------
+
+    def authorize(self, id_tag: str, *, remote_ok: bool = False) -> AuthResult:
+        """Decide an id tag; tags Home Assistant itself sent in a remote start are fine."""
+        if remote_ok and id_tag in self.remote_id_tags:
+            return AuthResult(AuthStatus.ACCEPTED)
+        accept_all = self.entry.options.get(CONF_ID_TAG_POLICY) == ID_TAG_POLICY_ACCEPT_ALL
+        return authorize(self.id_tags, id_tag, accept_unknown=accept_all, now=dt_util.utcnow())
+
+    def next_transaction_id(self) -> int:
+        """A transaction id never handed out before (persisted; not clock-based)."""
+        transaction_id = self._next_transaction_id
+        self._next_transaction_id += 1
+        return transaction_id
+
+    def transaction_started(self, charger: Charger, tx: Transaction) -> None:
+        """Record and announce a new session."""
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        self._fire(
+            EVENT_TRANSACTION_STARTED,
+            charger,
+            tx.connector_id,
+            {
+                "transaction_id": tx.transaction_id,
+                "id_tag": tx.id_tag,
+                "meter_start_kwh": (
+                    None if tx.meter_start_wh is None else round(tx.meter_start_wh / 1000, 3)
+                ),
+                "timestamp": tx.start.isoformat(),
+            },
+        )
+
+    def close_transaction(
+        self, charger: Charger, tx: Transaction, stop: Any, reason: str | None
+    ) -> None:
+        """End a session: it becomes the connector's last session, and is announced."""
+        tx.stop = stop
+        tx.reason = snake(reason) if reason else None
+        conn = charger.connector(tx.connector_id)
+        if conn.transaction is tx:
+            conn.transaction = None
+        conn.last_session = tx
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        self._fire(
+            EVENT_TRANSACTION_STOPPED,
+            charger,
+            tx.connector_id,
+            {
+                "transaction_id": tx.transaction_id,
+                "id_tag": tx.id_tag,
+                "energy_kwh": tx.energy_kwh,
+                "duration_s": tx.duration_s(stop),
+                "reason": tx.reason,
+            },
+        )
+
+    def fire_id_tag(self, charger: Charger, id_tag: str, status: AuthStatus) -> None:
+        """Announce an Authorize."""
+        self._fire(EVENT_ID_TAG, charger, 0, {"id_tag": id_tag, "status": snake(status.value)})
+
+    def fire_error(self, charger: Charger, connector_id: int, error: ErrorInfo) -> None:
+        """Announce an error that just started."""
+        self._fire(
+            EVENT_ERROR,
+            charger,
+            connector_id,
+            {
+                "error_code": error.code,
+                "info": error.info,
+                "vendor_error_code": error.vendor_error_code,
+            },
+        )
+
+    def _fire(self, event: str, charger: Charger, connector_id: int, data: dict[str, Any]) -> None:
+        self.hass.bus.async_fire(
+            event,
+            {
+                "device_id": self.device_id(charger.charger_id),
+                "charge_point_id": charger.charger_id,
+                "connector_id": connector_id,
+                **data,
+            },
+        )
+
+    # --- id tags -----------------------------------------------------------------------
+
+    def add_id_tag(self, tag: IdTag) -> None:
+        """Add or replace a known id tag."""
+        self.id_tags[tag.id_tag.upper()] = tag
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    def remove_id_tag(self, id_tag: str) -> None:
+        """Forget an id tag; raises if it is unknown."""
+        if self.id_tags.pop(id_tag.upper(), None) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_id_tag",
+                translation_placeholders={"id_tag": id_tag},
+            )
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    # --- commands ----------------------------------------------------------------------
+
+    async def run_command[T](self, charger_id: str, command: Callable[[ChargerProtocol], Any]) -> T:
+        """Run a command on a connected charger, turning protocol failures into HA errors."""
+        session = self.session(charger_id)
+        placeholders = {"charger_id": charger_id}
+        try:
+            result: T = await command(session)
+        except NotConnectedError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="charger_offline",
+                translation_placeholders=placeholders,
+            ) from err
+        except (CallTimeoutError, asyncio.TimeoutError) as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="charger_timeout",
+                translation_placeholders=placeholders,
+            ) from err
+        except CallErrorReceived as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="charger_call_error",
+                translation_placeholders={**placeholders, "error": str(err)},
+            ) from err
+        return result

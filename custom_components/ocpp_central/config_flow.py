@@ -1,0 +1,291 @@
+"""Config flow: the server, its options, discovered chargers and charger subentries."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import ssl
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_CHARGER_ID,
+    CONF_ID_TAG_POLICY,
+    CONF_LENIENT,
+    CONF_NEW_CHARGERS,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DOMAIN,
+    ID_TAG_POLICIES,
+    ID_TAG_POLICY_KNOWN,
+    NAME,
+    NEW_CHARGERS_ASK,
+    NEW_CHARGERS_POLICIES,
+    SUBENTRY_CHARGER,
+)
+from .server import create_ssl_context, valid_charger_id
+
+DEFAULT_OPTIONS = {CONF_NEW_CHARGERS: NEW_CHARGERS_ASK, CONF_ID_TAG_POLICY: ID_TAG_POLICY_KNOWN}
+
+
+def _server_schema(defaults: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): vol.All(
+                vol.Coerce(int), vol.Range(min=0, max=65535)
+            ),
+            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, DEFAULT_HOST)): str,
+            vol.Optional(
+                CONF_SSL_CERTFILE,
+                description={"suggested_value": defaults.get(CONF_SSL_CERTFILE)},
+            ): TextSelector(),
+            vol.Optional(
+                CONF_SSL_KEYFILE,
+                description={"suggested_value": defaults.get(CONF_SSL_KEYFILE)},
+            ): TextSelector(),
+        }
+    )
+
+
+def _try_bind(host: str, port: int) -> None:
+    """Bind and release the port, as the server will (raises OSError)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+
+
+async def _validate_server(
+    hass: HomeAssistant, data: dict[str, Any], *, check_port: bool
+) -> dict[str, str]:
+    """Check the port can be bound and the certificate loads; return form errors."""
+    errors: dict[str, str] = {}
+    if check_port:
+        try:
+            await hass.async_add_executor_job(_try_bind, data[CONF_HOST], data[CONF_PORT])
+        except OSError as err:
+            errors[CONF_PORT] = "port_in_use" if err.errno == errno.EADDRINUSE else "cannot_bind"
+    certfile, keyfile = data.get(CONF_SSL_CERTFILE), data.get(CONF_SSL_KEYFILE)
+    if keyfile and not certfile:
+        errors[CONF_SSL_CERTFILE] = "cert_required"
+    elif certfile:
+        try:
+            await hass.async_add_executor_job(create_ssl_context, certfile, keyfile)
+        except (OSError, ssl.SSLError):
+            errors[CONF_SSL_CERTFILE] = "invalid_cert"
+    return errors
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty optional fields."""
+    return {key: value for key, value in data.items() if value not in (None, "")}
+
+
+class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a central system; approve chargers it discovers."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Initialize."""
+        self._discovery: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlowHandler:
+        """Options: new-charger and id-tag policies."""
+        return OptionsFlowHandler()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Chargers are subentries."""
+        return {SUBENTRY_CHARGER: ChargerSubentryFlow}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the server settings."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input = _clean(user_input)
+            self._async_abort_entries_match({CONF_PORT: user_input[CONF_PORT]})
+            errors = await _validate_server(self.hass, user_input, check_port=True)
+            if not errors:
+                return self.async_create_entry(
+                    title=NAME, data=user_input, options=dict(DEFAULT_OPTIONS)
+                )
+        return self.async_show_form(
+            step_id="user", data_schema=_server_schema(user_input or {}), errors=errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the server settings (the entry reloads to apply them)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input = _clean(user_input)
+            moved = (user_input[CONF_HOST], user_input[CONF_PORT]) != (
+                entry.data.get(CONF_HOST),
+                entry.data.get(CONF_PORT),
+            )
+            if moved:
+                self._async_abort_entries_match({CONF_PORT: user_input[CONF_PORT]})
+            # Our own server holds the current port; only a new one needs checking.
+            errors = await _validate_server(self.hass, user_input, check_port=moved)
+            if not errors:
+                self.hass.config_entries.async_update_entry(entry, data=user_input)
+                return self.async_abort(reason="reconfigure_successful")
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_server_schema(user_input or dict(entry.data)),
+            errors=errors,
+        )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """An unknown charger booted and the policy is to ask."""
+        charger_id = discovery_info[CONF_CHARGER_ID]
+        await self.async_set_unique_id(charger_id)
+        self._abort_if_unique_id_configured()
+        self._discovery = discovery_info
+        self.context["title_placeholders"] = {
+            "charger_id": charger_id,
+            "vendor": discovery_info.get("vendor") or "?",
+            "model": discovery_info.get("model") or "?",
+        }
+        return await self.async_step_approve()
+
+    async def async_step_approve(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user approve the charger."""
+        charger_id: str = self._discovery[CONF_CHARGER_ID]
+        if user_input is None:
+            return self.async_show_form(
+                step_id="approve",
+                data_schema=vol.Schema({vol.Optional(CONF_NAME, default=charger_id): str}),
+                description_placeholders=self.context["title_placeholders"],
+            )
+        entry = self.hass.config_entries.async_get_entry(self._discovery["entry_id"])
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        if charger_id in entry.runtime_data.chargers:
+            return self.async_abort(reason="already_configured")
+        entry.runtime_data.approve_charger(charger_id, user_input.get(CONF_NAME) or charger_id)
+        return self.async_abort(
+            reason="charger_approved", description_placeholders={"charger_id": charger_id}
+        )
+
+
+class OptionsFlowHandler(OptionsFlow):
+    """Policies for new chargers and unknown id tags (applied without a reload)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the policies."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NEW_CHARGERS): SelectSelector(
+                    SelectSelectorConfig(
+                        options=NEW_CHARGERS_POLICIES,
+                        translation_key=CONF_NEW_CHARGERS,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+                vol.Required(CONF_ID_TAG_POLICY): SelectSelector(
+                    SelectSelectorConfig(
+                        options=ID_TAG_POLICIES,
+                        translation_key=CONF_ID_TAG_POLICY,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {**DEFAULT_OPTIONS, **self.config_entry.options}
+            ),
+        )
+
+
+class ChargerSubentryFlow(ConfigSubentryFlow):
+    """Add a charger by id before it connects, or change a charger's settings."""
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask for the charger id."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            charger_id = user_input[CONF_CHARGER_ID].strip()
+            if not valid_charger_id(charger_id):
+                errors[CONF_CHARGER_ID] = "invalid_charger_id"
+            elif any(
+                sub.unique_id == charger_id for sub in self._get_entry().subentries.values()
+            ):
+                errors[CONF_CHARGER_ID] = "charger_exists"
+            else:
+                return self.async_create_entry(
+                    title=user_input.get(CONF_NAME) or charger_id,
+                    data={CONF_CHARGER_ID: charger_id, CONF_LENIENT: user_input[CONF_LENIENT]},
+                    unique_id=charger_id,
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_CHARGER_ID): str,
+                    vol.Optional(CONF_NAME): str,
+                    vol.Required(CONF_LENIENT, default=False): bool,
+                }
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change how the charger is treated."""
+        subentry = self._get_reconfigure_subentry()
+        if user_input is not None:
+            return self.async_update_and_abort(
+                self._get_entry(), subentry, data_updates=user_input
+            )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_LENIENT, default=subentry.data.get(CONF_LENIENT, False)
+                    ): bool,
+                }
+            ),
+        )

@@ -1,0 +1,252 @@
+"""OCPP-J framing over one websocket: incoming calls to handlers, outgoing calls to answers.
+
+Built on the `ocpp` library's message classes and JSON schemas. We do not use its
+`ChargePoint` class: it validates in executor threads (slow under load), converts every
+payload to snake_case dataclasses, and matches answers through one shared queue, which
+can hand a late answer to the wrong call after a timeout. Here every outgoing call has
+its own future keyed by unique id, and validation runs inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import json
+import logging
+from typing import Any
+import uuid
+
+from ocpp.exceptions import (
+    FormatViolationError,
+    InternalError,
+    NotImplementedError as OcppNotImplementedError,
+    NotSupportedError,
+    OCPPError,
+    ProtocolError,
+)
+from ocpp.messages import Call, CallError, CallResult, MessageType, unpack
+from ocpp.messages import _validate_payload as validate_payload  # sync variant, pinned lib
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+_LOGGER = logging.getLogger(__name__)
+
+type Payload = dict[str, Any]
+type CallHandler = Callable[[Payload], Payload | Awaitable[Payload]]
+type AfterHandler = Callable[[Payload, Payload], None]
+
+
+class NotConnectedError(Exception):
+    """The charger is not connected (anymore)."""
+
+
+class CallTimeoutError(Exception):
+    """The charger did not answer in time."""
+
+
+class CallErrorReceived(Exception):
+    """The charger answered a call with a CallError."""
+
+    def __init__(self, code: str, description: str) -> None:
+        """Keep the OCPP error code and description."""
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+
+
+class LogOnce:
+    """Log a warning once per key instead of once per message."""
+
+    def __init__(self, logger: logging.Logger, prefix: str) -> None:
+        """Initialize."""
+        self._logger = logger
+        self._prefix = prefix
+        self._seen: set[str] = set()
+
+    def warning(self, key: str, msg: str, *args: Any) -> None:
+        """Log `msg` if `key` was not logged before."""
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self._logger.warning("%s: " + msg, self._prefix, *args)
+
+
+class OcppConnection:
+    """One charger's websocket, speaking OCPP-J."""
+
+    def __init__(
+        self,
+        websocket: ServerConnection,
+        charger_id: str,
+        ocpp_version: str,
+        *,
+        call_timeout: float,
+        lenient: bool = False,
+    ) -> None:
+        """Initialize; handlers are registered by the protocol handler."""
+        self.websocket = websocket
+        self.charger_id = charger_id
+        self.ocpp_version = ocpp_version
+        self.call_timeout = call_timeout
+        self.lenient = lenient
+        self.handlers: dict[str, CallHandler] = {}
+        self.after: dict[str, AfterHandler] = {}
+        self.known_actions: frozenset[str] = frozenset()
+        self.on_message: Callable[[], None] | None = None
+        self.log_once = LogOnce(_LOGGER, charger_id)
+        self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
+        # OCPP allows one outstanding call per direction.
+        self._call_lock = asyncio.Lock()
+        self.closed = False
+
+    async def run(self) -> None:
+        """Serve frames until the websocket closes."""
+        try:
+            async for frame in self.websocket:
+                await self._on_frame(frame)
+                # A flooding charger must not starve the event loop or other chargers.
+                await asyncio.sleep(0)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed = True
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(NotConnectedError())
+            self._pending.clear()
+
+    async def close(self) -> None:
+        """Close the websocket (the run loop then ends)."""
+        await self.websocket.close()
+
+    async def _send(self, text: str) -> None:
+        try:
+            await self.websocket.send(text)
+        except ConnectionClosed as err:
+            raise NotConnectedError from err
+
+    async def _on_frame(self, frame: str | bytes) -> None:
+        if self.on_message is not None:
+            self.on_message()
+        if isinstance(frame, bytes):
+            try:
+                frame = frame.decode()
+            except UnicodeDecodeError:
+                self.log_once.warning("binary", "ignoring a binary frame that is not UTF-8")
+                return
+        try:
+            msg = unpack(frame)
+        except OCPPError as err:
+            await self._answer_unparsable(frame, err)
+            return
+        if msg.message_type_id == MessageType.Call:
+            await self._handle_call(msg)
+            return
+        future = self._pending.get(msg.unique_id)
+        if future is None or future.done():
+            self.log_once.warning(
+                "stray", "ignoring an answer to no pending call (a late answer?): %s", frame[:200]
+            )
+            return
+        future.set_result(msg)
+
+    async def _answer_unparsable(self, frame: str, err: OCPPError) -> None:
+        """Answer a frame `unpack` refused, when it carries a unique id to answer to."""
+        try:
+            data = json.loads(frame)
+        except ValueError:
+            data = None
+        if not isinstance(data, list) or len(data) < 2 or not isinstance(data[1], str):
+            self.log_once.warning(f"malformed-{err.code}", "ignoring a malformed frame: %s", err)
+            return
+        if data[0] != MessageType.Call:
+            self.log_once.warning(f"malformed-{err.code}", "ignoring a malformed frame: %s", err)
+            return
+        if not isinstance(err, (FormatViolationError, ProtocolError)):
+            err = FormatViolationError(description=str(err.description))
+        await self._send_error(data[1], err)
+
+    async def _send_error(self, unique_id: str, err: OCPPError) -> None:
+        details = err.details if isinstance(err.details, dict) else {}
+        details = {k: str(v) for k, v in details.items() if k == "cause"}
+        await self._send(
+            CallError(unique_id, err.code, err.description or "", details).to_json()
+        )
+
+    def _check(self, msg: Call | CallResult) -> None:
+        """Validate against the schema; in lenient mode log once and carry on."""
+        try:
+            validate_payload(msg, self.ocpp_version)
+        except OCPPError as err:
+            if not self.lenient:
+                raise
+            cause = err.details.get("cause") if isinstance(err.details, dict) else err
+            self.log_once.warning(
+                f"lenient-{msg.action}-{err.code}",
+                "accepting a non-compliant %s (%s); further ones are not logged",
+                msg.action,
+                cause,
+            )
+
+    async def _handle_call(self, msg: Call) -> None:
+        handler = self.handlers.get(msg.action)
+        try:
+            if handler is None:
+                if msg.action in self.known_actions:
+                    raise NotSupportedError(description=f"{msg.action} is not supported")
+                raise OcppNotImplementedError(description=f"Unknown action {msg.action}")
+            if not isinstance(msg.payload, dict):
+                raise FormatViolationError(description="Payload must be an object")
+            self._check(msg)
+            response = handler(msg.payload)
+            if not isinstance(response, dict):
+                response = await response
+        except OCPPError as err:
+            await self._send_error(msg.unique_id, err)
+            return
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            # Only reachable for payloads lenient mode let through.
+            _LOGGER.debug("%s: cannot process %s: %r", self.charger_id, msg.action, err)
+            await self._send_error(
+                msg.unique_id, FormatViolationError(description=f"Cannot process payload: {err!r}")
+            )
+            return
+        except Exception:
+            _LOGGER.exception("%s: error handling %s", self.charger_id, msg.action)
+            await self._send_error(msg.unique_id, InternalError(description="Internal error"))
+            return
+        await self._send(CallResult(msg.unique_id, response).to_json())
+        if (after := self.after.get(msg.action)) is not None:
+            after(msg.payload, response)
+
+    async def call(self, action: str, payload: Payload, timeout: float | None = None) -> Payload:
+        """Send a call and return the answer's payload.
+
+        Raises NotConnectedError, CallTimeoutError or CallErrorReceived.
+        """
+        if self.closed:
+            raise NotConnectedError
+        msg = Call(uuid.uuid4().hex, action, payload)
+        validate_payload(msg, self.ocpp_version)  # our own payloads must be right
+        text = msg.to_json()
+        future: asyncio.Future[CallResult | CallError] = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(timeout or self.call_timeout):
+                async with self._call_lock:
+                    self._pending[msg.unique_id] = future
+                    await self._send(text)
+                    answer = await future
+        except TimeoutError as err:
+            raise CallTimeoutError(action) from err
+        finally:
+            self._pending.pop(msg.unique_id, None)
+        if isinstance(answer, CallError):
+            raise CallErrorReceived(answer.error_code, answer.error_description)
+        answer.action = action
+        if not isinstance(answer.payload, dict):
+            raise CallErrorReceived("FormatViolation", "answer payload is not an object")
+        try:
+            self._check(answer)
+        except OCPPError as err:
+            raise CallErrorReceived(err.code, f"invalid answer: {err.description}") from err
+        return answer.payload

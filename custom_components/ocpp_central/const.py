@@ -1,0 +1,64 @@
+"""Constants for the OCPP Central System integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "ocpp_central"
+NAME: Final = "OCPP Central System"
+
+# Server settings (config entry data).
+CONF_SSL_CERTFILE: Final = "ssl_certfile"
+CONF_SSL_KEYFILE: Final = "ssl_keyfile"
+DEFAULT_HOST: Final = "0.0.0.0"
+DEFAULT_PORT: Final = 9000
+
+# Entry options.
+CONF_NEW_CHARGERS: Final = "new_chargers"
+NEW_CHARGERS_ASK: Final = "ask"
+NEW_CHARGERS_ACCEPT: Final = "accept"
+NEW_CHARGERS_REJECT: Final = "reject"
+NEW_CHARGERS_POLICIES: Final = [NEW_CHARGERS_ASK, NEW_CHARGERS_ACCEPT, NEW_CHARGERS_REJECT]
+
+CONF_ID_TAG_POLICY: Final = "id_tag_policy"
+ID_TAG_POLICY_KNOWN: Final = "known"
+ID_TAG_POLICY_ACCEPT_ALL: Final = "accept_all"
+ID_TAG_POLICIES: Final = [ID_TAG_POLICY_KNOWN, ID_TAG_POLICY_ACCEPT_ALL]
+
+# Charger subentries.
+SUBENTRY_CHARGER: Final = "charger"
+CONF_CHARGER_ID: Final = "charger_id"
+CONF_LENIENT: Final = "lenient"
+
+# The id tag sent with a remote start when the user gives none (OCPP 1.6 idToken max 20).
+DEFAULT_REMOTE_ID_TAG: Final = "HomeAssistant"
+ID_TAG_MAX_LENGTH: Final = 20
+
+# Protocol timing.
+HEARTBEAT_INTERVAL: Final = 300
+PENDING_RETRY_INTERVAL: Final = 30
+CALL_TIMEOUT: Final = 30.0
+PING_INTERVAL: Final = 30.0
+MAX_FRAME_BYTES: Final = 256 * 1024
+
+# Events.
+EVENT_TRANSACTION_STARTED: Final = f"{DOMAIN}_transaction_started"
+EVENT_TRANSACTION_STOPPED: Final = f"{DOMAIN}_transaction_stopped"
+EVENT_ID_TAG: Final = f"{DOMAIN}_id_tag"
+EVENT_ERROR: Final = f"{DOMAIN}_error"
+
+# Services.
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_CONNECTOR_ID: Final = "connector_id"
+ATTR_DEVICE_ID: Final = "device_id"
+ATTR_EXPIRY: Final = "expiry"
+ATTR_ID_TAG: Final = "id_tag"
+ATTR_NAME: Final = "name"
+ATTR_STATUS: Final = "status"
+
+SERVICE_START_CHARGING: Final = "start_charging"
+SERVICE_STOP_CHARGING: Final = "stop_charging"
+SERVICE_ADD_ID_TAG: Final = "add_id_tag"
+SERVICE_REMOVE_ID_TAG: Final = "remove_id_tag"
+
+STORAGE_VERSION: Final = 1

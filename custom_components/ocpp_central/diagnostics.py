@@ -1,0 +1,42 @@
+"""Diagnostics, with passwords and id tags redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .central import OcppConfigEntry
+
+TO_REDACT = {"password", "id_tag", "id_tags", "ssl_keyfile", "parent"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: OcppConfigEntry
+) -> dict[str, Any]:
+    """Entry settings, chargers (model and connection) and the number of id tags."""
+    central = entry.runtime_data
+    return async_redact_data(
+        {
+            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "subentries": [dict(sub.data) for sub in entry.subentries.values()],
+            "chargers": {
+                charger_id: {
+                    **charger.as_dict(),
+                    "connected": charger.connected,
+                    "ocpp_version": (
+                        central.sessions[charger_id].connection.ocpp_version
+                        if charger_id in central.sessions
+                        else None
+                    ),
+                    "status": charger.status,
+                    "error": charger.error.code,
+                }
+                for charger_id, charger in central.chargers.items()
+            },
+            "pending_chargers": sorted(central.pending),
+            "id_tag_count": len(central.id_tags),
+        },
+        TO_REDACT,
+    )

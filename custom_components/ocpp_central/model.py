@@ -1,0 +1,414 @@
+"""Version-independent model: charger -> connectors -> transaction, readings, errors.
+
+Protocol handlers translate OCPP messages into calls on this model; entities read it.
+Nothing here knows about Home Assistant or a particular OCPP version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from homeassistant.util import dt as dt_util
+
+from .measurands import ENERGY
+
+
+class ConnectorStatus(StrEnum):
+    """Connector (and charger) status, as shown to the user."""
+
+    AVAILABLE = "available"
+    PREPARING = "preparing"
+    CHARGING = "charging"
+    SUSPENDED_EV = "suspended_ev"
+    SUSPENDED_EVSE = "suspended_evse"
+    FINISHING = "finishing"
+    RESERVED = "reserved"
+    UNAVAILABLE = "unavailable"
+    FAULTED = "faulted"
+
+
+# A charger that reports no status of its own shows the most significant connector status.
+_STATUS_PRIORITY = [
+    ConnectorStatus.FAULTED,
+    ConnectorStatus.CHARGING,
+    ConnectorStatus.SUSPENDED_EV,
+    ConnectorStatus.SUSPENDED_EVSE,
+    ConnectorStatus.PREPARING,
+    ConnectorStatus.FINISHING,
+    ConnectorStatus.RESERVED,
+    ConnectorStatus.AVAILABLE,
+    ConnectorStatus.UNAVAILABLE,
+]
+
+NO_ERROR = "no_error"
+ERROR_CODES = [
+    NO_ERROR,
+    "connector_lock_failure",
+    "ev_communication_error",
+    "ground_failure",
+    "high_temperature",
+    "internal_error",
+    "local_list_conflict",
+    "other_error",
+    "over_current_failure",
+    "over_voltage",
+    "power_meter_failure",
+    "power_switch_failure",
+    "reader_failure",
+    "reset_failure",
+    "under_voltage",
+    "weak_signal",
+]
+
+FIRMWARE_STATUSES = [
+    "idle",
+    "downloading",
+    "downloaded",
+    "download_failed",
+    "download_scheduled",
+    "download_paused",
+    "installing",
+    "installed",
+    "installation_failed",
+    "install_verification_failed",
+    "install_rebooting",
+    "install_scheduled",
+    "invalid_signature",
+    "signature_verified",
+]
+
+DIAGNOSTICS_STATUSES = ["idle", "uploading", "uploaded", "upload_failed"]
+
+
+@dataclass(slots=True)
+class ErrorInfo:
+    """An error reported for the charger or one connector."""
+
+    code: str = NO_ERROR
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Return whether this is an error at all."""
+        return self.code != NO_ERROR
+
+
+@dataclass(slots=True)
+class ChargerInfo:
+    """What a charger told about itself at boot."""
+
+    vendor: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return dt_util.parse_datetime(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One charging session. Energies are in Wh, as meters report them."""
+
+    transaction_id: int | str
+    connector_id: int
+    id_tag: str | None
+    start: datetime
+    meter_start_wh: float | None = None
+    meter_last_wh: float | None = None
+    stop: datetime | None = None
+    reason: str | None = None
+
+    @property
+    def energy_kwh(self) -> float | None:
+        """Energy delivered in this session."""
+        if self.meter_start_wh is None:
+            return None
+        if self.meter_last_wh is None:
+            return 0.0
+        return round(max(self.meter_last_wh - self.meter_start_wh, 0.0) / 1000, 3)
+
+    def duration_s(self, now: datetime) -> int:
+        """Seconds from start to stop (or to now while it runs)."""
+        end = self.stop or now
+        return max(int((end - self.start).total_seconds()), 0)
+
+    def add_meter_reading(self, wh: float) -> None:
+        """Record a meter reading belonging to this session (queued ones may be old)."""
+        if self.meter_last_wh is None or wh > self.meter_last_wh:
+            self.meter_last_wh = wh
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialize for storage."""
+        return {
+            "transaction_id": self.transaction_id,
+            "connector_id": self.connector_id,
+            "id_tag": self.id_tag,
+            "start": _iso(self.start),
+            "meter_start_wh": self.meter_start_wh,
+            "meter_last_wh": self.meter_last_wh,
+            "stop": _iso(self.stop),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transaction:
+        """Restore from storage."""
+        return cls(
+            transaction_id=data["transaction_id"],
+            connector_id=data["connector_id"],
+            id_tag=data.get("id_tag"),
+            start=_dt(data["start"]) or dt_util.utcnow(),
+            meter_start_wh=data.get("meter_start_wh"),
+            meter_last_wh=data.get("meter_last_wh"),
+            stop=_dt(data.get("stop")),
+            reason=data.get("reason"),
+        )
+
+
+@dataclass(slots=True)
+class Connector:
+    """One connector (EVSE outlet). Connector 0 stands for the charger as a whole."""
+
+    connector_id: int
+    status: ConnectorStatus | None = None
+    error: ErrorInfo = field(default_factory=ErrorInfo)
+    # Live readings by entity key (power, current_l1 ...), in HA units.
+    readings: dict[str, float] = field(default_factory=dict)
+    # Timestamp of the newest sample applied; older (queued) samples do not overwrite readings.
+    reading_time: datetime | None = None
+    # Lifetime register, kWh. Persisted; never lowered by a one-sample glitch.
+    energy_kwh: float | None = None
+    energy_pending_drop: float | None = None
+    # Every measurand key ever reported (persisted so its entity is created at startup).
+    measurands: set[str] = field(default_factory=set)
+    transaction: Transaction | None = None
+    last_session: Transaction | None = None
+
+    @property
+    def session(self) -> Transaction | None:
+        """The session in progress, else the last one."""
+        return self.transaction or self.last_session
+
+    def update_energy_register(self, kwh: float, *, live: bool) -> bool:
+        """Apply a register reading; return whether the register changed.
+
+        A lower value is taken only when the following reading confirms it by rising
+        from there (a replaced meter, or a charger that restarts its register every
+        session); a single low or zero reading is a glitch and is dropped.
+        """
+        current = self.energy_kwh
+        if current is None or kwh >= current:
+            self.energy_pending_drop = None
+            if kwh == current:
+                return False
+            self.energy_kwh = kwh
+            return True
+        if not live:
+            return False
+        pending = self.energy_pending_drop
+        if pending is not None and pending < kwh:
+            self.energy_pending_drop = None
+            self.energy_kwh = kwh
+            return True
+        self.energy_pending_drop = kwh
+        return False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialize what must survive a restart."""
+        return {
+            "energy_kwh": self.energy_kwh,
+            "measurands": sorted(self.measurands),
+            "transaction": self.transaction.as_dict() if self.transaction else None,
+            "last_session": self.last_session.as_dict() if self.last_session else None,
+        }
+
+    @classmethod
+    def from_dict(cls, connector_id: int, data: dict[str, Any]) -> Connector:
+        """Restore from storage."""
+        tx, last = data.get("transaction"), data.get("last_session")
+        return cls(
+            connector_id=connector_id,
+            energy_kwh=data.get("energy_kwh"),
+            measurands=set(data.get("measurands", [])),
+            transaction=Transaction.from_dict(tx) if tx else None,
+            last_session=Transaction.from_dict(last) if last else None,
+        )
+
+
+type UpdateListener = Callable[[], None]
+type ConnectorListener = Callable[["Charger", Connector], None]
+type MeasurandListener = Callable[["Charger", Connector, str], None]
+
+
+class Charger:
+    """A charger and its connectors, and who to tell when they change."""
+
+    def __init__(self, charger_id: str) -> None:
+        """Initialize an empty charger."""
+        self.charger_id = charger_id
+        self.info = ChargerInfo()
+        self.connected = False
+        self.last_seen: datetime | None = None
+        self.firmware_status: str | None = None
+        self.diagnostics_status: str | None = None
+        self.connectors: dict[int, Connector] = {0: Connector(0)}
+        # Keyed by connector id; None is the charger-level view, told of every change.
+        self._listeners: dict[int | None, list[UpdateListener]] = {}
+        self.on_new_connector: ConnectorListener | None = None
+        self.on_new_measurand: MeasurandListener | None = None
+
+    # --- structure -------------------------------------------------------------------
+
+    @property
+    def outlet_ids(self) -> list[int]:
+        """Ids of the physical connectors (not the charger-level connector 0)."""
+        return sorted(cid for cid in self.connectors if cid > 0)
+
+    def connector(self, connector_id: int) -> Connector:
+        """Return a connector, creating it (and announcing it) on first sight."""
+        if (conn := self.connectors.get(connector_id)) is not None:
+            return conn
+        conn = self.connectors[connector_id] = Connector(connector_id)
+        if connector_id > 0 and self.on_new_connector is not None:
+            self.on_new_connector(self, conn)
+        return conn
+
+    def meter_target(self, connector_id: int) -> Connector:
+        """Where readings for a connector go; a single outlet also takes connector 0's."""
+        if connector_id == 0 and len(self.outlet_ids) <= 1:
+            return self.connector(self.outlet_ids[0] if self.outlet_ids else 1)
+        return self.connector(connector_id)
+
+    def _announce(self, conn: Connector, key: str) -> None:
+        if key not in conn.measurands:
+            conn.measurands.add(key)
+            if self.on_new_measurand is not None:
+                self.on_new_measurand(self, conn, key)
+
+    def update_energy(self, conn: Connector, kwh: float, *, live: bool) -> None:
+        """Apply a lifetime register reading (see Connector.update_energy_register)."""
+        conn.update_energy_register(kwh, live=live)
+        self._announce(conn, ENERGY)
+
+    def apply_samples(
+        self,
+        connector_id: int,
+        samples: list[tuple[datetime, dict[str, float]]],
+        transaction_id: int | str | None = None,
+    ) -> Connector:
+        """Apply meter samples; return the connector they were applied to.
+
+        Samples older than what was already applied (queued while offline) only feed
+        the energy register and their session; they do not overwrite live readings.
+        """
+        conn = self.meter_target(connector_id)
+        tx = conn.transaction
+        if transaction_id is not None:
+            tx = self.find_transaction(transaction_id) or tx
+        for timestamp, values in sorted(samples, key=lambda sample: sample[0]):
+            live = conn.reading_time is None or timestamp >= conn.reading_time
+            for key, value in values.items():
+                if key == ENERGY:
+                    self.update_energy(conn, value, live=live)
+                    if tx is not None and (tx.stop is None or timestamp <= tx.stop):
+                        tx.add_meter_reading(value * 1000)
+                elif live:
+                    conn.readings[key] = value
+                    self._announce(conn, key)
+            if live:
+                conn.reading_time = timestamp
+        return conn
+
+    def find_transaction(self, transaction_id: int | str) -> Transaction | None:
+        """Find a running (or just finished) transaction by id."""
+        for conn in self.connectors.values():
+            for tx in (conn.transaction, conn.last_session):
+                if tx is not None and tx.transaction_id == transaction_id:
+                    return tx
+        return None
+
+    # --- derived charger-level views ---------------------------------------------------
+
+    @property
+    def status(self) -> ConnectorStatus | None:
+        """The charger's own status, else the most significant connector status."""
+        if (own := self.connectors[0].status) is not None and own != ConnectorStatus.AVAILABLE:
+            return own
+        statuses = {c.status for cid, c in self.connectors.items() if cid > 0 and c.status}
+        for status in _STATUS_PRIORITY:
+            if status in statuses:
+                return status
+        return own
+
+    @property
+    def error(self) -> ErrorInfo:
+        """The charger's own error, else the first connector's error."""
+        for cid in sorted(self.connectors):
+            if self.connectors[cid].error.active:
+                return self.connectors[cid].error
+        return self.connectors[0].error
+
+    @property
+    def problem(self) -> bool:
+        """Whether anything on this charger reports an error or is faulted."""
+        return any(
+            c.error.active or c.status == ConnectorStatus.FAULTED
+            for c in self.connectors.values()
+        )
+
+    # --- listeners ---------------------------------------------------------------------
+
+    def add_listener(self, connector_id: int | None, listener: UpdateListener) -> Callable[[], None]:
+        """Listen to changes of one connector (or, with None, of the whole charger)."""
+        listeners = self._listeners.setdefault(connector_id, [])
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    def notify(self, connector_ids: Iterable[int] = ()) -> None:
+        """Tell listeners of these connectors, and the charger-level ones, to re-read."""
+        for cid in {*connector_ids, None}:
+            for listener in list(self._listeners.get(cid, ())):
+                listener()
+
+    def notify_all(self) -> None:
+        """Tell every listener to re-read (connection state changed)."""
+        self.notify(self.connectors)
+
+    # --- persistence -------------------------------------------------------------------
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialize what must survive a restart."""
+        return {
+            "info": {
+                "vendor": self.info.vendor,
+                "model": self.info.model,
+                "serial": self.info.serial,
+                "firmware": self.info.firmware,
+            },
+            "last_seen": _iso(self.last_seen),
+            "firmware_status": self.firmware_status,
+            "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, charger_id: str, data: dict[str, Any]) -> Charger:
+        """Restore from storage."""
+        charger = cls(charger_id)
+        charger.info = ChargerInfo(**data.get("info", {}))
+        charger.last_seen = _dt(data.get("last_seen"))
+        charger.firmware_status = data.get("firmware_status")
+        for cid, conn in data.get("connectors", {}).items():
+            charger.connectors[int(cid)] = Connector.from_dict(int(cid), conn)
+        return charger

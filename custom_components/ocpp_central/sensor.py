@@ -1,0 +1,294 @@
+"""Sensors: charger status and errors, connector status, readings and sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    Platform,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTemperature,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .entity import OcppEntity, OcppEntityDescription
+from .measurands import ENERGY
+from .model import (
+    DIAGNOSTICS_STATUSES,
+    ERROR_CODES,
+    FIRMWARE_STATUSES,
+    Charger,
+    Connector,
+    ConnectorStatus,
+)
+
+PARALLEL_UPDATES = 0
+
+STOP_REASONS = [
+    "de_authorized",
+    "emergency_stop",
+    "energy_limit_reached",
+    "ev_disconnected",
+    "ground_fault",
+    "hard_reset",
+    "immediate_reset",
+    "local",
+    "local_out_of_credit",
+    "master_pass",
+    "other",
+    "overcurrent_fault",
+    "power_loss",
+    "power_quality",
+    "reboot",
+    "remote",
+    "soc_limit_reached",
+    "soft_reset",
+    "stopped_by_ev",
+    "time_limit_reached",
+    "timeout",
+    "unlock_command",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSensorDescription(OcppEntityDescription, SensorEntityDescription):
+    """Sensor description."""
+
+
+def _session_duration(charger: Charger, conn: Connector) -> int | None:
+    session = conn.session
+    return session.duration_s(dt_util.utcnow()) if session else None
+
+
+def _stop_reason(charger: Charger, conn: Connector) -> str | None:
+    if conn.last_session is None or conn.last_session.reason is None:
+        return None
+    reason = conn.last_session.reason
+    return reason if reason in STOP_REASONS else "other"
+
+
+def _error_attrs(charger: Charger, conn: Connector) -> dict[str, Any]:
+    error = charger.error
+    return {
+        "info": error.info,
+        "vendor_id": error.vendor_id,
+        "vendor_error_code": error.vendor_error_code,
+    }
+
+
+_STATUS_OPTIONS = [status.value for status in ConnectorStatus]
+
+CHARGER_SENSORS = (
+    OcppSensorDescription(
+        key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=_STATUS_OPTIONS,
+        value_fn=lambda charger, conn: charger.status,
+    ),
+    OcppSensorDescription(
+        key="error_code",
+        device_class=SensorDeviceClass.ENUM,
+        options=ERROR_CODES,
+        value_fn=lambda charger, conn: charger.error.code,
+        attrs_fn=_error_attrs,
+    ),
+    OcppSensorDescription(
+        key="firmware_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=FIRMWARE_STATUSES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        value_fn=lambda charger, conn: charger.firmware_status,
+    ),
+    OcppSensorDescription(
+        key="diagnostics_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=DIAGNOSTICS_STATUSES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        value_fn=lambda charger, conn: charger.diagnostics_status,
+    ),
+    OcppSensorDescription(
+        key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        value_fn=lambda charger, conn: charger.last_seen,
+    ),
+)
+
+CONNECTOR_SENSORS = (
+    OcppSensorDescription(
+        key="connector_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=_STATUS_OPTIONS,
+        value_fn=lambda charger, conn: conn.status,
+    ),
+    OcppSensorDescription(
+        key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        live=False,
+        value_fn=lambda charger, conn: conn.session.energy_kwh if conn.session else None,
+    ),
+    OcppSensorDescription(
+        key="session_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        live=False,
+        value_fn=lambda charger, conn: conn.session.start if conn.session else None,
+    ),
+    OcppSensorDescription(
+        key="session_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        live=False,
+        value_fn=_session_duration,
+    ),
+    OcppSensorDescription(
+        key="transaction_id",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        value_fn=lambda charger, conn: (
+            str(conn.transaction.transaction_id) if conn.transaction else None
+        ),
+    ),
+    OcppSensorDescription(
+        key="id_tag",
+        live=False,
+        value_fn=lambda charger, conn: conn.session.id_tag if conn.session else None,
+    ),
+    OcppSensorDescription(
+        key="stop_reason",
+        device_class=SensorDeviceClass.ENUM,
+        options=STOP_REASONS,
+        live=False,
+        value_fn=_stop_reason,
+    ),
+)
+
+
+def _reading(key: str) -> Any:
+    return lambda charger, conn: conn.readings.get(key)
+
+
+def _measurand(key: str, **kwargs: Any) -> OcppSensorDescription:
+    return OcppSensorDescription(
+        key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_reading(key),
+        **kwargs,
+    )
+
+
+_CURRENT = {
+    "device_class": SensorDeviceClass.CURRENT,
+    "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
+    "suggested_display_precision": 1,
+}
+_VOLTAGE = {
+    "device_class": SensorDeviceClass.VOLTAGE,
+    "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
+    "suggested_display_precision": 0,
+}
+
+MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
+    ENERGY: OcppSensorDescription(
+        key=ENERGY,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        live=False,
+        value_fn=lambda charger, conn: conn.energy_kwh,
+    ),
+    "power": _measurand(
+        "power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+    ),
+    **{
+        key: _measurand(key, **_CURRENT)
+        for key in ("current", "current_l1", "current_l2", "current_l3", "current_offered")
+    },
+    **{
+        key: _measurand(key, **_VOLTAGE)
+        for key in ("voltage", "voltage_l1", "voltage_l2", "voltage_l3")
+    },
+    "soc": _measurand(
+        "soc",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+    ),
+    "temperature": _measurand(
+        "temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
+}
+
+
+class OcppSensor(OcppEntity, SensorEntity):
+    """A sensor reading the model."""
+
+    entity_description: OcppSensorDescription
+
+    @property
+    def native_value(self) -> str | int | float | datetime | None:
+        """The value read from the model."""
+        return self._value  # type: ignore[no-any-return]
+
+
+def _factory() -> EntityFactory:
+    def charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEntity]:
+        return [
+            OcppSensor(central, charger, None, description, Platform.SENSOR)
+            for description in CHARGER_SENSORS
+        ]
+
+    def connector_entities(
+        central: CentralSystem, charger: Charger, conn: Connector
+    ) -> list[OcppEntity]:
+        return [
+            OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)
+            for description in CONNECTOR_SENSORS
+        ]
+
+    def measurand_entities(
+        central: CentralSystem, charger: Charger, conn: Connector, key: str
+    ) -> list[OcppEntity]:
+        if (description := MEASURAND_SENSORS.get(key)) is None:
+            return []
+        return [OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)]
+
+    return EntityFactory(charger_entities, connector_entities, measurand_entities)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Set up sensors for every charger, now and as they appear."""
+    entry.runtime_data.add_entity_factory(_factory(), async_add_entities)

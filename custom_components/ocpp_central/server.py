@@ -1,0 +1,160 @@
+"""The websocket server chargers connect to: handshake checks, then one task per charger."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+import logging
+import re
+import ssl
+from urllib.parse import unquote, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import NegotiationError
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from .const import MAX_FRAME_BYTES, PING_INTERVAL
+
+_LOGGER = logging.getLogger(__name__)
+
+# Subprotocol -> OCPP version understood by the `ocpp` library's schemas.
+SUPPORTED_SUBPROTOCOLS: dict[str, str] = {"ocpp1.6": "1.6"}
+DEFAULT_VERSION = "1.6"  # a charger that offers no subprotocol speaks 1.6
+
+# OCPP 1.6 identity is CiString20/25; 2.0.1 allows 48. Printable, no path tricks.
+_CHARGER_ID = re.compile(r"^[A-Za-z0-9._:*+@#\-]{1,48}$")
+
+
+def valid_charger_id(charger_id: str) -> bool:
+    """Whether a charger id is acceptable (length and characters)."""
+    return bool(_CHARGER_ID.match(charger_id)) and charger_id not in (".", "..")
+
+
+def charger_id_from_path(path: str) -> str | None:
+    """Return the charger id (last path segment, percent-decoded), or None if invalid."""
+    segments = [s for s in urlsplit(path).path.split("/") if s]
+    if not segments:
+        return None
+    charger_id = unquote(segments[-1])
+    return charger_id if valid_charger_id(charger_id) else None
+
+
+def basic_auth_password(headers: Headers, charger_id: str) -> str | None:
+    """Return the password from an HTTP Basic header for this charger id, if any."""
+    value = headers.get("Authorization", "")
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or username != charger_id:
+        return None
+    return password
+
+
+@dataclass(slots=True, frozen=True)
+class ServerSettings:
+    """Where and how to listen."""
+
+    host: str
+    port: int
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+
+def create_ssl_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
+    """Build a TLS 1.2+ server context; raises OSError/ssl.SSLError on bad files."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certfile, keyfile or None)
+    return context
+
+
+type ConnectHandler = Callable[[ServerConnection, str, str], Awaitable[None]]
+type PasswordCheck = Callable[[str, str | None], bool]
+
+
+class OcppServer:
+    """Accepts charger websockets and hands each to `on_connect`."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        on_connect: ConnectHandler,
+        check_password: PasswordCheck,
+    ) -> None:
+        """Initialize; call start() to listen."""
+        self.settings = settings
+        self._on_connect = on_connect
+        self._check_password = check_password
+        self._server: Server | None = None
+
+    async def start(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Start listening; raises OSError when the port cannot be bound."""
+        self._server = await serve(
+            self._handle,
+            self.settings.host or None,
+            self.settings.port,
+            ssl=ssl_context,
+            subprotocols=[Subprotocol(p) for p in SUPPORTED_SUBPROTOCOLS],
+            select_subprotocol=_select_subprotocol,
+            process_request=self._process_request,
+            max_size=MAX_FRAME_BYTES,
+            max_queue=8,
+            ping_interval=PING_INTERVAL,
+            # Some chargers ignore pings; they are still alive, so never drop them for it.
+            ping_timeout=None,
+            logger=_LOGGER,
+        )
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when configured as 0)."""
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        """Stop listening and close every charger connection."""
+        if self._server is None:
+            return
+        self._server.close(close_connections=True)
+        await self._server.wait_closed()
+        self._server = None
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        charger_id = charger_id_from_path(request.path)
+        if charger_id is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "Invalid charger id in URL\n")
+        password = basic_auth_password(request.headers, charger_id)
+        if not self._check_password(charger_id, password):
+            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+            response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+            return response
+        return None
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        assert websocket.request is not None
+        charger_id = charger_id_from_path(websocket.request.path)
+        assert charger_id is not None  # checked in _process_request
+        version = SUPPORTED_SUBPROTOCOLS.get(websocket.subprotocol or "", DEFAULT_VERSION)
+        await self._on_connect(websocket, charger_id, version)
+
+
+def _select_subprotocol(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """Pick our best subprotocol; no offer means 1.6, an offer we cannot speak is refused."""
+    if not offered:
+        return None
+    for protocol in SUPPORTED_SUBPROTOCOLS:
+        if protocol in offered:
+            return Subprotocol(protocol)
+    raise NegotiationError(f"unsupported subprotocols: {', '.join(offered)}")
