@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import contextlib
+import json
 from typing import Any
+import uuid
 
+from ocpp.charge_point import camel_to_snake_case
+from ocpp.messages import CallError, CallResult
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
@@ -20,8 +24,35 @@ class SimCharger(ChargePoint):
         super().__init__(charger_id, connection, response_timeout=5)
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.answers: dict[str, str] = {}
-        self.silent: set[str] = set()
+        self.silent: set[str] = set()  # actions never answered (see `unanswered`)
+        self.unanswered: list[tuple[str, str, dict[str, Any]]] = []  # (action, unique id, payload)
+        self.frames: list[str] = []  # every frame received from the central system
         self.call_received = asyncio.Event()
+        self.configuration = {}
+
+    async def route_message(self, raw_msg: str) -> None:
+        """Record every frame; swallow calls whose action is in `silent`."""
+        self.frames.append(raw_msg)
+        try:
+            msg = json.loads(raw_msg)
+        except ValueError:
+            msg = None
+        if isinstance(msg, list) and len(msg) == 4 and msg[0] == 2 and msg[2] in self.silent:
+            self.unanswered.append((msg[2], msg[1], msg[3]))
+            self._record(msg[2], camel_to_snake_case(msg[3]))
+            return
+        await super().route_message(raw_msg)
+
+    async def raw_call(self, action: str, payload: Any, timeout: float = 5) -> CallResult | CallError:
+        """Send a Call frame without validating it; return the answer (CallResult or CallError)."""
+        unique_id = uuid.uuid4().hex
+        async with self._call_lock:
+            await self._connection.send(json.dumps([2, unique_id, action, payload]))
+            return await self._get_specific_response(unique_id, timeout)  # type: ignore[no-any-return]
+
+    async def answer(self, unique_id: str, payload: dict[str, Any]) -> None:
+        """Answer a call by hand (one that was swallowed because its action was silent)."""
+        await self._connection.send(json.dumps([3, unique_id, payload]))
 
     def _record(self, action: str, payload: dict[str, Any]) -> None:
         self.received.append((action, payload))
@@ -60,6 +91,94 @@ class SimCharger(ChargePoint):
         self._record("TriggerMessage", kwargs)
         return call_result.TriggerMessage(status=self.answers.get("TriggerMessage", "Accepted"))
 
+    # --- charging control and maintenance (answers from `answers`, default Accepted) ---
+
+    configuration: dict[str, tuple[str, bool]] = {}  # key -> (value, readonly); set per test
+    composite: dict[str, Any] | None = None  # GetCompositeSchedule answer payload (snake_case)
+
+    def _status(self, action: str, default: str = "Accepted") -> str:
+        return self.answers.get(action, default)
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, **kwargs: Any) -> call_result.SetChargingProfile:
+        self._record("SetChargingProfile", kwargs)
+        return call_result.SetChargingProfile(status=self._status("SetChargingProfile"))
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(self, **kwargs: Any) -> call_result.ClearChargingProfile:
+        self._record("ClearChargingProfile", kwargs)
+        return call_result.ClearChargingProfile(status=self._status("ClearChargingProfile"))
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(self, **kwargs: Any) -> call_result.GetCompositeSchedule:
+        self._record("GetCompositeSchedule", kwargs)
+        if self.composite is None:
+            return call_result.GetCompositeSchedule(status="Rejected")
+        return call_result.GetCompositeSchedule(**self.composite)
+
+    @on(Action.change_availability)
+    def on_change_availability(self, **kwargs: Any) -> call_result.ChangeAvailability:
+        self._record("ChangeAvailability", kwargs)
+        return call_result.ChangeAvailability(status=self._status("ChangeAvailability"))
+
+    @on(Action.reset)
+    def on_reset(self, **kwargs: Any) -> call_result.Reset:
+        self._record("Reset", kwargs)
+        return call_result.Reset(status=self._status("Reset"))
+
+    @on(Action.unlock_connector)
+    def on_unlock(self, **kwargs: Any) -> call_result.UnlockConnector:
+        self._record("UnlockConnector", kwargs)
+        return call_result.UnlockConnector(status=self._status("UnlockConnector", "Unlocked"))
+
+    @on(Action.update_firmware)
+    def on_update_firmware(self, **kwargs: Any) -> call_result.UpdateFirmware:
+        self._record("UpdateFirmware", kwargs)
+        return call_result.UpdateFirmware()
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(self, **kwargs: Any) -> call_result.GetDiagnostics:
+        self._record("GetDiagnostics", kwargs)
+        return call_result.GetDiagnostics(file_name=self.answers.get("GetDiagnostics"))
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, **kwargs: Any) -> call_result.GetConfiguration:
+        self._record("GetConfiguration", kwargs)
+        wanted = kwargs.get("key") or list(self.configuration)
+        known = [k for k in wanted if k in self.configuration]
+        return call_result.GetConfiguration(
+            configuration_key=[
+                {"key": k, "value": self.configuration[k][0], "readonly": self.configuration[k][1]}
+                for k in known
+            ],
+            unknown_key=[k for k in wanted if k not in self.configuration] or None,
+        )
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, **kwargs: Any) -> call_result.ChangeConfiguration:
+        self._record("ChangeConfiguration", kwargs)
+        status = self._status("ChangeConfiguration")
+        if status in ("Accepted", "RebootRequired") and kwargs["key"] in self.configuration:
+            self.configuration[kwargs["key"]] = (kwargs["value"], False)
+        return call_result.ChangeConfiguration(status=status)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, **kwargs: Any) -> call_result.DataTransfer:
+        self._record("DataTransfer", kwargs)
+        return call_result.DataTransfer(
+            status=self._status("DataTransfer"), data=self.answers.get("DataTransferData")
+        )
+
+    @on(Action.reserve_now)
+    def on_reserve_now(self, **kwargs: Any) -> call_result.ReserveNow:
+        self._record("ReserveNow", kwargs)
+        return call_result.ReserveNow(status=self._status("ReserveNow"))
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, **kwargs: Any) -> call_result.CancelReservation:
+        self._record("CancelReservation", kwargs)
+        return call_result.CancelReservation(status=self._status("CancelReservation"))
+
     async def boot(self, vendor: str = "Acme", model: str = "Wallbox 11", **kwargs: Any) -> Any:
         """Send a BootNotification."""
         return await self.call(
@@ -91,7 +210,8 @@ async def connected_charger(
     """Connect a simulated charger and serve its incoming calls while in the block."""
     async with connect(
         f"ws://127.0.0.1:{port}/{path_prefix}{charger_id}",
-        subprotocols=subprotocols if subprotocols is not None else ["ocpp1.6"],  # type: ignore[arg-type]
+        # [] offers none: no Sec-WebSocket-Protocol header at all (as such chargers do).
+        subprotocols=(subprotocols or None) if subprotocols is not None else ["ocpp1.6"],  # type: ignore[arg-type]
         **connect_kwargs,
     ) as websocket:
         charger = SimCharger(charger_id, websocket)

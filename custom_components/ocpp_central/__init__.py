@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.storage import Store
@@ -13,7 +13,13 @@ from .central import CentralSystem, OcppConfigEntry
 from .const import DOMAIN, STORAGE_VERSION
 from .services import async_setup_services
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -38,6 +44,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> bool
         ) from err
     entry.runtime_data = central
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+
+    async def _async_hass_stop(event: Event) -> None:
+        # HA does not unload entries when it stops: disconnect the chargers now, so what
+        # they send from here on stays in their queue instead of being acknowledged and lost.
+        await central.async_stop()
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_hass_stop))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

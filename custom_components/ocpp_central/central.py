@@ -35,9 +35,13 @@ from .const import (
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
     CONF_LENIENT,
+    CONF_MAX_CURRENT,
+    CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
+    CONF_PHASES,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
+    CONF_VOLTAGE,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_REMOTE_ID_TAG,
@@ -54,8 +58,10 @@ from .const import (
     SUBENTRY_CHARGER,
 )
 from .id_tags import AuthResult, AuthStatus, IdTag, authorize
+from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
 from .protocol import ChargerProtocol
+from .repairs import async_delete_reboot_issue
 from .protocol.v16 import V16Protocol, snake
 from .server import OcppServer, ServerSettings, create_ssl_context
 
@@ -114,6 +120,7 @@ class CentralSystem:
         self.server = OcppServer(server_settings(entry), self._on_connect, self._check_password)
         self._stored: dict[str, Any] = {}
         self._next_transaction_id = 1
+        self._next_reservation_id = 1
         self._subentry_ids: dict[str, str] = {}
         self._factories: list[tuple[EntityFactory, AddEntitiesCallback]] = []
         # unique ids of connector entities, to move them when a charger turns out multi-outlet
@@ -126,9 +133,12 @@ class CentralSystem:
         data = await self.store.async_load() or {}
         self._stored = data.get("chargers", {})
         self._next_transaction_id = data.get("next_transaction_id", 1)
+        self._next_reservation_id = data.get("next_reservation_id", 1)
         self.id_tags = {
             tag["id_tag"].upper(): IdTag.from_dict(tag) for tag in data.get("id_tags", [])
         }
+        # A remote start's session may begin after a restart: its tag stays accepted.
+        self.remote_id_tags.update(data.get("remote_id_tags", []))
         for subentry in charger_subentries(self.entry).values():
             self._add_charger(subentry)
         settings = self.server.settings
@@ -151,7 +161,9 @@ class CentralSystem:
         return {
             "chargers": chargers,
             "next_transaction_id": self._next_transaction_id,
+            "next_reservation_id": self._next_reservation_id,
             "id_tags": [tag.as_dict() for tag in self.id_tags.values()],
+            "remote_id_tags": sorted(self.remote_id_tags),
         }
 
     @callback
@@ -211,7 +223,11 @@ class CentralSystem:
 
     def _seen(self, charger_id: str) -> None:
         if (charger := self.chargers.get(charger_id)) is not None:
-            charger.last_seen = dt_util.utcnow().replace(microsecond=0)
+            now = dt_util.utcnow().replace(microsecond=0)
+            if now != charger.last_seen:
+                charger.last_seen = now
+                # Charger-level entities only (last_seen); at most once a second.
+                charger.notify()
 
     def session(self, charger_id: str) -> ChargerProtocol:
         """The connected charger's protocol handler; raises when offline."""
@@ -228,6 +244,7 @@ class CentralSystem:
     def boot(self, charger_id: str, info: ChargerInfo) -> str:
         """Decide a BootNotification: Accepted, Pending or Rejected."""
         if (charger := self.chargers.get(charger_id)) is not None:
+            async_delete_reboot_issue(self.hass, charger_id)
             if info != charger.info:
                 charger.info = info
                 self._register_devices(charger)
@@ -255,14 +272,94 @@ class CentralSystem:
         )
         return "Pending"
 
-    def boot_accepted(self, charger_id: str) -> None:
-        """Hook after an accepted BootNotification was answered."""
-        if (charger := self.chargers.get(charger_id)) is not None:
-            charger.notify()
+    def charger_ready(self, charger_id: str) -> None:
+        """An accepted charger (re)connected: learn it and re-apply what the user set."""
+        if (session := self.sessions.get(charger_id)) is not None:
+            self.hass.async_create_background_task(
+                self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
+            )
+
+    async def _prepare_charger(self, session: ChargerProtocol) -> None:
+        """Read the configuration once per connection, set the meter interval, re-apply limits.
+
+        Configuration is written only when the user asked for a different value, never
+        in a loop: some chargers reboot after every configuration change.
+        """
+        charger = self.chargers.get(session.charger_id)
+        if charger is None:
+            return
+        errors = (NotConnectedError, CallTimeoutError, CallErrorReceived)
+        try:
+            answer = await session.get_configuration(None)
+        except errors as err:
+            _LOGGER.info("%s: could not read the configuration: %s", session.charger_id, err)
+        else:
+            charger.configuration = {
+                item["key"]: item["value"] for item in answer["keys"] if item["value"] is not None
+            }
+            try:
+                count = int(charger.configuration.get("NumberOfConnectors", 0))
+            except ValueError:
+                count = 0
+            for connector_id in range(1, min(count, 32) + 1):
+                charger.connector(connector_id)
+        interval = self.charger_option(session.charger_id, CONF_METER_INTERVAL)
+        if interval and charger.configuration.get("MeterValueSampleInterval") != str(interval):
+            try:
+                status = await session.set_configuration("MeterValueSampleInterval", str(interval))
+            except errors as err:
+                _LOGGER.info("%s: could not set the meter interval: %s", session.charger_id, err)
+            else:
+                if status in ("accepted", "reboot_required"):
+                    charger.configuration["MeterValueSampleInterval"] = str(interval)
+        for conn in list(charger.connectors.values()):
+            if conn.limit is not None:
+                try:
+                    await self.apply_limit(session, charger, conn)
+                except errors as err:
+                    _LOGGER.info("%s: could not re-apply a limit: %s", session.charger_id, err)
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        charger.notify_all()
+
+    async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> bool:
+        """Send a connector's limit: bound to the running session, else as the default."""
+        assert conn.limit is not None
+        tx = conn.transaction
+        accepted = await session.set_charging_limit(
+            conn.connector_id, conn.limit, tx.transaction_id if tx else None
+        )
+        if accepted:
+            conn.limit_in_transaction = tx is not None
+        return accepted
+
+    def charger_option(self, charger_id: str, key: str) -> Any:
+        """A per-charger setting from its subentry."""
+        subentry = charger_subentries(self.entry).get(charger_id)
+        return subentry.data.get(key) if subentry else None
+
+    def configuration(self, charger_id: str) -> dict[str, str]:
+        """The charger's OCPP configuration as last read."""
+        charger = self.chargers.get(charger_id)
+        return charger.configuration if charger else {}
+
+    def electrical_settings(self, charger_id: str) -> ElectricalSettings:
+        """Limit range and W/A conversion settings of a charger."""
+        subentry = charger_subentries(self.entry).get(charger_id)
+        data = subentry.data if subentry else {}
+        return ElectricalSettings(
+            max_current=float(data.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT)),
+            phases=int(data.get(CONF_PHASES, DEFAULT_PHASES)),
+            voltage=float(data.get(CONF_VOLTAGE, DEFAULT_VOLTAGE)),
+        )
 
     @callback
-    def approve_charger(self, charger_id: str, title: str | None = None) -> None:
-        """Add a charger (as a subentry) and accept it right away if it is connected."""
+    def approve_charger(
+        self, charger_id: str, title: str | None = None, *, flow_id: str | None = None
+    ) -> None:
+        """Add a charger (as a subentry) and accept it right away if it is connected.
+
+        `flow_id` is the approving flow: it ends itself, the charger's other flows are aborted.
+        """
         subentry = ConfigSubentry(
             data=MappingProxyType({CONF_CHARGER_ID: charger_id}),
             subentry_type=SUBENTRY_CHARGER,
@@ -270,9 +367,11 @@ class CentralSystem:
             unique_id=charger_id,
         )
         self.hass.config_entries.async_add_subentry(self.entry, subentry)
-        self._add_charger(subentry)
+        self._add_charger(subentry, approving_flow_id=flow_id)
 
-    def _add_charger(self, subentry: ConfigSubentry) -> None:
+    def _add_charger(
+        self, subentry: ConfigSubentry, approving_flow_id: str | None = None
+    ) -> None:
         charger_id: str = subentry.data[CONF_CHARGER_ID]
         if charger_id in self.chargers:
             return
@@ -287,10 +386,13 @@ class CentralSystem:
         self._register_devices(charger)
         for factory, add in self._factories:
             self._spawn_charger(charger, factory, add)
-        for flow in self.hass.config_entries.flow.async_progress_by_handler(
-            DOMAIN, match_context={"unique_id": charger_id}
-        ):
-            self.hass.config_entries.flow.async_abort(flow["flow_id"])
+        # A discovered flow for it is moot; abort it once the running flow step is over (that
+        # may be the approving flow itself, which the flow manager must finish on its own).
+        self.entry.async_create_task(
+            self.hass,
+            self._abort_discovered_flows(charger_id, approving_flow_id),
+            eager_start=False,
+        )
         if (session := self.sessions.get(charger_id)) is not None:
             charger.connected = True
             charger.notify_all()
@@ -299,6 +401,15 @@ class CentralSystem:
                 self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
             )
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    async def _abort_discovered_flows(
+        self, charger_id: str, approving_flow_id: str | None
+    ) -> None:
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"unique_id": charger_id}
+        ):
+            if flow["flow_id"] != approving_flow_id:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def _trigger_boot(self, session: ChargerProtocol) -> None:
         try:
@@ -463,6 +574,13 @@ class CentralSystem:
         accept_all = self.entry.options.get(CONF_ID_TAG_POLICY) == ID_TAG_POLICY_ACCEPT_ALL
         return authorize(self.id_tags, id_tag, accept_unknown=accept_all, now=dt_util.utcnow())
 
+    def next_reservation_id(self) -> int:
+        """A reservation id never handed out before (persisted)."""
+        reservation_id = self._next_reservation_id
+        self._next_reservation_id += 1
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        return reservation_id
+
     def next_transaction_id(self) -> int:
         """A transaction id never handed out before (persisted; not clock-based)."""
         transaction_id = self._next_transaction_id
@@ -497,6 +615,12 @@ class CentralSystem:
             conn.transaction = None
         conn.last_session = tx
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        if conn.limit is not None and conn.limit_in_transaction:
+            # The charger drops a TxProfile with its session; keep the limit as the default.
+            if (session := self.sessions.get(charger.charger_id)) is not None:
+                self.hass.async_create_background_task(
+                    self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
+                )
         self._fire(
             EVENT_TRANSACTION_STOPPED,
             charger,
@@ -509,6 +633,12 @@ class CentralSystem:
                 "reason": tx.reason,
             },
         )
+
+    async def _reapply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> None:
+        try:
+            await self.apply_limit(session, charger, conn)
+        except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
+            _LOGGER.info("%s: could not re-apply the limit: %s", charger.charger_id, err)
 
     def fire_id_tag(self, charger: Charger, id_tag: str, status: AuthStatus) -> None:
         """Announce an Authorize."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .central import CentralSystem
 from .const import DEFAULT_REMOTE_ID_TAG, DOMAIN, ID_TAG_MAX_LENGTH
+from .limits import ChargingLimit
 from .model import Charger
 
 
@@ -70,3 +73,114 @@ async def async_stop_charging(central: CentralSystem, charger: Charger, connecto
     )
     if not accepted:
         raise _rejected(charger, "stop")
+
+
+def _status_error(charger: Charger, action: str, status: str) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="command_failed",
+        translation_placeholders={
+            "charger_id": charger.charger_id,
+            "action": action,
+            "status": status,
+        },
+    )
+
+
+def to_amps(
+    central: CentralSystem, charger: Charger, amps: float | None, watts: float | None
+) -> float:
+    """A limit in amps from amps or watts, checked against the charger's range."""
+    settings = central.electrical_settings(charger.charger_id)
+    value = amps if amps is not None else settings.watts_to_amps(watts or 0.0)
+    if not 0 <= value <= settings.max_current:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="limit_out_of_range",
+            translation_placeholders={
+                "limit": f"{value:.1f}",
+                "max": f"{settings.max_current:g}",
+            },
+        )
+    return round(value, 1)
+
+
+async def async_set_charging_limit(
+    central: CentralSystem, charger: Charger, connector_id: int, limit: ChargingLimit
+) -> None:
+    """Set (and remember) a connector's limit; it is re-applied when the charger returns."""
+    _connector(charger, connector_id)
+    session = central.session(charger.charger_id)
+    conn = charger.connectors[connector_id]
+    previous = conn.limit
+    conn.limit = limit
+    try:
+        accepted: bool = await central.run_command(
+            charger.charger_id, lambda s: central.apply_limit(session, charger, conn)
+        )
+    except HomeAssistantError:
+        conn.limit = previous
+        charger.notify((connector_id,))
+        raise
+    if not accepted:
+        conn.limit = previous
+        charger.notify((connector_id,))
+        raise _rejected(charger, "charging limit")
+    central.save_soon(0)
+    charger.notify((connector_id,))
+
+
+async def async_clear_charging_limit(
+    central: CentralSystem, charger: Charger, connector_id: int
+) -> None:
+    """Remove our charging profiles from a connector."""
+    _connector(charger, connector_id)
+    central.session(charger.charger_id)
+    await central.run_command(
+        charger.charger_id, lambda session: session.clear_charging_limit(connector_id)
+    )
+    charger.connectors[connector_id].limit = None
+    central.save_soon(0)
+    charger.notify((connector_id,))
+
+
+async def async_set_availability(
+    central: CentralSystem, charger: Charger, connector_id: int, available: bool
+) -> str:
+    """ChangeAvailability for the charger (connector 0) or one connector."""
+    if connector_id:
+        _connector(charger, connector_id)
+    central.session(charger.charger_id)
+    status: str = await central.run_command(
+        charger.charger_id, lambda s: s.change_availability(connector_id, available)
+    )
+    if status not in ("accepted", "scheduled"):
+        raise _status_error(charger, "availability", status)
+    return status
+
+
+async def async_reset(central: CentralSystem, charger: Charger, hard: bool) -> None:
+    """Reset the charger."""
+    central.session(charger.charger_id)
+    if not await central.run_command(charger.charger_id, lambda s: s.reset(hard)):
+        raise _rejected(charger, "reset")
+
+
+async def async_unlock(central: CentralSystem, charger: Charger, connector_id: int) -> None:
+    """Unlock a connector; failure and lack of support are errors the user sees."""
+    _connector(charger, connector_id)
+    central.session(charger.charger_id)
+    status: str = await central.run_command(charger.charger_id, lambda s: s.unlock(connector_id))
+    if status != "unlocked":
+        raise _status_error(charger, "unlock", status)
+
+
+async def async_call_status(
+    central: CentralSystem, charger: Charger, action: str, command: Any, ok: tuple[str, ...]
+) -> str:
+    """Run a command answering a status; statuses outside `ok` raise."""
+    central.session(charger.charger_id)
+    status: str = await central.run_command(charger.charger_id, command)
+    if status not in ok:
+        raise _status_error(charger, action, status)
+    return status

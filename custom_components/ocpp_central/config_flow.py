@@ -30,9 +30,13 @@ from .const import (
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
     CONF_LENIENT,
+    CONF_MAX_CURRENT,
+    CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
+    CONF_PHASES,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
+    CONF_VOLTAGE,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DOMAIN,
@@ -43,6 +47,7 @@ from .const import (
     NEW_CHARGERS_POLICIES,
     SUBENTRY_CHARGER,
 )
+from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE
 from .server import create_ssl_context, valid_charger_id
 
 DEFAULT_OPTIONS = {CONF_NEW_CHARGERS: NEW_CHARGERS_ASK, CONF_ID_TAG_POLICY: ID_TAG_POLICY_KNOWN}
@@ -78,15 +83,21 @@ def _try_bind(host: str, port: int) -> None:
 
 
 async def _validate_server(
-    hass: HomeAssistant, data: dict[str, Any], *, check_port: bool
+    hass: HomeAssistant, data: dict[str, Any], *, check_port: bool, own_port: bool = False
 ) -> dict[str, str]:
-    """Check the port can be bound and the certificate loads; return form errors."""
+    """Check the port can be bound and the certificate loads; return form errors.
+
+    `own_port`: our running server holds this port, so it being in use is expected.
+    """
     errors: dict[str, str] = {}
     if check_port:
         try:
             await hass.async_add_executor_job(_try_bind, data[CONF_HOST], data[CONF_PORT])
         except OSError as err:
-            errors[CONF_PORT] = "port_in_use" if err.errno == errno.EADDRINUSE else "cannot_bind"
+            if err.errno != errno.EADDRINUSE:
+                errors[CONF_PORT] = "cannot_bind"
+            elif not own_port:
+                errors[CONF_PORT] = "port_in_use"
     certfile, keyfile = data.get(CONF_SSL_CERTFILE), data.get(CONF_SSL_KEYFILE)
     if keyfile and not certfile:
         errors[CONF_SSL_CERTFILE] = "cert_required"
@@ -149,14 +160,18 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _clean(user_input)
-            moved = (user_input[CONF_HOST], user_input[CONF_PORT]) != (
-                entry.data.get(CONF_HOST),
-                entry.data.get(CONF_PORT),
-            )
-            if moved:
+            port_changed = user_input[CONF_PORT] != entry.data.get(CONF_PORT)
+            moved = port_changed or user_input[CONF_HOST] != entry.data.get(CONF_HOST)
+            if port_changed:  # the same port would match this very entry
                 self._async_abort_entries_match({CONF_PORT: user_input[CONF_PORT]})
-            # Our own server holds the current port; only a new one needs checking.
-            errors = await _validate_server(self.hass, user_input, check_port=moved)
+            # Our own server holds the current port: unchanged, it needs no check; on a new
+            # address only a failure other than "in use" (by us) counts.
+            errors = await _validate_server(
+                self.hass,
+                user_input,
+                check_port=moved,
+                own_port=not port_changed and entry.state is ConfigEntryState.LOADED,
+            )
             if not errors:
                 self.hass.config_entries.async_update_entry(entry, data=user_input)
                 return self.async_abort(reason="reconfigure_successful")
@@ -197,7 +212,9 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_loaded")
         if charger_id in entry.runtime_data.chargers:
             return self.async_abort(reason="already_configured")
-        entry.runtime_data.approve_charger(charger_id, user_input.get(CONF_NAME) or charger_id)
+        entry.runtime_data.approve_charger(
+            charger_id, user_input.get(CONF_NAME) or charger_id, flow_id=self.flow_id
+        )
         return self.async_abort(
             reason="charger_approved", description_placeholders={"charger_id": charger_id}
         )
@@ -279,13 +296,25 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
             return self.async_update_and_abort(
                 self._get_entry(), subentry, data_updates=user_input
             )
+        data = subentry.data
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema(
                 {
+                    vol.Required(CONF_LENIENT, default=data.get(CONF_LENIENT, False)): bool,
                     vol.Required(
-                        CONF_LENIENT, default=subentry.data.get(CONF_LENIENT, False)
-                    ): bool,
+                        CONF_MAX_CURRENT, default=data.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT)
+                    ): vol.All(vol.Coerce(float), vol.Range(min=1, max=1000)),
+                    vol.Required(
+                        CONF_PHASES, default=data.get(CONF_PHASES, DEFAULT_PHASES)
+                    ): vol.All(vol.Coerce(int), vol.In([1, 2, 3])),
+                    vol.Required(
+                        CONF_VOLTAGE, default=data.get(CONF_VOLTAGE, DEFAULT_VOLTAGE)
+                    ): vol.All(vol.Coerce(float), vol.Range(min=100, max=1000)),
+                    vol.Optional(
+                        CONF_METER_INTERVAL,
+                        description={"suggested_value": data.get(CONF_METER_INTERVAL)},
+                    ): vol.All(vol.Coerce(int), vol.Range(min=0, max=3600)),
                 }
             ),
         )

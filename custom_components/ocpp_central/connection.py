@@ -33,7 +33,7 @@ _LOGGER = logging.getLogger(__name__)
 
 type Payload = dict[str, Any]
 type CallHandler = Callable[[Payload], Payload | Awaitable[Payload]]
-type AfterHandler = Callable[[Payload, Payload], None]
+type AfterHandler = Callable[[Any, Payload], None]
 
 
 class NotConnectedError(Exception):
@@ -93,6 +93,7 @@ class OcppConnection:
         self.after: dict[str, AfterHandler] = {}
         self.known_actions: frozenset[str] = frozenset()
         self.on_message: Callable[[], None] | None = None
+        self.on_call_handled: AfterHandler | None = None
         self.log_once = LogOnce(_LOGGER, charger_id)
         self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
         # OCPP allows one outstanding call per direction.
@@ -218,6 +219,8 @@ class OcppConnection:
         await self._send(CallResult(msg.unique_id, response).to_json())
         if (after := self.after.get(msg.action)) is not None:
             after(msg.payload, response)
+        if self.on_call_handled is not None:
+            self.on_call_handled(msg.action, response)
 
     async def call(self, action: str, payload: Payload, timeout: float | None = None) -> Payload:
         """Send a call and return the answer's payload.

@@ -29,6 +29,10 @@ ID_TAG_POLICIES: Final = [ID_TAG_POLICY_KNOWN, ID_TAG_POLICY_ACCEPT_ALL]
 SUBENTRY_CHARGER: Final = "charger"
 CONF_CHARGER_ID: Final = "charger_id"
 CONF_LENIENT: Final = "lenient"
+CONF_MAX_CURRENT: Final = "max_current"
+CONF_PHASES: Final = "phases"
+CONF_VOLTAGE: Final = "voltage"
+CONF_METER_INTERVAL: Final = "meter_interval"
 
 # The id tag sent with a remote start when the user gives none (OCPP 1.6 idToken max 20).
 DEFAULT_REMOTE_ID_TAG: Final = "HomeAssistant"

@@ -88,6 +88,8 @@ def normalize(
         return None
     factor, offset = _UNIT_FACTORS.get(unit or _DEFAULT_UNITS[measurand], (1.0, 0.0))
     number = number * factor + offset
+    if phase == "N" and phased:
+        return None  # current/voltage on the neutral conductor: no total, no phase
     if phase is not None and phase != "N":
         if not phased:
             # Per-phase power/energy is summed by the caller when no total is given.

@@ -14,6 +14,7 @@ from typing import Any
 
 from homeassistant.util import dt as dt_util
 
+from .limits import ChargingLimit
 from .measurands import ENERGY
 
 
@@ -195,6 +196,10 @@ class Connector:
     measurands: set[str] = field(default_factory=set)
     transaction: Transaction | None = None
     last_session: Transaction | None = None
+    # The limit the user set; re-applied whenever the charger comes back.
+    limit: ChargingLimit | None = None
+    # Whether it went out as a TxProfile, which the charger drops when the session ends.
+    limit_in_transaction: bool = False
 
     @property
     def session(self) -> Transaction | None:
@@ -229,21 +234,26 @@ class Connector:
         """Serialize what must survive a restart."""
         return {
             "energy_kwh": self.energy_kwh,
+            # Kept so samples a charger resends after a restart are known to be old.
+            "reading_time": _iso(self.reading_time),
             "measurands": sorted(self.measurands),
             "transaction": self.transaction.as_dict() if self.transaction else None,
             "last_session": self.last_session.as_dict() if self.last_session else None,
+            "limit": self.limit.as_dict() if self.limit else None,
         }
 
     @classmethod
     def from_dict(cls, connector_id: int, data: dict[str, Any]) -> Connector:
         """Restore from storage."""
-        tx, last = data.get("transaction"), data.get("last_session")
+        tx, last, limit = data.get("transaction"), data.get("last_session"), data.get("limit")
         return cls(
             connector_id=connector_id,
             energy_kwh=data.get("energy_kwh"),
+            reading_time=_dt(data.get("reading_time")),
             measurands=set(data.get("measurands", [])),
             transaction=Transaction.from_dict(tx) if tx else None,
             last_session=Transaction.from_dict(last) if last else None,
+            limit=ChargingLimit.from_dict(limit) if limit else None,
         )
 
 
@@ -263,6 +273,8 @@ class Charger:
         self.last_seen: datetime | None = None
         self.firmware_status: str | None = None
         self.diagnostics_status: str | None = None
+        # OCPP configuration keys as last read from the charger (GetConfiguration).
+        self.configuration: dict[str, str] = {}
         self.connectors: dict[int, Connector] = {0: Connector(0)}
         # Keyed by connector id; None is the charger-level view, told of every change.
         self._listeners: dict[int | None, list[UpdateListener]] = {}
@@ -399,6 +411,7 @@ class Charger:
             },
             "last_seen": _iso(self.last_seen),
             "firmware_status": self.firmware_status,
+            "configuration": self.configuration,
             "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
         }
 
@@ -409,6 +422,7 @@ class Charger:
         charger.info = ChargerInfo(**data.get("info", {}))
         charger.last_seen = _dt(data.get("last_seen"))
         charger.firmware_status = data.get("firmware_status")
+        charger.configuration = dict(data.get("configuration", {}))
         for cid, conn in data.get("connectors", {}).items():
             charger.connectors[int(cid)] = Connector.from_dict(int(cid), conn)
         return charger

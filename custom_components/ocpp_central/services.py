@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .central import CentralSystem
-from .commands import async_start_charging, async_stop_charging
+from .commands import (
+    async_call_status,
+    async_clear_charging_limit,
+    async_reset,
+    async_set_availability,
+    async_set_charging_limit,
+    async_start_charging,
+    async_stop_charging,
+    async_unlock,
+    to_amps,
+)
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_CONNECTOR_ID,
@@ -26,7 +39,9 @@ from .const import (
     SERVICE_STOP_CHARGING,
 )
 from .id_tags import IdTag, IdTagStatus
+from .limits import ChargingLimit, SchedulePeriod
 from .model import Charger
+from .repairs import async_create_reboot_issue
 
 _CONNECTOR_ID = vol.All(vol.Coerce(int), vol.Range(min=1))
 _ID_TAG = vol.All(cv.string, vol.Length(min=1, max=36))
@@ -62,10 +77,12 @@ def _loaded_centrals(hass: HomeAssistant) -> list[CentralSystem]:
     ]
 
 
-def resolve_device(hass: HomeAssistant, call: ServiceCall) -> tuple[CentralSystem, Charger, int]:
+def resolve_device(
+    hass: HomeAssistant, call: ServiceCall, default_connector: int = 1
+) -> tuple[CentralSystem, Charger, int]:
     """The central system, charger and connector a call's device stands for."""
     device_id: str = call.data[ATTR_DEVICE_ID]
-    connector_id: int = call.data.get(ATTR_CONNECTOR_ID, 1)
+    connector_id: int = call.data.get(ATTR_CONNECTOR_ID, default_connector)
     if (device := dr.async_get(hass).async_get(device_id)) is not None:
         for central in _loaded_centrals(hass):
             if central.entry.entry_id not in device.config_entries:
@@ -142,3 +159,334 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_REMOVE_ID_TAG, _remove_id_tag, REMOVE_ID_TAG_SCHEMA
     )
+    async_setup_control_services(hass)
+
+
+# --- charging control and maintenance ------------------------------------------------------
+
+# Chargers fetch firmware and upload logs over http(s) and ftp(s); cv.url allows only http(s).
+_URL = vol.All(cv.string, vol.Match(r"^(https?|ftps?)://\S+$"))
+
+_PERIOD = vol.Schema({vol.Required("start"): cv.time, vol.Required("limit"): vol.Coerce(float)})
+
+SET_LIMIT_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            **_DEVICE_SCHEMA,
+            vol.Exclusive("limit_amps", "limit"): vol.Coerce(float),
+            vol.Exclusive("limit_watts", "limit"): vol.Coerce(float),
+            vol.Optional("duration"): cv.positive_time_period,
+            vol.Optional("schedule"): vol.All(cv.ensure_list, [_PERIOD], vol.Length(min=1)),
+        }
+    ),
+    cv.has_at_least_one_key("limit_amps", "limit_watts", "schedule"),
+)
+COMPOSITE_SCHEMA = vol.Schema(
+    {**_DEVICE_SCHEMA, vol.Optional("duration", default=86400): cv.positive_int}
+)
+AVAILABILITY_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Optional(ATTR_CONNECTOR_ID): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Required("available"): cv.boolean,
+    }
+)
+RESET_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Optional("type", default="soft"): vol.In(["soft", "hard"])}
+)
+FIRMWARE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required("location"): _URL,
+        vol.Optional("retrieve_at"): cv.datetime,
+        vol.Optional("retries"): cv.positive_int,
+        vol.Optional("retry_interval"): cv.positive_int,
+    }
+)
+DIAGNOSTICS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required("upload_url"): _URL,
+        vol.Optional("start"): cv.datetime,
+        vol.Optional("stop"): cv.datetime,
+    }
+)
+GET_CONFIG_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Optional("keys"): vol.All(cv.ensure_list, [cv.string])}
+)
+SET_CONFIG_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required("key"): vol.All(cv.string, vol.Length(min=1, max=50)),
+        vol.Required("value"): vol.All(cv.string, vol.Length(max=500)),
+    }
+)
+TRIGGER_MESSAGES = [
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "StatusNotification",
+]
+TRIGGER_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required("message"): vol.In(TRIGGER_MESSAGES),
+        vol.Optional(ATTR_CONNECTOR_ID): _CONNECTOR_ID,
+    }
+)
+DATA_TRANSFER_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required("vendor_id"): vol.All(cv.string, vol.Length(min=1, max=255)),
+        vol.Optional("message_id"): vol.All(cv.string, vol.Length(max=50)),
+        vol.Optional("data"): cv.string,
+    }
+)
+RESERVE_SCHEMA = vol.Schema(
+    {
+        **_DEVICE_SCHEMA,
+        vol.Required(ATTR_ID_TAG): vol.All(cv.string, vol.Length(min=1, max=20)),
+        vol.Required(ATTR_EXPIRY): cv.datetime,
+    }
+)
+CANCEL_RESERVATION_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required("reservation_id"): cv.positive_int}
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt_util.get_default_time_zone())
+    return value
+
+
+async def _set_charging_limit(call: ServiceCall) -> None:
+    central, charger, connector_id = resolve_device(call.hass, call)
+    duration = call.data.get("duration")
+    schedule = tuple(
+        SchedulePeriod(period["start"], to_amps(central, charger, period["limit"], None))
+        for period in call.data.get("schedule", [])
+    )
+    amps = to_amps(central, charger, call.data.get("limit_amps"), call.data.get("limit_watts"))
+    if schedule and "limit_amps" not in call.data and "limit_watts" not in call.data:
+        amps = max(period.limit_amps for period in schedule)
+    limit = ChargingLimit(
+        limit_amps=amps,
+        duration=int(duration.total_seconds()) if duration else None,
+        schedule=schedule,
+    )
+    await async_set_charging_limit(central, charger, connector_id, limit)
+
+
+async def _clear_charging_limit(call: ServiceCall) -> None:
+    central, charger, connector_id = resolve_device(call.hass, call)
+    await async_clear_charging_limit(central, charger, connector_id)
+
+
+async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
+    central, charger, connector_id = resolve_device(call.hass, call)
+    central.session(charger.charger_id)
+    result: dict[str, Any] = await central.run_command(
+        charger.charger_id,
+        lambda s: s.get_composite_schedule(connector_id, call.data["duration"]),
+    )
+    if result["status"] != "accepted":
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_failed",
+            translation_placeholders={
+                "charger_id": charger.charger_id,
+                "action": "composite schedule",
+                "status": result["status"],
+            },
+        )
+    return result
+
+
+async def _set_availability(call: ServiceCall) -> ServiceResponse:
+    central, charger, connector_id = resolve_device(call.hass, call, default_connector=0)
+    status = await async_set_availability(central, charger, connector_id, call.data["available"])
+    return {"status": status}
+
+
+async def _reset(call: ServiceCall) -> None:
+    central, charger, _ = resolve_device(call.hass, call)
+    await async_reset(central, charger, call.data["type"] == "hard")
+
+
+async def _unlock_connector(call: ServiceCall) -> None:
+    central, charger, connector_id = resolve_device(call.hass, call)
+    await async_unlock(central, charger, connector_id)
+
+
+async def _update_firmware(call: ServiceCall) -> None:
+    central, charger, _ = resolve_device(call.hass, call)
+    central.session(charger.charger_id)
+    retrieve_at = _aware(call.data.get("retrieve_at")) or dt_util.utcnow()
+    await central.run_command(
+        charger.charger_id,
+        lambda s: s.update_firmware(
+            call.data["location"],
+            retrieve_at,
+            call.data.get("retries"),
+            call.data.get("retry_interval"),
+        ),
+    )
+
+
+async def _get_diagnostics(call: ServiceCall) -> ServiceResponse:
+    central, charger, _ = resolve_device(call.hass, call)
+    central.session(charger.charger_id)
+    file_name = await central.run_command(
+        charger.charger_id,
+        lambda s: s.get_diagnostics(
+            call.data["upload_url"], _aware(call.data.get("start")), _aware(call.data.get("stop"))
+        ),
+    )
+    return {"file_name": file_name}
+
+
+async def _get_configuration(call: ServiceCall) -> ServiceResponse:
+    central, charger, _ = resolve_device(call.hass, call)
+    central.session(charger.charger_id)
+    result: dict[str, Any] = await central.run_command(
+        charger.charger_id, lambda s: s.get_configuration(call.data.get("keys"))
+    )
+    return result
+
+
+async def _set_configuration(call: ServiceCall) -> ServiceResponse:
+    central, charger, _ = resolve_device(call.hass, call)
+    key, value = call.data["key"], call.data["value"]
+    status = await async_call_status(
+        central,
+        charger,
+        "configuration",
+        lambda s: s.set_configuration(key, value),
+        ("accepted", "reboot_required"),
+    )
+    if status == "reboot_required":
+        async_create_reboot_issue(call.hass, central, charger.charger_id, key)
+    return {"status": status}
+
+
+async def _trigger_message(call: ServiceCall) -> None:
+    central, charger, _ = resolve_device(call.hass, call)
+    connector_id = call.data.get(ATTR_CONNECTOR_ID)
+    await async_call_status(
+        central,
+        charger,
+        "trigger",
+        lambda s: s.trigger_message(call.data["message"], connector_id),
+        ("accepted",),
+    )
+
+
+async def _data_transfer(call: ServiceCall) -> ServiceResponse:
+    central, charger, _ = resolve_device(call.hass, call)
+    central.session(charger.charger_id)
+    result: dict[str, Any] = await central.run_command(
+        charger.charger_id,
+        lambda s: s.data_transfer(
+            call.data["vendor_id"], call.data.get("message_id"), call.data.get("data")
+        ),
+    )
+    if result["status"] == "rejected":
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_failed",
+            translation_placeholders={
+                "charger_id": charger.charger_id,
+                "action": "data transfer",
+                "status": result["status"],
+            },
+        )
+    return result
+
+
+async def _reserve_now(call: ServiceCall) -> ServiceResponse:
+    central, charger, connector_id = resolve_device(call.hass, call)
+    reservation_id = central.next_reservation_id()
+    expiry = _aware(call.data[ATTR_EXPIRY])
+    assert expiry is not None
+    await async_call_status(
+        central,
+        charger,
+        "reservation",
+        lambda s: s.reserve_now(connector_id, call.data[ATTR_ID_TAG], expiry, reservation_id),
+        ("accepted",),
+    )
+    central.remote_id_tags.add(call.data[ATTR_ID_TAG])
+    return {"reservation_id": reservation_id}
+
+
+async def _cancel_reservation(call: ServiceCall) -> None:
+    central, charger, _ = resolve_device(call.hass, call)
+    reservation_id = call.data["reservation_id"]
+    await async_call_status(
+        central,
+        charger,
+        "cancel reservation",
+        lambda s: s.cancel_reservation(reservation_id),
+        ("accepted",),
+    )
+
+
+@callback
+def async_setup_control_services(hass: HomeAssistant) -> None:
+    """Register the charging-control and maintenance actions."""
+    register = hass.services.async_register
+    register(DOMAIN, "set_charging_limit", _set_charging_limit, SET_LIMIT_SCHEMA)
+    register(DOMAIN, "clear_charging_limit", _clear_charging_limit, vol.Schema(_DEVICE_SCHEMA))
+    register(
+        DOMAIN,
+        "get_composite_schedule",
+        _get_composite_schedule,
+        COMPOSITE_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    register(
+        DOMAIN,
+        "set_availability",
+        _set_availability,
+        AVAILABILITY_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    register(DOMAIN, "reset", _reset, RESET_SCHEMA)
+    register(DOMAIN, "unlock_connector", _unlock_connector, vol.Schema(_DEVICE_SCHEMA))
+    register(DOMAIN, "update_firmware", _update_firmware, FIRMWARE_SCHEMA)
+    register(
+        DOMAIN,
+        "get_diagnostics",
+        _get_diagnostics,
+        DIAGNOSTICS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    register(
+        DOMAIN,
+        "get_configuration",
+        _get_configuration,
+        GET_CONFIG_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    register(
+        DOMAIN,
+        "set_configuration",
+        _set_configuration,
+        SET_CONFIG_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    register(DOMAIN, "trigger_message", _trigger_message, TRIGGER_SCHEMA)
+    register(
+        DOMAIN,
+        "data_transfer",
+        _data_transfer,
+        DATA_TRANSFER_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    register(
+        DOMAIN, "reserve_now", _reserve_now, RESERVE_SCHEMA, supports_response=SupportsResponse.OPTIONAL
+    )
+    register(DOMAIN, "cancel_reservation", _cancel_reservation, CANCEL_RESERVATION_SCHEMA)

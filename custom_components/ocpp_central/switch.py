@@ -1,4 +1,4 @@
-"""Switches: charging on a connector (remote start/stop)."""
+"""Switches: charging on a connector (remote start/stop), availability of the charger."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .central import CentralSystem, EntityFactory, OcppConfigEntry
-from .commands import async_start_charging, async_stop_charging
+from .commands import async_set_availability, async_start_charging, async_stop_charging
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger, Connector
+from .model import Charger, Connector, ConnectorStatus
 
 PARALLEL_UPDATES = 1
 
@@ -27,6 +27,29 @@ CHARGING = OcppSwitchDescription(
     key="charging",
     value_fn=lambda charger, conn: conn.transaction is not None,
 )
+
+
+AVAILABLE = OcppSwitchDescription(
+    key="available",
+    value_fn=lambda charger, conn: charger.status != ConnectorStatus.UNAVAILABLE,
+)
+
+
+class AvailableSwitch(OcppEntity, SwitchEntity):
+    """Operative (on) or Inoperative (off), for the whole charger."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the charger is not unavailable."""
+        return bool(self._value)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """ChangeAvailability Operative."""
+        await async_set_availability(self.central, self.charger, 0, True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """ChangeAvailability Inoperative."""
+        await async_set_availability(self.central, self.charger, 0, False)
 
 
 class ChargingSwitch(OcppEntity, SwitchEntity):
@@ -46,6 +69,10 @@ class ChargingSwitch(OcppEntity, SwitchEntity):
         await async_stop_charging(self.central, self.charger, self.connector.connector_id)
 
 
+def _charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEntity]:
+    return [AvailableSwitch(central, charger, None, AVAILABLE, Platform.SWITCH)]
+
+
 def _connector_entities(
     central: CentralSystem, charger: Charger, conn: Connector
 ) -> list[OcppEntity]:
@@ -57,5 +84,5 @@ async def async_setup_entry(
 ) -> None:
     """Set up switches for every connector, now and as they appear."""
     entry.runtime_data.add_entity_factory(
-        EntityFactory(lambda central, charger: [], _connector_entities), async_add_entities
+        EntityFactory(_charger_entities, _connector_entities), async_add_entities
     )

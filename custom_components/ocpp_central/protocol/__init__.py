@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
 
-from ..connection import OcppConnection
+from ..connection import OcppConnection, Payload
+from ..limits import ChargingLimit
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -48,3 +49,69 @@ class ChargerProtocol(ABC):
     @abstractmethod
     async def trigger_boot(self) -> None:
         """Ask the charger for a fresh BootNotification."""
+
+    @abstractmethod
+    async def set_charging_limit(
+        self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
+    ) -> bool:
+        """Send a limit (bound to the running transaction, if any); return whether accepted."""
+
+    @abstractmethod
+    async def clear_charging_limit(self, connector_id: int) -> bool:
+        """Remove our limits from a connector."""
+
+    @abstractmethod
+    async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
+        """The schedule the charger will apply: status, schedule_start, periods ..."""
+
+    @abstractmethod
+    async def change_availability(self, connector_id: int, available: bool) -> str:
+        """accepted, scheduled or rejected."""
+
+    @abstractmethod
+    async def reset(self, hard: bool) -> bool:
+        """Reset; return whether accepted."""
+
+    @abstractmethod
+    async def unlock(self, connector_id: int) -> str:
+        """unlocked, unlock_failed or not_supported."""
+
+    @abstractmethod
+    async def update_firmware(
+        self, location: str, retrieve_at: datetime, retries: int | None, retry_interval: int | None
+    ) -> None:
+        """Start a firmware update."""
+
+    @abstractmethod
+    async def get_diagnostics(
+        self, upload_url: str, start: datetime | None, stop: datetime | None
+    ) -> str | None:
+        """Start a log upload; return the file name."""
+
+    @abstractmethod
+    async def get_configuration(self, keys: list[str] | None) -> Payload:
+        """{"keys": [{"key", "value", "readonly"}], "unknown_keys": [...]}."""
+
+    @abstractmethod
+    async def set_configuration(self, key: str, value: str) -> str:
+        """accepted, reboot_required, rejected or not_supported."""
+
+    @abstractmethod
+    async def trigger_message(self, message: str, connector_id: int | None) -> str:
+        """accepted, rejected or not_implemented."""
+
+    @abstractmethod
+    async def data_transfer(
+        self, vendor_id: str, message_id: str | None, data: str | None
+    ) -> Payload:
+        """{"status", "data"}."""
+
+    @abstractmethod
+    async def reserve_now(
+        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+    ) -> str:
+        """accepted, faulted, occupied, rejected or unavailable."""
+
+    @abstractmethod
+    async def cancel_reservation(self, reservation_id: int) -> str:
+        """accepted or rejected."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 import re
 from typing import TYPE_CHECKING, Any
+
+from homeassistant.util import dt as dt_util
 
 from ocpp.exceptions import SecurityError
 
 from ..connection import OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
+from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
 from ..model import NO_ERROR, Charger, ChargerInfo, ConnectorStatus, ErrorInfo, Transaction
 from . import ChargerProtocol, now_iso, parse_time
@@ -136,7 +140,8 @@ class V16Protocol(ChargerProtocol):
             "StatusNotification": self._status_notification,
             "StopTransaction": self._stop_transaction,
         }
-        connection.after = {"BootNotification": self._after_boot}
+        connection.on_call_handled = self._call_handled
+        self._ready = False
 
     def _charger(self) -> Charger:
         """The approved charger; a charger not (yet) accepted may only boot."""
@@ -157,11 +162,18 @@ class V16Protocol(ChargerProtocol):
         interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
         return {"currentTime": now_iso(), "interval": interval, "status": status}
 
-    def _after_boot(self, request: Payload, response: Payload) -> None:
-        if response["status"] == "Accepted":
-            self.central.boot_accepted(self.charger_id)
+    def _call_handled(self, action: str, response: Payload) -> None:
+        """The first message an accepted charger gets answered makes it ready for commands."""
+        if self._ready or self.charger_id not in self.central.chargers:
+            return
+        if action == "BootNotification" and response.get("status") != "Accepted":
+            return
+        self._ready = True
+        self.central.charger_ready(self.charger_id)
 
     def _heartbeat(self, payload: Payload) -> Payload:
+        if (charger := self.central.chargers.get(self.charger_id)) is not None:
+            charger.notify()  # last_seen moved
         return {"currentTime": now_iso()}
 
     def _status_notification(self, payload: Payload) -> Payload:
@@ -196,7 +208,8 @@ class V16Protocol(ChargerProtocol):
     def _authorize(self, payload: Payload) -> Payload:
         charger = self._charger()
         id_tag = payload["idTag"]
-        result = self.central.authorize(id_tag)
+        # Chargers with AuthorizeRemoteTxRequests authorize the tag of our own remote start.
+        result = self.central.authorize(id_tag, remote_ok=True)
         self.central.fire_id_tag(charger, id_tag, result.status)
         return {"idTagInfo": id_tag_info(result)}
 
@@ -290,3 +303,180 @@ class V16Protocol(ChargerProtocol):
     async def trigger_boot(self) -> None:
         """TriggerMessage(BootNotification)."""
         await self.connection.call("TriggerMessage", {"requestedMessage": "BootNotification"})
+
+    # --- charging limits ---------------------------------------------------------------
+
+    def _rate_unit(self) -> str:
+        """A unless the charger only takes W (ChargingScheduleAllowedChargingRateUnit)."""
+        allowed = self.central.configuration(self.charger_id).get(
+            "ChargingScheduleAllowedChargingRateUnit", ""
+        )
+        return "W" if "Power" in allowed and "Current" not in allowed else "A"
+
+    def _stack_level(self) -> int:
+        raw = self.central.configuration(self.charger_id).get("ChargeProfileMaxStackLevel")
+        try:
+            return min(1, int(raw)) if raw is not None else 1
+        except ValueError:
+            return 1
+
+    async def set_charging_limit(
+        self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
+    ) -> bool:
+        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile.
+
+        Profile ids are fixed per connector and purpose, so a new limit replaces the
+        previous one instead of piling up on the charger.
+        """
+        settings = self.central.electrical_settings(self.charger_id)
+        now = dt_util.utcnow().replace(microsecond=0)
+        midnight = dt_util.start_of_local_day().astimezone(dt_util.UTC)
+        profile: Payload = {
+            "chargingProfileId": _profile_id(connector_id, transaction_id is not None),
+            "stackLevel": self._stack_level(),
+            "chargingProfilePurpose": "TxProfile" if transaction_id is not None else "TxDefaultProfile",
+            "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
+            "chargingSchedule": charging_schedule(limit, self._rate_unit(), settings, now, midnight),
+        }
+        if limit.schedule:
+            profile["recurrencyKind"] = "Daily"
+        if transaction_id is not None:
+            profile["transactionId"] = transaction_id
+        answer = await self.connection.call(
+            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
+
+    async def clear_charging_limit(self, connector_id: int) -> bool:
+        """ClearChargingProfile for both of our profiles on the connector."""
+        accepted = False
+        for in_transaction in (True, False):
+            answer = await self.connection.call(
+                "ClearChargingProfile", {"id": _profile_id(connector_id, in_transaction)}
+            )
+            accepted |= answer.get("status") == "Accepted"
+        return accepted
+
+    async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
+        """GetCompositeSchedule, as plain data."""
+        answer = await self.connection.call(
+            "GetCompositeSchedule", {"connectorId": connector_id, "duration": duration}
+        )
+        schedule = answer.get("chargingSchedule") or {}
+        return {
+            "status": snake(answer.get("status", "Rejected")),
+            "connector_id": answer.get("connectorId", connector_id),
+            "schedule_start": answer.get("scheduleStart") or schedule.get("startSchedule"),
+            "duration": schedule.get("duration"),
+            "charging_rate_unit": schedule.get("chargingRateUnit"),
+            "periods": [
+                {
+                    "start": period["startPeriod"],
+                    "limit": float(period["limit"]),
+                    **({"phases": period["numberPhases"]} if "numberPhases" in period else {}),
+                }
+                for period in schedule.get("chargingSchedulePeriod", [])
+            ],
+        }
+
+    # --- other controls ----------------------------------------------------------------
+
+    async def change_availability(self, connector_id: int, available: bool) -> str:
+        """ChangeAvailability; returns accepted, scheduled or rejected."""
+        answer = await self.connection.call(
+            "ChangeAvailability",
+            {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
+        )
+        return snake(answer.get("status", "Rejected"))
+
+    async def reset(self, hard: bool) -> bool:
+        """Reset Soft/Hard."""
+        answer = await self.connection.call("Reset", {"type": "Hard" if hard else "Soft"})
+        return bool(answer.get("status") == "Accepted")
+
+    async def unlock(self, connector_id: int) -> str:
+        """UnlockConnector; returns unlocked, unlock_failed or not_supported."""
+        answer = await self.connection.call("UnlockConnector", {"connectorId": connector_id})
+        return snake(answer.get("status", "NotSupported"))
+
+    async def update_firmware(
+        self, location: str, retrieve_at: datetime, retries: int | None, retry_interval: int | None
+    ) -> None:
+        """UpdateFirmware (the charger reports progress with FirmwareStatusNotification)."""
+        payload: Payload = {"location": location, "retrieveDate": retrieve_at.isoformat()}
+        if retries is not None:
+            payload["retries"] = retries
+        if retry_interval is not None:
+            payload["retryInterval"] = retry_interval
+        await self.connection.call("UpdateFirmware", payload)
+
+    async def get_diagnostics(
+        self, upload_url: str, start: datetime | None, stop: datetime | None
+    ) -> str | None:
+        """GetDiagnostics; returns the file name the charger will upload."""
+        payload: Payload = {"location": upload_url}
+        if start is not None:
+            payload["startTime"] = start.isoformat()
+        if stop is not None:
+            payload["stopTime"] = stop.isoformat()
+        answer = await self.connection.call("GetDiagnostics", payload)
+        return answer.get("fileName")
+
+    async def get_configuration(self, keys: list[str] | None) -> Payload:
+        """GetConfiguration; returns {"keys": [{key, value, readonly}], "unknown_keys": [...]}."""
+        answer = await self.connection.call("GetConfiguration", {"key": keys} if keys else {})
+        return {
+            "keys": [
+                {"key": item["key"], "value": item.get("value"), "readonly": item["readonly"]}
+                for item in answer.get("configurationKey", [])
+            ],
+            "unknown_keys": list(answer.get("unknownKey", [])),
+        }
+
+    async def set_configuration(self, key: str, value: str) -> str:
+        """ChangeConfiguration; returns accepted, reboot_required, rejected or not_supported."""
+        answer = await self.connection.call("ChangeConfiguration", {"key": key, "value": value})
+        return snake(answer.get("status", "Rejected"))
+
+    async def trigger_message(self, message: str, connector_id: int | None) -> str:
+        """TriggerMessage; returns accepted, rejected or not_implemented."""
+        payload: Payload = {"requestedMessage": message}
+        if connector_id is not None:
+            payload["connectorId"] = connector_id
+        answer = await self.connection.call("TriggerMessage", payload)
+        return snake(answer.get("status", "Rejected"))
+
+    async def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> Payload:
+        """DataTransfer; returns {"status", "data"}."""
+        payload: Payload = {"vendorId": vendor_id}
+        if message_id is not None:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = data
+        answer = await self.connection.call("DataTransfer", payload)
+        return {"status": snake(answer.get("status", "Rejected")), "data": answer.get("data")}
+
+    async def reserve_now(
+        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+    ) -> str:
+        """ReserveNow; returns accepted, faulted, occupied, rejected or unavailable."""
+        answer = await self.connection.call(
+            "ReserveNow",
+            {
+                "connectorId": connector_id,
+                "expiryDate": expiry.isoformat(),
+                "idTag": id_tag,
+                "reservationId": reservation_id,
+            },
+        )
+        return snake(answer.get("status", "Rejected"))
+
+    async def cancel_reservation(self, reservation_id: int) -> str:
+        """CancelReservation; returns accepted or rejected."""
+        answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
+        return snake(answer.get("status", "Rejected"))
+
+
+def _profile_id(connector_id: int, in_transaction: bool) -> int:
+    """Stable charging profile id per connector and purpose."""
+    return (200 if in_transaction else 100) + connector_id

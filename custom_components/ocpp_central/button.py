@@ -1,0 +1,55 @@
+"""Buttons: soft reset of the charger, unlock of a connector."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
+from homeassistant.const import EntityCategory, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .commands import async_reset, async_unlock
+from .entity import OcppEntity, OcppEntityDescription
+from .model import Charger, Connector
+
+PARALLEL_UPDATES = 1
+
+RESET = OcppEntityDescription(
+    key="reset", device_class=ButtonDeviceClass.RESTART, entity_category=EntityCategory.CONFIG
+)
+UNLOCK = OcppEntityDescription(key="unlock")
+
+
+class ResetButton(OcppEntity, ButtonEntity):
+    """Soft reset (a hard reset is the reset action)."""
+
+    async def async_press(self) -> None:
+        """Reset the charger."""
+        await async_reset(self.central, self.charger, hard=False)
+
+
+class UnlockButton(OcppEntity, ButtonEntity):
+    """Unlock the connector's cable."""
+
+    async def async_press(self) -> None:
+        """Unlock."""
+        await async_unlock(self.central, self.charger, self.connector.connector_id)
+
+
+def _factory() -> EntityFactory:
+    def charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEntity]:
+        return [ResetButton(central, charger, None, RESET, Platform.BUTTON)]
+
+    def connector_entities(
+        central: CentralSystem, charger: Charger, conn: Connector
+    ) -> list[OcppEntity]:
+        return [UnlockButton(central, charger, conn.connector_id, UNLOCK, Platform.BUTTON)]
+
+    return EntityFactory(charger_entities, connector_entities)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Set up buttons for every charger and connector, now and as they appear."""
+    entry.runtime_data.add_entity_factory(_factory(), async_add_entities)
