@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from datetime import timedelta
 import json
-import logging
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
-from websockets.protocol import State as WsState
-
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.protocol import State as WsState
 
 from custom_components.ocpp_central.const import (
     CONF_NEW_CHARGERS,
@@ -34,10 +34,10 @@ from custom_components.ocpp_central.const import (
     SUBENTRY_CHARGER,
 )
 from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
+from custom_components.ocpp_central.server import SUPPORTED_SUBPROTOCOLS
 
 from .charger import SimCharger, connected_charger
 from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
-
 
 # --- helpers -----------------------------------------------------------------------------
 
@@ -147,6 +147,11 @@ async def test_policy_accept_creates_device_and_subentry(
         assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
         assert discovered_flows(hass) == []
 
+        # Accepted in the answer itself: no TriggerMessage(BootNotification) needed.
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await heartbeat_ok(cp)
+        assert cp.calls("TriggerMessage") == []
+
 
 async def test_boot_with_new_firmware_updates_device(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
@@ -202,9 +207,7 @@ async def test_policy_ask_pending_then_approved(
         await hass.async_block_till_done()
         assert len(discovered_flows(hass)) == 1
 
-        result = await hass.config_entries.flow.async_configure(
-            flow["flow_id"], {"name": "Garage"}
-        )
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"name": "Garage"})
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "charger_approved"
 
@@ -244,8 +247,6 @@ async def _remove_via_device_registry(
 
 
 async def async_setup_component_config(hass: HomeAssistant) -> bool:
-    from homeassistant.setup import async_setup_component
-
     return await async_setup_component(hass, "config", {})
 
 
@@ -267,7 +268,9 @@ async def test_remove_charger(
         assert (await cp2.boot()).status == "Accepted"
         await cp1.status(1, "Available")
         await cp2.status(1, "Available")
-        await wait_for_state(hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available")
+        await wait_for_state(
+            hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available"
+        )
         entity_ids = [
             entry.entity_id
             for entry in er.async_entries_for_config_entry(er.async_get(hass), ask_entry.entry_id)
@@ -311,7 +314,9 @@ async def test_remove_charger(
         await cp1.wait_for_call("TriggerMessage")
         assert (await cp1.boot()).status == "Accepted"
         await cp1.status(1, "Charging")
-        await wait_for_state(hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "charging")
+        await wait_for_state(
+            hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "charging"
+        )
         assert device_of(hass, "CP1") is not None
 
 
@@ -351,14 +356,18 @@ async def test_several_chargers_own_entities_and_no_disconnects(
     async with connected_charger(port, "CP1") as cp1:
         await cp1.boot(vendor="Acme")
         await cp1.status(1, "Charging")
-        await wait_for_state(hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "charging")
+        await wait_for_state(
+            hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "charging"
+        )
 
         async with connected_charger(port, "CP2") as cp2, connected_charger(port, "CP3") as cp3:
             await cp2.boot(vendor="Other")
             await cp3.boot(vendor="Third")
             await cp2.status(1, "Available")
             await cp3.status(1, "Faulted")
-            await wait_for_state(hass, "sensor", "CP3_1_connector_status", lambda s: s.state == "faulted")
+            await wait_for_state(
+                hass, "sensor", "CP3_1_connector_status", lambda s: s.state == "faulted"
+            )
             await hass.async_block_till_done()
 
             # Adding chargers neither reloaded the entry nor disconnected anybody.
@@ -424,7 +433,11 @@ async def test_multi_connector_child_devices(
                     {
                         "timestamp": "2026-01-01T00:00:00Z",
                         "sampledValue": [
-                            {"value": "1000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}
+                            {
+                                "value": "1000",
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            }
                         ],
                     }
                 ],
@@ -438,7 +451,9 @@ async def test_multi_connector_child_devices(
         assert device_of(hass, "CP1-connector-1") is None
 
         await cp.status(2, "Available")
-        await wait_for_state(hass, "sensor", "CP1_2_connector_status", lambda s: s.state == "available")
+        await wait_for_state(
+            hass, "sensor", "CP1_2_connector_status", lambda s: s.state == "available"
+        )
         await hass.async_block_till_done()
 
         dev_reg = dr.async_get(hass)
@@ -462,7 +477,9 @@ async def test_multi_connector_child_devices(
         assert state_of(hass, "sensor", "CP1_1_energy").state == "1.0"
         assert state_of(hass, "switch", "CP1_2_charging").state == STATE_OFF
         await cp.status(1, "Finishing")
-        await wait_for_state(hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "finishing")
+        await wait_for_state(
+            hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "finishing"
+        )
 
 
 # --- status and errors -------------------------------------------------------------------
@@ -516,11 +533,16 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
         await wait_for_state(
             hass, "sensor", "CP1_error_code", lambda s: s.state == "ev_communication_error"
         )
-        assert [e.data["error_code"] for e in errors] == ["ground_failure", "ev_communication_error"]
+        assert [e.data["error_code"] for e in errors] == [
+            "ground_failure",
+            "ev_communication_error",
+        ]
 
         # Cleared.
         await cp.status(1, "Available")
-        state = await wait_for_state(hass, "sensor", "CP1_error_code", lambda s: s.state == "no_error")
+        state = await wait_for_state(
+            hass, "sensor", "CP1_error_code", lambda s: s.state == "no_error"
+        )
         assert state.attributes["info"] is None
         assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
 
@@ -532,11 +554,15 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
 
         # And the same error after it cleared starts again: a new event.
         await cp.status(1, "Available", error_code="GroundFailure")
-        await wait_for_state(hass, "sensor", "CP1_error_code", lambda s: s.state == "ground_failure")
+        await wait_for_state(
+            hass, "sensor", "CP1_error_code", lambda s: s.state == "ground_failure"
+        )
         await cp.status(1, "Available")
         await wait_for_state(hass, "sensor", "CP1_error_code", lambda s: s.state == "no_error")
         await cp.status(1, "Available", error_code="GroundFailure")
-        await wait_for_state(hass, "sensor", "CP1_error_code", lambda s: s.state == "ground_failure")
+        await wait_for_state(
+            hass, "sensor", "CP1_error_code", lambda s: s.state == "ground_failure"
+        )
         await hass.async_block_till_done()
         assert [e.data["error_code"] for e in errors] == [
             "ground_failure",
@@ -573,7 +599,11 @@ async def test_connection_state_and_availability(
                     {
                         "timestamp": "2026-01-01T00:00:00Z",
                         "sampledValue": [
-                            {"value": "2500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                            {
+                                "value": "2500",
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            },
                             {"value": "3.7", "measurand": "Power.Active.Import", "unit": "kW"},
                         ],
                     }
@@ -595,12 +625,12 @@ async def test_connection_state_and_availability(
     assert state_of(hass, "sensor", "CP1_1_energy").state == "2.5"
 
     async with connected_charger(port, "CP1") as cp:
-        state = await wait_for_state(
-            hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_ON
-        )
+        await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_ON)
         await cp.boot()
         await cp.status(1, "Available")
-        await wait_for_state(hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available")
+        await wait_for_state(
+            hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available"
+        )
         assert state_of(hass, "sensor", "CP1_1_energy").state == "2.5"
 
 
@@ -616,17 +646,24 @@ async def test_last_seen(
         assert first is not None
         assert abs((first - dt_util.utcnow()).total_seconds()) < 2
 
-        # Five minutes later, only a Heartbeat: last seen follows.
+        # Minutes later, a message that changes nothing else: last seen follows.
         freezer.tick(timedelta(minutes=5))
-        await heartbeat_ok(cp)
+        await cp.call(call.DataTransfer(vendor_id="com.acme"))
         await hass.async_block_till_done()
         later = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
         assert later is not None
         assert (later - first).total_seconds() >= 299
 
+        freezer.tick(timedelta(minutes=5))
+        await heartbeat_ok(cp)
+        await hass.async_block_till_done()
+        latest = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
+        assert latest is not None
+        assert (latest - later).total_seconds() >= 299
+
     # Offline it keeps the time it was last seen.
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
-    assert dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state) == later
+    assert dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state) == latest
 
 
 # --- how chargers connect ----------------------------------------------------------------
@@ -678,7 +715,9 @@ async def test_no_subprotocol_is_16(hass: HomeAssistant, entry: MockConfigEntry,
         assert cp._connection.subprotocol is None
         assert (await cp.boot()).status == "Accepted"
         await cp.status(1, "Charging")
-        await wait_for_state(hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "charging")
+        await wait_for_state(
+            hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "charging"
+        )
 
 
 async def test_16_picked_among_offers(
@@ -692,9 +731,12 @@ async def test_16_picked_among_offers(
 async def test_only_unsupported_subprotocol_refused(
     hass: HomeAssistant, ask_entry: MockConfigEntry
 ) -> None:
-    with pytest.raises(InvalidStatus):
-        async with connected_charger(port_of(ask_entry), "CP1", subprotocols=["ocpp0.9"]):
-            pass
+    unsupported = [p for p in ("ocpp2.0.1", "ocpp2.1") if p not in SUPPORTED_SUBPROTOCOLS]
+    for offered in (["ocpp0.9"], ["ocpp1.5", "chat"], *([p] for p in unsupported)):
+        with pytest.raises(InvalidStatus) as err:
+            async with connected_charger(port_of(ask_entry), "CP1", subprotocols=offered):
+                pass
+        assert err.value.response.status_code == 400, offered
     await hass.async_block_till_done()
     assert device_of(hass, "CP1") is None
     assert discovered_flows(hass) == []
@@ -707,7 +749,9 @@ async def test_second_connection_replaces_first(
     async with connected_charger(port, "CP1") as first:
         await first.boot()
         await first.status(1, "Available")
-        await wait_for_state(hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available")
+        await wait_for_state(
+            hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available"
+        )
         async with connected_charger(port, "CP1") as second:
             await wait_closed(first)
             assert is_open(second)
@@ -739,13 +783,17 @@ async def test_firmware_and_diagnostics_status(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await cp.call(call.FirmwareStatusNotification(status="Downloading"))
-        await wait_for_state(hass, "sensor", "CP1_firmware_status", lambda s: s.state == "downloading")
+        await wait_for_state(
+            hass, "sensor", "CP1_firmware_status", lambda s: s.state == "downloading"
+        )
         await cp.call(call.FirmwareStatusNotification(status="InstallationFailed"))
         await wait_for_state(
             hass, "sensor", "CP1_firmware_status", lambda s: s.state == "installation_failed"
         )
         await cp.call(call.DiagnosticsStatusNotification(status="Uploading"))
-        await wait_for_state(hass, "sensor", "CP1_diagnostics_status", lambda s: s.state == "uploading")
+        await wait_for_state(
+            hass, "sensor", "CP1_diagnostics_status", lambda s: s.state == "uploading"
+        )
         await cp.call(call.DiagnosticsStatusNotification(status="UploadFailed"))
         await wait_for_state(
             hass, "sensor", "CP1_diagnostics_status", lambda s: s.state == "upload_failed"
@@ -788,7 +836,12 @@ async def test_password_required(hass: HomeAssistant, ask_entry: MockConfigEntry
     add_charger_subentry(hass, ask_entry, "CP1", password="s3cret")
     await hass.async_block_till_done()
 
-    for headers in ({}, basic("CP1", "wrong"), basic("CP2", "s3cret"), {"Authorization": "Basic !!"}):
+    for headers in (
+        {},
+        basic("CP1", "wrong"),
+        basic("CP2", "s3cret"),
+        {"Authorization": "Basic !!"},
+    ):
         with pytest.raises(InvalidStatus) as err:
             async with connected_charger(port, "CP1", additional_headers=headers):
                 pass

@@ -8,34 +8,67 @@ offline charger, HomeAssistantError for Rejected/NotSupported answers and timeou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
+import voluptuous as vol
 
 from custom_components.ocpp_central.const import DOMAIN, SUBENTRY_CHARGER
 
 from .charger import SimCharger, connected_charger
-from .conftest import setup_entry, state_of, wait_for_state
+from .conftest import state_of
 
 TX_DEFAULT_ID = 101  # stable profile ids of connector 1: TxDefaultProfile / TxProfile
 TX_PROFILE_ID = 201
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+async def wait_for_state(
+    hass: HomeAssistant,
+    platform: str,
+    unique_id: str,
+    predicate: Callable[[State], bool],
+    timeout: float = 5,
+) -> State:
+    """Wait for an entity state (event-driven; the listener runs in the event loop)."""
+    changed = asyncio.Event()
+
+    @callback
+    def _changed(_: Event) -> None:
+        changed.set()
+
+    unsubs = [
+        hass.bus.async_listen("state_changed", _changed),
+        hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, _changed),
+    ]
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                changed.clear()
+                state = state_of(hass, platform, unique_id)
+                if state is not None and predicate(state):
+                    return state
+                await changed.wait()
+    finally:
+        for unsub in unsubs:
+            unsub()
 
 
 async def prepare(hass: HomeAssistant, cp: SimCharger, **configuration: tuple[str, bool]) -> None:
@@ -408,9 +441,9 @@ async def test_limit_range_follows_max_current(
 async def test_limit_needs_a_limit(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - voluptuous schema error
+    with pytest.raises(vol.Invalid):
         await service(hass, "set_charging_limit", {"device_id": device_id(hass)})
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(vol.Invalid):
         await service(
             hass,
             "set_charging_limit",
@@ -624,7 +657,7 @@ async def test_update_firmware_now_by_default(
 async def test_update_firmware_bad_location(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - schema error
+    with pytest.raises(vol.Invalid):
         await service(hass, "update_firmware", {"device_id": device_id(hass), "location": "no url"})
     assert not cp.calls("UpdateFirmware")
 
@@ -835,7 +868,7 @@ async def test_trigger_message_refused(
 async def test_trigger_message_unknown_message(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - schema error
+    with pytest.raises(vol.Invalid):
         await service(hass, "trigger_message", {"device_id": device_id(hass), "message": "Bogus"})
     assert not cp.calls("TriggerMessage")
 
@@ -1302,3 +1335,74 @@ async def test_meter_interval_already_set(
         await prepare(hass, cp, MeterValueSampleInterval=("30", False))
         assert not cp.calls("ChangeConfiguration")
         assert [name for name, _ in cp.received] == ["GetConfiguration"]
+
+
+async def test_number_follows_max_current_setting(
+    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
+) -> None:
+    assert limit_state(hass) == "32.0"
+    update_charger_settings(hass, entry, max_current=16)
+    state = await wait_for_state(
+        hass, "number", "CP1_1_charging_limit", lambda s: s.attributes["max"] == 16
+    )
+    assert state.state == "16.0"  # no limit of ours: shows the (new) maximum
+
+
+async def test_limit_with_duration_ends(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, freezer: FrozenDateTimeFactory
+) -> None:
+    async with connected_charger(port, "CP1") as cp:
+        await prepare(hass, cp)
+        await service(
+            hass,
+            "set_charging_limit",
+            {"device_id": device_id(hass), "limit_amps": 8, "duration": {"minutes": 30}},
+        )
+        first = only_profile(cp)
+        assert limit_state(hass) == "8.0"
+    await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
+
+    # Back 10 minutes later: the same profile, ending when it would have ended anyway.
+    freezer.tick(timedelta(minutes=10))
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        assert await cp.wait_for_call("SetChargingProfile") == first
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert limit_state(hass) == "8.0"
+
+        # When the time is up, the number shows the charger's maximum again.
+        freezer.tick(timedelta(minutes=21))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert limit_state(hass) == "32.0"
+    await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
+
+    # An ended limit is not sent again.
+    async with connected_charger(port, "CP1") as cp:
+        await prepare(hass, cp)
+        assert not cp.calls("SetChargingProfile")
+        assert limit_state(hass) == "32.0"
+
+
+async def test_number_follows_schedule_over_the_day(
+    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=5, minutes=59, seconds=50))
+    await service(
+        hass,
+        "set_charging_limit",
+        {
+            "device_id": device_id(hass),
+            "schedule": [{"start": "22:00", "limit": 16}, {"start": "06:00", "limit": 6}],
+        },
+    )
+    assert limit_state(hass) == "16.0"
+    # The clock alone (no message from the charger) moves the number to the next period.
+    freezer.tick(timedelta(seconds=15))  # 06:00:05
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert limit_state(hass) == "6.0"
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=22, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert limit_state(hass) == "16.0"

@@ -6,14 +6,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from ocpp.v16 import call
-
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+from ocpp.v16 import call
 
-from custom_components.ocpp_central.const import CONF_CHARGER_ID, CONF_LENIENT, DOMAIN, SUBENTRY_CHARGER
+from custom_components.ocpp_central.const import (
+    CONF_CHARGER_ID,
+    CONF_LENIENT,
+    DOMAIN,
+    SUBENTRY_CHARGER,
+)
 
 from .charger import SimCharger, connected_charger
 from .conftest import make_entry, setup_entry, state_of
@@ -26,7 +30,9 @@ def ts(seconds: float = 0) -> str:
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
 
 
-def sv(value: str, measurand: str | None = None, unit: str | None = None, **kw: str) -> dict[str, str]:
+def sv(
+    value: str, measurand: str | None = None, unit: str | None = None, **kw: str
+) -> dict[str, str]:
     """A sampledValue; omitted fields are left out of the frame."""
     sampled = {"value": value, **kw}
     if measurand is not None:
@@ -81,6 +87,7 @@ async def cp(hass: HomeAssistant, port: int):
 
 # --- measurands and units --------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("sampled", "key", "expected"),
     [
@@ -119,7 +126,13 @@ async def test_measurand_and_unit(
 @pytest.mark.parametrize(
     ("key", "sampled", "unit", "device_class", "state_class"),
     [
-        ("energy", sv("1000", "Energy.Active.Import.Register", "Wh"), "kWh", "energy", "total_increasing"),
+        (
+            "energy",
+            sv("1000", "Energy.Active.Import.Register", "Wh"),
+            "kWh",
+            "energy",
+            "total_increasing",
+        ),
         ("power", sv("1", "Power.Active.Import", "kW"), "W", "power", "measurement"),
         ("current", sv("6", "Current.Import", "A"), "A", "current", "measurement"),
         ("current_l2", sv("6", "Current.Import", "A", phase="L2"), "A", "current", "measurement"),
@@ -148,6 +161,7 @@ async def test_unit_attributes(
 
 
 # --- phases ----------------------------------------------------------------------------
+
 
 async def test_phases(hass: HomeAssistant, cp: SimCharger) -> None:
     await send_meter_values(
@@ -181,7 +195,9 @@ async def test_phases(hass: HomeAssistant, cp: SimCharger) -> None:
     assert value(hass, "voltage") is None
 
 
-async def test_neutral_current_is_not_the_charging_current(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_neutral_current_is_not_the_charging_current(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     """Current on the neutral conductor (phase "N") is no total: it must not be shown as `current`."""
     await send_meter_values(
         hass,
@@ -196,7 +212,10 @@ async def test_neutral_current_is_not_the_charging_current(hass: HomeAssistant, 
     assert fvalue(hass, "current_l1") == 16
     assert value(hass, "current") in (None, "unknown")
     await send_meter_values(
-        hass, cp, [sv("0.3", "Current.Import", "A", phase="N"), sv("16", "Current.Import", "A")], at=10
+        hass,
+        cp,
+        [sv("0.3", "Current.Import", "A", phase="N"), sv("16", "Current.Import", "A")],
+        at=10,
     )
     assert fvalue(hass, "current") == 16
 
@@ -233,6 +252,7 @@ async def test_phase_and_total_current_side_by_side(hass: HomeAssistant, cp: Sim
 
 # --- contexts and locations ------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "context",
     ["Sample.Periodic", "Sample.Clock", "Transaction.Begin", "Transaction.End", "Trigger", "Other"],
@@ -250,7 +270,9 @@ async def test_contexts(hass: HomeAssistant, cp: SimCharger, context: str) -> No
     assert fvalue(hass, "power") == 6900
 
 
-async def test_clock_aligned_and_periodic_in_one_message(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_clock_aligned_and_periodic_in_one_message(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     """A clock-aligned sample (on the quarter hour) and a later periodic one."""
     await cp.call(
         call.MeterValues(
@@ -259,7 +281,12 @@ async def test_clock_aligned_and_periodic_in_one_message(hass: HomeAssistant, cp
                 {
                     "timestamp": ts(60),
                     "sampledValue": [
-                        sv("10200", "Energy.Active.Import.Register", "Wh", context="Sample.Periodic"),
+                        sv(
+                            "10200",
+                            "Energy.Active.Import.Register",
+                            "Wh",
+                            context="Sample.Periodic",
+                        ),
                         sv("7000", "Power.Active.Import", "W", context="Sample.Periodic"),
                     ],
                 },
@@ -284,27 +311,42 @@ async def test_clock_aligned_and_periodic_in_one_message(hass: HomeAssistant, cp
     ("sampled", "key", "expected"),
     [
         (
-            [sv("20", "Current.Import", "A", location="Inlet"), sv("16", "Current.Import", "A", location="Outlet")],
+            [
+                sv("20", "Current.Import", "A", location="Inlet"),
+                sv("16", "Current.Import", "A", location="Outlet"),
+            ],
             "current",
             16,
         ),
         (
-            [sv("16", "Current.Import", "A", location="Outlet"), sv("20", "Current.Import", "A", location="Inlet")],
+            [
+                sv("16", "Current.Import", "A", location="Outlet"),
+                sv("20", "Current.Import", "A", location="Inlet"),
+            ],
             "current",
             16,
         ),
         (
-            [sv("7400", "Power.Active.Import", "W", location="EV"), sv("7200", "Power.Active.Import", "W", location="Outlet")],
+            [
+                sv("7400", "Power.Active.Import", "W", location="EV"),
+                sv("7200", "Power.Active.Import", "W", location="Outlet"),
+            ],
             "power",
             7200,
         ),
         (
-            [sv("240", "Voltage", "V", location="Inlet"), sv("230", "Voltage", "V", location="Outlet")],
+            [
+                sv("240", "Voltage", "V", location="Inlet"),
+                sv("230", "Voltage", "V", location="Outlet"),
+            ],
             "voltage",
             230,
         ),
         (
-            [sv("99000", "Energy.Active.Import.Register", "Wh", location="Inlet"), sv("5000", "Energy.Active.Import.Register", "Wh", location="Outlet")],
+            [
+                sv("99000", "Energy.Active.Import.Register", "Wh", location="Inlet"),
+                sv("5000", "Energy.Active.Import.Register", "Wh", location="Outlet"),
+            ],
             "energy",
             5,
         ),
@@ -312,12 +354,18 @@ async def test_clock_aligned_and_periodic_in_one_message(hass: HomeAssistant, cp
         ([sv("12", "Current.Import", "A", location="Inlet")], "current", 12),
         # The charger's own temperature is the body's, not a cable's or the EV's.
         (
-            [sv("60", "Temperature", "Celsius", location="Outlet"), sv("41", "Temperature", "Celsius", location="Body")],
+            [
+                sv("60", "Temperature", "Celsius", location="Outlet"),
+                sv("41", "Temperature", "Celsius", location="Body"),
+            ],
             "temperature",
             41,
         ),
         (
-            [sv("41", "Temperature", "Celsius", location="Body"), sv("25", "Temperature", "Celsius", location="EV")],
+            [
+                sv("41", "Temperature", "Celsius", location="Body"),
+                sv("25", "Temperature", "Celsius", location="EV"),
+            ],
             "temperature",
             41,
         ),
@@ -334,7 +382,10 @@ async def test_locations(
 
 # --- where readings go ------------------------------------------------------------------
 
-async def test_connector_zero_on_single_connector_charger(hass: HomeAssistant, cp: SimCharger) -> None:
+
+async def test_connector_zero_on_single_connector_charger(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     await send_meter_values(
         hass,
         cp,
@@ -351,7 +402,9 @@ async def test_connector_zero_before_any_status(hass: HomeAssistant, port: int) 
     """A charger that reports on connector 0 before it ever named connector 1."""
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send_meter_values(hass, cp, [sv("7777", "Energy.Active.Import.Register", "Wh")], connector_id=0)
+        await send_meter_values(
+            hass, cp, [sv("7777", "Energy.Active.Import.Register", "Wh")], connector_id=0
+        )
         assert fvalue(hass, "energy") == 7.777
         await cp.status(1, "Available")
         await hass.async_block_till_done()
@@ -360,10 +413,16 @@ async def test_connector_zero_before_any_status(hass: HomeAssistant, port: int) 
         assert fvalue(hass, "energy") == 7.777
 
 
-async def test_two_connectors_keep_their_readings_apart(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_two_connectors_keep_their_readings_apart(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     await cp.status(2, "Charging")
-    await send_meter_values(hass, cp, [sv("1000", "Energy.Active.Import.Register", "Wh")], connector_id=1)
-    await send_meter_values(hass, cp, [sv("2000", "Energy.Active.Import.Register", "Wh")], connector_id=2)
+    await send_meter_values(
+        hass, cp, [sv("1000", "Energy.Active.Import.Register", "Wh")], connector_id=1
+    )
+    await send_meter_values(
+        hass, cp, [sv("2000", "Energy.Active.Import.Register", "Wh")], connector_id=2
+    )
     assert fvalue(hass, "energy", 1) == 1
     assert fvalue(hass, "energy", 2) == 2
 
@@ -408,13 +467,27 @@ async def test_several_meter_values_in_one_message(hass: HomeAssistant, cp: SimC
     assert fvalue(hass, "soc") == 40
 
 
-async def test_older_message_does_not_overwrite_newer_readings(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_older_message_does_not_overwrite_newer_readings(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     await send_meter_values(
-        hass, cp, [sv("20000", "Energy.Active.Import.Register", "Wh"), sv("7000", "Power.Active.Import", "W")], at=100
+        hass,
+        cp,
+        [
+            sv("20000", "Energy.Active.Import.Register", "Wh"),
+            sv("7000", "Power.Active.Import", "W"),
+        ],
+        at=100,
     )
     # Queued while offline, sent late: older than what is shown.
     await send_meter_values(
-        hass, cp, [sv("19000", "Energy.Active.Import.Register", "Wh"), sv("1000", "Power.Active.Import", "W")], at=10
+        hass,
+        cp,
+        [
+            sv("19000", "Energy.Active.Import.Register", "Wh"),
+            sv("1000", "Power.Active.Import", "W"),
+        ],
+        at=10,
     )
     assert fvalue(hass, "power") == 7000
     assert fvalue(hass, "energy") == 20
@@ -425,13 +498,21 @@ async def test_older_message_does_not_overwrite_newer_readings(hass: HomeAssista
 
 # --- what is ignored --------------------------------------------------------------------
 
-async def test_signed_and_non_numeric_values_are_ignored(hass: HomeAssistant, cp: SimCharger) -> None:
+
+async def test_signed_and_non_numeric_values_are_ignored(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     await send_meter_values(hass, cp, [sv("5000", "Energy.Active.Import.Register", "Wh")], at=0)
     await send_meter_values(
         hass,
         cp,
         [
-            sv("AP;0;3;ALCV3ABBBISHMA2RYEGAZE3HV5YQBQRQAEHAR3MY", "Energy.Active.Import.Register", "Wh", format="SignedData"),
+            sv(
+                "AP;0;3;ALCV3ABBBISHMA2RYEGAZE3HV5YQBQRQAEHAR3MY",
+                "Energy.Active.Import.Register",
+                "Wh",
+                format="SignedData",
+            ),
             sv("n/a", "Power.Active.Import", "W"),
             sv("", "Current.Import", "A"),
             sv("NaN", "Voltage", "V"),
@@ -450,7 +531,10 @@ async def test_signed_and_non_numeric_values_are_ignored(hass: HomeAssistant, cp
 async def test_signed_energy_alone_keeps_register(hass: HomeAssistant, cp: SimCharger) -> None:
     await send_meter_values(hass, cp, [sv("5000", "Energy.Active.Import.Register", "Wh")], at=0)
     await send_meter_values(
-        hass, cp, [sv("deadbeef", "Energy.Active.Import.Register", "Wh", format="SignedData")], at=10
+        hass,
+        cp,
+        [sv("deadbeef", "Energy.Active.Import.Register", "Wh", format="SignedData")],
+        at=10,
     )
     assert fvalue(hass, "energy") == 5
 
@@ -526,9 +610,20 @@ async def test_unknown_measurand_and_unit_from_lenient_charger(hass: HomeAssista
 
 # --- entities appear once reported --------------------------------------------------------
 
-async def test_measurand_entities_appear_when_first_reported(hass: HomeAssistant, cp: SimCharger) -> None:
+
+async def test_measurand_entities_appear_when_first_reported(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     ent_reg = er.async_get(hass)
-    measurand_keys = ("energy", "power", "current", "voltage", "current_offered", "soc", "temperature")
+    measurand_keys = (
+        "energy",
+        "power",
+        "current",
+        "voltage",
+        "current_offered",
+        "soc",
+        "temperature",
+    )
     for key in measurand_keys:
         assert ent_reg.async_get_entity_id("sensor", DOMAIN, f"CP1_1_{key}") is None, key
     # The session entities exist from the start.
@@ -550,6 +645,7 @@ async def test_measurand_entities_appear_when_first_reported(hass: HomeAssistant
 
 
 # --- the lifetime register never glitches ---------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("readings_wh", "expected_kwh"),
@@ -587,13 +683,24 @@ async def test_energy_missing_from_message_keeps_value(hass: HomeAssistant, cp: 
     assert fvalue(hass, "power") == 7000
 
 
-async def test_energy_glitch_on_phase_register_and_zero_power(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_energy_glitch_on_phase_register_and_zero_power(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     """Power may legitimately drop to 0; energy may not."""
     await send_meter_values(
-        hass, cp, [sv("10000", "Energy.Active.Import.Register", "Wh"), sv("7000", "Power.Active.Import", "W")], at=0
+        hass,
+        cp,
+        [
+            sv("10000", "Energy.Active.Import.Register", "Wh"),
+            sv("7000", "Power.Active.Import", "W"),
+        ],
+        at=0,
     )
     await send_meter_values(
-        hass, cp, [sv("0", "Energy.Active.Import.Register", "Wh"), sv("0", "Power.Active.Import", "W")], at=10
+        hass,
+        cp,
+        [sv("0", "Energy.Active.Import.Register", "Wh"), sv("0", "Power.Active.Import", "W")],
+        at=10,
     )
     assert fvalue(hass, "energy") == 10
     assert fvalue(hass, "power") == 0

@@ -10,23 +10,22 @@ Two ways to restart, every test runs with both:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
-from datetime import datetime, timedelta
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from ocpp.v16 import call
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
-from websockets.exceptions import ConnectionClosed
-
 from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from ocpp.v16 import call
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
+from websockets.exceptions import ConnectionClosed
 
 from custom_components.ocpp_central.const import DOMAIN
 
@@ -46,7 +45,9 @@ def now() -> datetime:
     return dt_util.utcnow().replace(microsecond=0)
 
 
-def st(hass: HomeAssistant, key: str, connector_id: int | None = 1, platform: str = "sensor") -> str | None:
+def st(
+    hass: HomeAssistant, key: str, connector_id: int | None = 1, platform: str = "sensor"
+) -> str | None:
     unique_id = f"CP1_{key}" if connector_id is None else f"CP1_{connector_id}_{key}"
     state = state_of(hass, platform, unique_id)
     return state.state if state is not None else None
@@ -122,22 +123,30 @@ def meter_values(tx_id: int, at: datetime, **values: float) -> call.MeterValues:
     )
 
 
-async def begin_session(hass: HomeAssistant, cp: SimCharger, start: datetime, last_reading: datetime) -> int:
+async def begin_session(
+    hass: HomeAssistant, cp: SimCharger, start: datetime, last_reading: datetime
+) -> int:
     """A session of TAG1 from `start` (10 kWh on the register), 12 kWh at `last_reading`."""
     assert (await cp.boot()).status == "Accepted"
     await cp.status(1, "Charging")
     result = await send(
         hass,
         cp,
-        call.StartTransaction(connector_id=1, id_tag="TAG1", meter_start=10000, timestamp=iso(start)),
+        call.StartTransaction(
+            connector_id=1, id_tag="TAG1", meter_start=10000, timestamp=iso(start)
+        ),
     )
     tx_id = result.transaction_id
-    await send(hass, cp, meter_values(tx_id, last_reading, energy=12000, power=7000, current=16, soc=50))
+    await send(
+        hass, cp, meter_values(tx_id, last_reading, energy=12000, power=7000, current=16, soc=50)
+    )
     assert st(hass, "session_energy") == "2.0"
     return tx_id
 
 
-async def test_session_shown_while_charger_not_back(hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart) -> None:
+async def test_session_shown_while_charger_not_back(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
+) -> None:
     start = now() - timedelta(minutes=30)
     async with connected_charger(port, "CP1") as cp:
         tx_id = await begin_session(hass, cp, start, now() - timedelta(minutes=1))
@@ -156,7 +165,9 @@ async def test_session_shown_while_charger_not_back(hass: HomeAssistant, entry: 
         assert st(hass, key) == "unavailable", key
 
 
-async def test_stop_after_restart_closes_the_session(hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart) -> None:
+async def test_stop_after_restart_closes_the_session(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
+) -> None:
     start = now() - timedelta(minutes=30)
     async with connected_charger(port, "CP1") as cp:
         tx_id = await begin_session(hass, cp, start, now() - timedelta(minutes=1))
@@ -171,7 +182,9 @@ async def test_stop_after_restart_closes_the_session(hass: HomeAssistant, entry:
         result = await send(
             hass,
             cp,
-            call.StopTransaction(meter_stop=14000, timestamp=iso(stop), transaction_id=tx_id, id_tag="TAG1"),
+            call.StopTransaction(
+                meter_stop=14000, timestamp=iso(stop), transaction_id=tx_id, id_tag="TAG1"
+            ),
         )
         assert result is not None
         assert len(stopped) == 1
@@ -191,7 +204,9 @@ async def test_stop_after_restart_closes_the_session(hass: HomeAssistant, entry:
         assert minutes(hass) == 30
 
 
-async def test_queued_meter_values_after_restart(hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart) -> None:
+async def test_queued_meter_values_after_restart(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
+) -> None:
     """Old queued samples feed the session but do not overwrite what the charger reports now."""
     start = now() - timedelta(minutes=30)
     async with connected_charger(port, "CP1") as cp:
@@ -203,7 +218,13 @@ async def test_queued_meter_values_after_restart(hass: HomeAssistant, entry: Moc
         await send(hass, cp, meter_values(tx_id, now(), power=3000, current=13))
         assert st(hass, "power") == "3000.0"
         # Queued while Home Assistant was down.
-        await send(hass, cp, meter_values(tx_id, now() - timedelta(minutes=10), energy=13000, power=9999, current=40))
+        await send(
+            hass,
+            cp,
+            meter_values(
+                tx_id, now() - timedelta(minutes=10), energy=13000, power=9999, current=40
+            ),
+        )
         assert st(hass, "session_energy") == "3.0"
         assert st(hass, "energy") == "13.0"
         assert st(hass, "power") == "3000.0"
@@ -211,7 +232,9 @@ async def test_queued_meter_values_after_restart(hass: HomeAssistant, entry: Moc
         assert st(hass, "transaction_id") == str(tx_id)
 
 
-async def test_queued_stop_with_old_timestamp(hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart) -> None:
+async def test_queued_stop_with_old_timestamp(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
+) -> None:
     """The session ended while Home Assistant was down: its duration comes from its timestamps."""
     start = now() - timedelta(minutes=60)
     async with connected_charger(port, "CP1") as cp:
@@ -248,7 +271,11 @@ async def test_queued_stop_with_old_timestamp(hass: HomeAssistant, entry: MockCo
 
 
 async def test_stop_for_unknown_transaction_after_restart(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    port: int,
+    restart: Restart,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Answered (so the charger drops it from its queue), logged once, and nothing else changes."""
     start = now() - timedelta(minutes=30)
@@ -265,61 +292,114 @@ async def test_stop_for_unknown_transaction_after_restart(
                 result = await send(
                     hass,
                     cp,
-                    call.StopTransaction(meter_stop=99000, timestamp=iso(now()), transaction_id=unknown, id_tag="TAG1"),
+                    call.StopTransaction(
+                        meter_stop=99000,
+                        timestamp=iso(now()),
+                        transaction_id=unknown,
+                        id_tag="TAG1",
+                    ),
                 )
                 assert result is not None
         assert stopped == []
-        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and "424242" in r.getMessage()]
+        warnings = [
+            r for r in caplog.records if r.levelno >= logging.WARNING and "424242" in r.getMessage()
+        ]
         assert len(warnings) <= 1
         assert st(hass, "transaction_id") == str(tx_id)
         assert st(hass, "energy") == "12.0"
         assert st(hass, "session_energy") == "2.0"
         # The real one still closes the session.
-        await send(hass, cp, call.StopTransaction(meter_stop=12500, timestamp=iso(now()), transaction_id=tx_id))
+        await send(
+            hass,
+            cp,
+            call.StopTransaction(meter_stop=12500, timestamp=iso(now()), transaction_id=tx_id),
+        )
         assert [e.data["transaction_id"] for e in stopped] == [tx_id]
         assert stopped[0].data["energy_kwh"] == 2.5
 
 
-async def test_retransmitted_meter_values_after_restart(hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart) -> None:
+async def test_retransmitted_meter_values_after_restart(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
+) -> None:
     """Meter values the charger resends (their answers were lost in the restart) are old:
     they must not be taken for a meter reset and lower the lifetime register."""
     start = now() - timedelta(minutes=30)
     async with connected_charger(port, "CP1") as cp:
         tx_id = await begin_session(hass, cp, start, start + timedelta(minutes=1))
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=5), energy=12500, power=7000))
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=8), energy=12800, power=7100))
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=10), energy=13000, power=7200))
+        await send(
+            hass, cp, meter_values(tx_id, start + timedelta(minutes=5), energy=12500, power=7000)
+        )
+        await send(
+            hass, cp, meter_values(tx_id, start + timedelta(minutes=8), energy=12800, power=7100)
+        )
+        await send(
+            hass, cp, meter_values(tx_id, start + timedelta(minutes=10), energy=13000, power=7200)
+        )
         hass, port = await restart(entry)
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=5), energy=12500, power=7000))
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=8), energy=12800, power=7100))
+        await send(
+            hass, cp, meter_values(tx_id, start + timedelta(minutes=5), energy=12500, power=7000)
+        )
+        await send(
+            hass, cp, meter_values(tx_id, start + timedelta(minutes=8), energy=12800, power=7100)
+        )
         assert st(hass, "energy") == "13.0"
         assert st(hass, "session_energy") == "3.0"
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=12), energy=13200, power=7300))
+        await send(
+            hass, cp, meter_values(tx_id, start + timedelta(minutes=12), energy=13200, power=7300)
+        )
         assert st(hass, "energy") == "13.2"
         assert st(hass, "power") == "7300.0"
 
 
-async def test_id_tags_and_transaction_ids_survive(hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart) -> None:
-    await hass.services.async_call(DOMAIN, "add_id_tag", {"id_tag": "CARD1", "name": "Alice"}, blocking=True)
-    await hass.services.async_call(DOMAIN, "add_id_tag", {"id_tag": "STOLEN", "status": "blocked"}, blocking=True)
+async def test_id_tags_and_transaction_ids_survive(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
+) -> None:
+    await hass.services.async_call(
+        DOMAIN, "add_id_tag", {"id_tag": "CARD1", "name": "Alice"}, blocking=True
+    )
+    await hass.services.async_call(
+        DOMAIN, "add_id_tag", {"id_tag": "STOLEN", "status": "blocked"}, blocking=True
+    )
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         first = (
-            await send(hass, cp, call.StartTransaction(connector_id=1, id_tag="CARD1", meter_start=0, timestamp=iso(now())))
+            await send(
+                hass,
+                cp,
+                call.StartTransaction(
+                    connector_id=1, id_tag="CARD1", meter_start=0, timestamp=iso(now())
+                ),
+            )
         ).transaction_id
-        await send(hass, cp, call.StopTransaction(meter_stop=1000, timestamp=iso(now()), transaction_id=first))
+        await send(
+            hass,
+            cp,
+            call.StopTransaction(meter_stop=1000, timestamp=iso(now()), transaction_id=first),
+        )
         hass, port = await restart(entry)
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        assert (await send(hass, cp, call.Authorize(id_tag="CARD1"))).id_tag_info["status"] == "Accepted"
-        assert (await send(hass, cp, call.Authorize(id_tag="STOLEN"))).id_tag_info["status"] == "Blocked"
-        assert (await send(hass, cp, call.Authorize(id_tag="NOBODY"))).id_tag_info["status"] == "Invalid"
+        assert (await send(hass, cp, call.Authorize(id_tag="CARD1"))).id_tag_info[
+            "status"
+        ] == "Accepted"
+        assert (await send(hass, cp, call.Authorize(id_tag="STOLEN"))).id_tag_info[
+            "status"
+        ] == "Blocked"
+        assert (await send(hass, cp, call.Authorize(id_tag="NOBODY"))).id_tag_info[
+            "status"
+        ] == "Invalid"
         second = (
-            await send(hass, cp, call.StartTransaction(connector_id=1, id_tag="CARD1", meter_start=1000, timestamp=iso(now())))
+            await send(
+                hass,
+                cp,
+                call.StartTransaction(
+                    connector_id=1, id_tag="CARD1", meter_start=1000, timestamp=iso(now())
+                ),
+            )
         ).transaction_id
         assert second > first
         assert st(hass, "transaction_id") == str(second)
@@ -348,7 +428,9 @@ async def test_approval_survives_restart(hass: HomeAssistant, restart: Restart) 
         assert st(hass, "connected", None, "binary_sensor") == "on"
 
 
-async def test_message_during_shutdown_is_not_lost(hass: HomeAssistant, entry: MockConfigEntry, port: int, hass_storage: dict) -> None:
+async def test_message_during_shutdown_is_not_lost(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, hass_storage: dict
+) -> None:
     """When Home Assistant stops, chargers are disconnected: what they send then is queued by
     the charger and delivered after the restart, instead of being acknowledged and lost."""
     start = now() - timedelta(minutes=30)
@@ -396,18 +478,29 @@ async def test_remote_start_then_restart_before_session_begins(
         for id_tag in (None, "GUEST-1"):
             data = {"device_id": device.id} | ({"id_tag": id_tag} if id_tag else {})
             await hass.services.async_call(DOMAIN, "start_charging", data, blocking=True)
-        assert [p["id_tag"] for p in cp.calls("RemoteStartTransaction")] == ["HomeAssistant", "GUEST-1"]
+        assert [p["id_tag"] for p in cp.calls("RemoteStartTransaction")] == [
+            "HomeAssistant",
+            "GUEST-1",
+        ]
         hass, port = await restart(entry)
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         for id_tag in ("HomeAssistant", "GUEST-1"):
             result = await send(
-                hass, cp, call.StartTransaction(connector_id=1, id_tag=id_tag, meter_start=0, timestamp=iso(now()))
+                hass,
+                cp,
+                call.StartTransaction(
+                    connector_id=1, id_tag=id_tag, meter_start=0, timestamp=iso(now())
+                ),
             )
             assert result.id_tag_info["status"] == "Accepted", id_tag
         # A tag nobody chose is still refused.
         result = await send(
-            hass, cp, call.StartTransaction(connector_id=1, id_tag="NOBODY", meter_start=0, timestamp=iso(now()))
+            hass,
+            cp,
+            call.StartTransaction(
+                connector_id=1, id_tag="NOBODY", meter_start=0, timestamp=iso(now())
+            ),
         )
         assert result.id_tag_info["status"] == "Invalid"

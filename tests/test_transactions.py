@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from ocpp.v16 import call
-
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+from ocpp.v16 import call
 
 from custom_components.ocpp_central.const import DOMAIN
 
@@ -90,9 +90,7 @@ async def stop_tx(
 
 
 async def add_tag(hass: HomeAssistant, id_tag: str, **kw: Any) -> None:
-    await hass.services.async_call(
-        DOMAIN, "add_id_tag", {"id_tag": id_tag, **kw}, blocking=True
-    )
+    await hass.services.async_call(DOMAIN, "add_id_tag", {"id_tag": id_tag, **kw}, blocking=True)
 
 
 async def authorize(hass: HomeAssistant, cp: SimCharger, id_tag: str) -> dict[str, Any]:
@@ -112,6 +110,7 @@ async def cp(hass: HomeAssistant, port: int):
 
 
 # --- sessions ----------------------------------------------------------------------------
+
 
 async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> None:
     started = capture_events(hass, STARTED)
@@ -157,7 +156,11 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
                 {
                     "timestamp": iso(dt_util.utcnow()),
                     "sampledValue": [
-                        {"value": "12500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                        {
+                            "value": "12500",
+                            "measurand": "Energy.Active.Import.Register",
+                            "unit": "Wh",
+                        },
                         {"value": "7000", "measurand": "Power.Active.Import", "unit": "W"},
                     ],
                 }
@@ -171,7 +174,13 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
 
     stop = start + timedelta(hours=1, minutes=30)
     result = await stop_tx(
-        hass, cp, tx_id, meter_stop=15000, timestamp=iso(stop), reason="EVDisconnected", id_tag="TAG1"
+        hass,
+        cp,
+        tx_id,
+        meter_stop=15000,
+        timestamp=iso(stop),
+        reason="EVDisconnected",
+        id_tag="TAG1",
     )
     assert result.id_tag_info["status"] == "Accepted"
     assert len(stopped) == 1
@@ -212,7 +221,9 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
         ("Other", "other"),
     ],
 )
-async def test_stop_reasons(hass: HomeAssistant, cp: SimCharger, reason: str | None, expected: str) -> None:
+async def test_stop_reasons(
+    hass: HomeAssistant, cp: SimCharger, reason: str | None, expected: str
+) -> None:
     stopped = capture_events(hass, STOPPED)
     tx_id = (await start_tx(hass, cp)).transaction_id
     kw = {"reason": reason} if reason else {}
@@ -237,22 +248,53 @@ async def test_transaction_data_in_stop_is_applied(hass: HomeAssistant, cp: SimC
             {
                 "timestamp": iso(start),
                 "sampledValue": [
-                    {"value": "20000", "measurand": "Energy.Active.Import.Register", "unit": "Wh", "context": "Transaction.Begin"},
-                    {"value": "20", "measurand": "SoC", "unit": "Percent", "context": "Transaction.Begin"},
+                    {
+                        "value": "20000",
+                        "measurand": "Energy.Active.Import.Register",
+                        "unit": "Wh",
+                        "context": "Transaction.Begin",
+                    },
+                    {
+                        "value": "20",
+                        "measurand": "SoC",
+                        "unit": "Percent",
+                        "context": "Transaction.Begin",
+                    },
                 ],
             },
             {
                 "timestamp": iso(start + timedelta(minutes=10)),
                 "sampledValue": [
-                    {"value": "21.5", "measurand": "Energy.Active.Import.Register", "unit": "kWh", "context": "Sample.Periodic"},
+                    {
+                        "value": "21.5",
+                        "measurand": "Energy.Active.Import.Register",
+                        "unit": "kWh",
+                        "context": "Sample.Periodic",
+                    },
                 ],
             },
             {
                 "timestamp": iso(stop),
                 "sampledValue": [
-                    {"value": "23000", "measurand": "Energy.Active.Import.Register", "unit": "Wh", "context": "Transaction.End"},
-                    {"value": "80", "measurand": "SoC", "unit": "Percent", "context": "Transaction.End"},
-                    {"value": "31.5", "measurand": "Temperature", "unit": "Celsius", "location": "Body", "context": "Transaction.End"},
+                    {
+                        "value": "23000",
+                        "measurand": "Energy.Active.Import.Register",
+                        "unit": "Wh",
+                        "context": "Transaction.End",
+                    },
+                    {
+                        "value": "80",
+                        "measurand": "SoC",
+                        "unit": "Percent",
+                        "context": "Transaction.End",
+                    },
+                    {
+                        "value": "31.5",
+                        "measurand": "Temperature",
+                        "unit": "Celsius",
+                        "location": "Body",
+                        "context": "Transaction.End",
+                    },
                 ],
             },
         ],
@@ -299,7 +341,9 @@ async def test_transaction_ids_unique_and_increasing(hass: HomeAssistant, cp: Si
     assert len({first, second, third}) == 3
 
 
-async def test_start_without_stop_closes_previous_session(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_start_without_stop_closes_previous_session(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     """A lost StopTransaction: the next StartTransaction on the connector ends the old session."""
     stopped = capture_events(hass, STOPPED)
     first = (await start_tx(hass, cp, meter_start=1000)).transaction_id
@@ -310,7 +354,9 @@ async def test_start_without_stop_closes_previous_session(hass: HomeAssistant, c
     assert float(st(hass, "session_energy")) == 0
 
 
-async def test_stop_for_unknown_transaction_is_answered(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_stop_for_unknown_transaction_is_answered(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     stopped = capture_events(hass, STOPPED)
     tx_id = (await start_tx(hass, cp)).transaction_id
     result = await stop_tx(hass, cp, 987654, meter_stop=99999, id_tag="TAG1")
@@ -323,16 +369,27 @@ async def test_stop_for_unknown_transaction_is_answered(hass: HomeAssistant, cp:
 
 # --- id tags -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("tag", "presented", "expected", "event_status"),
     [
         ({"id_tag": "CARD1"}, "CARD1", "Accepted", "accepted"),
-        ({"id_tag": "CARD1", "name": "Alice", "status": "accepted"}, "CARD1", "Accepted", "accepted"),
+        (
+            {"id_tag": "CARD1", "name": "Alice", "status": "accepted"},
+            "CARD1",
+            "Accepted",
+            "accepted",
+        ),
         ({"id_tag": "abcd1234"}, "ABCD1234", "Accepted", "accepted"),
         ({"id_tag": "CARD1", "status": "blocked"}, "CARD1", "Blocked", "blocked"),
         ({"id_tag": "CARD1", "status": "expired"}, "CARD1", "Expired", "expired"),
         ({"id_tag": "CARD1", "expiry": "2001-01-01T00:00:00+00:00"}, "CARD1", "Expired", "expired"),
-        ({"id_tag": "CARD1", "expiry": "2099-01-01T00:00:00+00:00"}, "CARD1", "Accepted", "accepted"),
+        (
+            {"id_tag": "CARD1", "expiry": "2099-01-01T00:00:00+00:00"},
+            "CARD1",
+            "Accepted",
+            "accepted",
+        ),
         ({"id_tag": "CARD1"}, "OTHER", "Invalid", "invalid"),
     ],
 )
@@ -401,6 +458,7 @@ async def test_accept_all_policy(hass: HomeAssistant) -> None:
 
 # --- remote start and stop ---------------------------------------------------------------
 
+
 async def test_remote_start_with_switch(hass: HomeAssistant, cp: SimCharger) -> None:
     switch = entity_id(hass, "switch", "CP1_1_charging")
     await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
@@ -429,15 +487,23 @@ async def test_start_charging_service(hass: HomeAssistant, cp: SimCharger) -> No
         {"device_id": device_id(hass), "id_tag": "CARD-7"},
         blocking=True,
     )
-    assert await cp.wait_for_call("RemoteStartTransaction") == {"connector_id": 1, "id_tag": "CARD-7"}
+    assert await cp.wait_for_call("RemoteStartTransaction") == {
+        "connector_id": 1,
+        "id_tag": "CARD-7",
+    }
 
 
-async def test_start_charging_default_id_tag_and_connector(hass: HomeAssistant, cp: SimCharger) -> None:
+async def test_start_charging_default_id_tag_and_connector(
+    hass: HomeAssistant, cp: SimCharger
+) -> None:
     await cp.status(2, "Available")
     await hass.services.async_call(
         DOMAIN, "start_charging", {"device_id": device_id(hass), "connector_id": 2}, blocking=True
     )
-    assert await cp.wait_for_call("RemoteStartTransaction") == {"connector_id": 2, "id_tag": "HomeAssistant"}
+    assert await cp.wait_for_call("RemoteStartTransaction") == {
+        "connector_id": 2,
+        "id_tag": "HomeAssistant",
+    }
 
 
 async def _nothing_sent(hass: HomeAssistant, cp: SimCharger, action: str) -> bool:
@@ -447,10 +513,15 @@ async def _nothing_sent(hass: HomeAssistant, cp: SimCharger, action: str) -> boo
 
 
 @pytest.mark.parametrize("id_tag", ["X" * 21, "A-VERY-LONG-APP-TOKEN-0123456789"])
-async def test_start_charging_id_tag_too_long(hass: HomeAssistant, cp: SimCharger, id_tag: str) -> None:
+async def test_start_charging_id_tag_too_long(
+    hass: HomeAssistant, cp: SimCharger, id_tag: str
+) -> None:
     with pytest.raises(ServiceValidationError):
         await hass.services.async_call(
-            DOMAIN, "start_charging", {"device_id": device_id(hass), "id_tag": id_tag}, blocking=True
+            DOMAIN,
+            "start_charging",
+            {"device_id": device_id(hass), "id_tag": id_tag},
+            blocking=True,
         )
     assert await _nothing_sent(hass, cp, "RemoteStartTransaction")
 
@@ -539,3 +610,78 @@ async def test_stop_charging_after_stop_transaction(hass: HomeAssistant, cp: Sim
             DOMAIN, "stop_charging", {"device_id": device_id(hass)}, blocking=True
         )
     assert await _nothing_sent(hass, cp, "RemoteStopTransaction")
+
+
+async def test_services_on_a_connector_device(hass: HomeAssistant, cp: SimCharger) -> None:
+    """On a charger with several connectors, a connector's own device implies its connector."""
+    await cp.status(2, "Available")
+    await hass.async_block_till_done()
+    connector2 = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1-connector-2")})
+    assert connector2 is not None
+    await hass.services.async_call(
+        DOMAIN, "start_charging", {"device_id": connector2.id}, blocking=True
+    )
+    assert cp.calls("RemoteStartTransaction") == [{"connector_id": 2, "id_tag": "HomeAssistant"}]
+    tx_id = (await start_tx(hass, cp, connector_id=2, id_tag="HomeAssistant")).transaction_id
+    await hass.services.async_call(
+        DOMAIN, "stop_charging", {"device_id": connector2.id}, blocking=True
+    )
+    assert cp.calls("RemoteStopTransaction") == [{"transaction_id": tx_id}]
+
+
+async def test_charger_reporting_session_energy(hass: HomeAssistant, cp: SimCharger) -> None:
+    """Some chargers restart their "register" at 0 every session (meterStart 0)."""
+    stopped = capture_events(hass, STOPPED)
+    for session, (middle, end) in enumerate([(2000, 5000), (1500, 3000)]):
+        tx_id = (await start_tx(hass, cp, meter_start=0)).transaction_id
+        assert float(st(hass, "session_energy")) == 0
+        await cp.call(
+            call.MeterValues(
+                connector_id=1,
+                transaction_id=tx_id,
+                meter_value=[
+                    {
+                        "timestamp": iso(dt_util.utcnow()),
+                        "sampledValue": [
+                            {"value": str(middle), "measurand": "Energy.Active.Import.Register"}
+                        ],
+                    }
+                ],
+            ),
+            suppress=False,
+        )
+        await hass.async_block_till_done()
+        assert float(st(hass, "session_energy")) == middle / 1000
+        await stop_tx(hass, cp, tx_id, meter_stop=end)
+        assert stopped[session].data["energy_kwh"] == end / 1000
+        assert float(st(hass, "session_energy")) == end / 1000
+        assert float(st(hass, "energy")) == end / 1000
+
+
+async def test_meter_stop_zero_glitch(hass: HomeAssistant, cp: SimCharger) -> None:
+    """A StopTransaction with meterStop 0 (meter not read): the session keeps what was measured."""
+    stopped = capture_events(hass, STOPPED)
+    tx_id = (await start_tx(hass, cp, meter_start=10000)).transaction_id
+    await cp.call(
+        call.MeterValues(
+            connector_id=1,
+            transaction_id=tx_id,
+            meter_value=[
+                {
+                    "timestamp": iso(dt_util.utcnow()),
+                    "sampledValue": [
+                        {
+                            "value": "12000",
+                            "measurand": "Energy.Active.Import.Register",
+                            "unit": "Wh",
+                        }
+                    ],
+                }
+            ],
+        ),
+        suppress=False,
+    )
+    await stop_tx(hass, cp, tx_id, meter_stop=0)
+    assert stopped[0].data["energy_kwh"] == 2.0
+    assert float(st(hass, "session_energy")) == 2
+    assert float(st(hass, "energy")) == 12

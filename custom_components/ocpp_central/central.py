@@ -48,6 +48,7 @@ from .const import (
     DOMAIN,
     EVENT_ERROR,
     EVENT_ID_TAG,
+    EVENT_SECURITY,
     EVENT_TRANSACTION_STARTED,
     EVENT_TRANSACTION_STOPPED,
     ID_TAG_POLICY_ACCEPT_ALL,
@@ -63,6 +64,7 @@ from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
 from .protocol import ChargerProtocol
 from .repairs import async_delete_reboot_issue
 from .protocol.v16 import V16Protocol, snake
+from .protocol.v201 import V201Protocol
 from .server import OcppServer, ServerSettings, create_ssl_context
 
 _LOGGER = logging.getLogger(__name__)
@@ -122,6 +124,7 @@ class CentralSystem:
         self._next_transaction_id = 1
         self._next_reservation_id = 1
         self._subentry_ids: dict[str, str] = {}
+        self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self._factories: list[tuple[EntityFactory, AddEntitiesCallback]] = []
         # unique ids of connector entities, to move them when a charger turns out multi-outlet
         self._connector_unique_ids: dict[tuple[str, int], list[tuple[str, str]]] = {}
@@ -182,8 +185,11 @@ class CentralSystem:
         for charger_id, subentry in approved.items():
             if charger_id not in self.chargers:
                 self._add_charger(subentry)
-            elif (session := self.sessions.get(charger_id)) is not None:
-                session.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
+            else:
+                if (session := self.sessions.get(charger_id)) is not None:
+                    session.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
+                # Settings such as max_current change what entities show (the limit's range).
+                self.chargers[charger_id].notify_all()
 
     # --- connections -------------------------------------------------------------------
 
@@ -202,7 +208,9 @@ class CentralSystem:
             call_timeout=CALL_TIMEOUT,
             lenient=bool(subentry and subentry.data.get(CONF_LENIENT)),
         )
-        protocol = V16Protocol(self, connection)
+        protocol: ChargerProtocol = (
+            V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
+        )
         if (previous := self.sessions.get(charger_id)) is not None:
             _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
             await previous.connection.close()
@@ -255,7 +263,13 @@ class CentralSystem:
             return "Rejected"
         self.pending[charger_id] = info
         if policy == NEW_CHARGERS_ACCEPT:
-            self.approve_charger(charger_id)
+            # Accepted in this very answer: no TriggerMessage(BootNotification) needed (the
+            # subentry's update listener may add the charger before approve_charger does).
+            self._accepting.add(charger_id)
+            try:
+                self.approve_charger(charger_id)
+            finally:
+                self._accepting.discard(charger_id)
             return "Accepted"
         self.hass.async_create_task(
             self.hass.config_entries.flow.async_init(
@@ -290,28 +304,22 @@ class CentralSystem:
             return
         errors = (NotConnectedError, CallTimeoutError, CallErrorReceived)
         try:
-            answer = await session.get_configuration(None)
+            charger.configuration = await session.read_configuration()
         except errors as err:
             _LOGGER.info("%s: could not read the configuration: %s", session.charger_id, err)
         else:
-            charger.configuration = {
-                item["key"]: item["value"] for item in answer["keys"] if item["value"] is not None
-            }
-            try:
-                count = int(charger.configuration.get("NumberOfConnectors", 0))
-            except ValueError:
-                count = 0
-            for connector_id in range(1, min(count, 32) + 1):
+            for connector_id in session.connector_ids(charger.configuration):
                 charger.connector(connector_id)
         interval = self.charger_option(session.charger_id, CONF_METER_INTERVAL)
-        if interval and charger.configuration.get("MeterValueSampleInterval") != str(interval):
+        key = session.meter_interval_key
+        if interval and charger.configuration.get(key) != str(interval):
             try:
-                status = await session.set_configuration("MeterValueSampleInterval", str(interval))
+                status = await session.set_configuration(key, str(interval))
             except errors as err:
                 _LOGGER.info("%s: could not set the meter interval: %s", session.charger_id, err)
             else:
                 if status in ("accepted", "reboot_required"):
-                    charger.configuration["MeterValueSampleInterval"] = str(interval)
+                    charger.configuration[key] = str(interval)
         for conn in list(charger.connectors.values()):
             if conn.limit is not None:
                 try:
@@ -324,6 +332,12 @@ class CentralSystem:
     async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> bool:
         """Send a connector's limit: bound to the running session, else as the default."""
         assert conn.limit is not None
+        if conn.limit.expired(dt_util.utcnow()):
+            # A limit for a while that is over: nothing to re-apply (the charger dropped it).
+            conn.limit = None
+            self.save_soon(SAVE_DELAY_TRANSACTIONS)
+            charger.notify((conn.connector_id,))
+            return True
         tx = conn.transaction
         accepted = await session.set_charging_limit(
             conn.connector_id, conn.limit, tx.transaction_id if tx else None
@@ -396,6 +410,7 @@ class CentralSystem:
         if (session := self.sessions.get(charger_id)) is not None:
             charger.connected = True
             charger.notify_all()
+        if session is not None and charger_id not in self._accepting:
             # It was told Pending: ask for a new boot so it is Accepted without waiting.
             self.hass.async_create_background_task(
                 self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
@@ -639,6 +654,17 @@ class CentralSystem:
             await self.apply_limit(session, charger, conn)
         except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
             _LOGGER.info("%s: could not re-apply the limit: %s", charger.charger_id, err)
+
+    def fire_security_event(
+        self, charger: Charger, event_type: str, tech_info: str | None, timestamp: str | None
+    ) -> None:
+        """Announce a SecurityEventNotification (OCPP 2.x)."""
+        self._fire(
+            EVENT_SECURITY,
+            charger,
+            0,
+            {"type": event_type, "tech_info": tech_info, "timestamp": timestamp},
+        )
 
     def fire_id_tag(self, charger: Charger, id_tag: str, status: AuthStatus) -> None:
         """Announce an Authorize."""

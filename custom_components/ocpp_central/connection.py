@@ -141,9 +141,15 @@ class OcppConnection:
             await self._answer_unparsable(frame, err)
             return
         if msg.message_type_id == MessageType.Call:
+            if not isinstance(msg.action, str):
+                # e.g. a list: not even a key to look up (a TypeError would end the connection).
+                await self._answer_unparsable(
+                    frame, FormatViolationError(description="Action must be a string")
+                )
+                return
             await self._handle_call(msg)
             return
-        future = self._pending.get(msg.unique_id)
+        future = self._pending.get(msg.unique_id) if isinstance(msg.unique_id, str) else None
         if future is None or future.done():
             self.log_once.warning(
                 "stray", "ignoring an answer to no pending call (a late answer?): %s", frame[:200]

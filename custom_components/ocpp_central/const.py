@@ -50,6 +50,7 @@ EVENT_TRANSACTION_STARTED: Final = f"{DOMAIN}_transaction_started"
 EVENT_TRANSACTION_STOPPED: Final = f"{DOMAIN}_transaction_stopped"
 EVENT_ID_TAG: Final = f"{DOMAIN}_id_tag"
 EVENT_ERROR: Final = f"{DOMAIN}_error"
+EVENT_SECURITY: Final = f"{DOMAIN}_security_event"
 
 # Services.
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 DEFAULT_MAX_CURRENT = 32.0
@@ -43,6 +43,20 @@ class ChargingLimit:
     limit_amps: float
     duration: int | None = None
     schedule: tuple[SchedulePeriod, ...] = field(default_factory=tuple)
+    # When a limit with a duration was set: it ends `duration` seconds later, also when it
+    # is re-applied after a reconnect or restart.
+    start: datetime | None = None
+
+    @property
+    def end(self) -> datetime | None:
+        """When a limit with a duration ends."""
+        if self.duration is None or self.start is None:
+            return None
+        return self.start + timedelta(seconds=self.duration)
+
+    def expired(self, now: datetime) -> bool:
+        """Whether a limit with a duration is over."""
+        return (end := self.end) is not None and now >= end
 
     def as_dict(self) -> dict[str, Any]:
         """Serialize for storage."""
@@ -52,6 +66,7 @@ class ChargingLimit:
             "schedule": [
                 {"start": p.start.isoformat(), "limit_amps": p.limit_amps} for p in self.schedule
             ],
+            "start": self.start.isoformat() if self.start else None,
         }
 
     @classmethod
@@ -64,6 +79,7 @@ class ChargingLimit:
                 SchedulePeriod(time.fromisoformat(p["start"]), float(p["limit_amps"]))
                 for p in data.get("schedule", [])
             ),
+            start=datetime.fromisoformat(data["start"]) if data.get("start") else None,
         )
 
 
@@ -99,7 +115,7 @@ def charging_schedule(
         schedule["duration"] = 86400
         schedule["startSchedule"] = midnight.isoformat()
     else:
-        schedule["startSchedule"] = now.isoformat()
+        schedule["startSchedule"] = (limit.start if limit.end else now).isoformat()
         if limit.duration:
             schedule["duration"] = limit.duration
     return schedule
@@ -115,3 +131,19 @@ def limit_now(limit: ChargingLimit, now: time) -> float:
         if _seconds(period.start) <= _seconds(now):
             current = period.limit_amps
     return current
+
+
+def next_change(limit: ChargingLimit, now: datetime) -> datetime | None:
+    """When the limit in force next changes (a period starts, a duration ends); `now` is local."""
+    candidates = []
+    if (end := limit.end) is not None and end > now:
+        candidates.append(end)
+    for period in limit.schedule:
+        start = period.start
+        at = now.replace(hour=start.hour, minute=start.minute, second=start.second, microsecond=0)
+        if at <= now:
+            at = (now + timedelta(days=1)).replace(
+                hour=start.hour, minute=start.minute, second=start.second, microsecond=0
+            )
+        candidates.append(at)
+    return min(candidates, default=None)

@@ -292,6 +292,8 @@ class Charger:
         """Return a connector, creating it (and announcing it) on first sight."""
         if (conn := self.connectors.get(connector_id)) is not None:
             return conn
+        if connector_id < 0:  # bad input must not add a (persisted) connector
+            raise ValueError(f"invalid connector id {connector_id}")
         conn = self.connectors[connector_id] = Connector(connector_id)
         if connector_id > 0 and self.on_new_connector is not None:
             self.on_new_connector(self, conn)

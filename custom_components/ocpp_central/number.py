@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import Platform, UnitOfElectricCurrent
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, EntityFactory, OcppConfigEntry
 from .commands import async_set_charging_limit
 from .entity import OcppEntity, OcppEntityDescription
-from .limits import ChargingLimit, limit_now
+from .limits import ChargingLimit, limit_now, next_change
 from .model import Charger, Connector
 
 PARALLEL_UPDATES = 1
 
 
 def _limit(charger: Charger, conn: Connector) -> float | None:
-    if conn.limit is None:
+    if conn.limit is None or conn.limit.expired(dt_util.utcnow()):
         return None
     return limit_now(conn.limit, dt_util.now().time())
 
@@ -40,10 +43,53 @@ class ChargingLimitNumber(OcppEntity, NumberEntity):
         """The charger's maximum, as the user configured it."""
         return self.central.electrical_settings(self.charger.charger_id).max_current
 
+    _unsub_refresh: CALLBACK_TYPE | None = None
+    _refresh_for: ChargingLimit | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the model, and the clock where the limit changes with time."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._cancel_refresh)
+        self._schedule_refresh()
+
+    @callback
+    def _on_model_update(self) -> None:
+        super()._on_model_update()
+        self._schedule_refresh()
+
+    @callback
+    def _cancel_refresh(self) -> None:
+        if self._unsub_refresh is not None:
+            self._unsub_refresh()
+            self._unsub_refresh = None
+
+    @callback
+    def _schedule_refresh(self) -> None:
+        """Wake up when a schedule period starts or a limit's duration ends."""
+        limit = self.connector.limit
+        if limit is self._refresh_for:
+            return
+        self._refresh_for = limit
+        self._cancel_refresh()
+        if limit is not None and (when := next_change(limit, dt_util.now())) is not None:
+            self._unsub_refresh = async_track_point_in_utc_time(self.hass, self._refresh, when)
+
+    @callback
+    def _refresh(self, _now: object) -> None:
+        self._unsub_refresh = None
+        self._refresh_for = None
+        self._on_model_update()
+
+    def _read(self) -> tuple[Any, dict[str, Any] | None]:
+        """The limit and the maximum: a changed maximum (charger setting) is a change too."""
+        value, attrs = super()._read()
+        return (value, self.native_max_value), attrs
+
     @property
     def native_value(self) -> float:
-        """The limit in force now."""
-        return self._value if self._value is not None else self.native_max_value
+        """The limit in force now; without a limit of ours, the charger's maximum."""
+        limit, maximum = self._value
+        return limit if limit is not None else maximum
 
     async def async_set_native_value(self, value: float) -> None:
         """Set a constant limit (0 pauses charging)."""

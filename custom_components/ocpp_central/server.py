@@ -23,7 +23,12 @@ from .const import MAX_FRAME_BYTES, PING_INTERVAL
 _LOGGER = logging.getLogger(__name__)
 
 # Subprotocol -> OCPP version understood by the `ocpp` library's schemas.
-SUPPORTED_SUBPROTOCOLS: dict[str, str] = {"ocpp1.6": "1.6"}
+# In order of preference when a charger offers several.
+SUPPORTED_SUBPROTOCOLS: dict[str, str] = {
+    "ocpp2.1": "2.1",
+    "ocpp2.0.1": "2.0.1",
+    "ocpp1.6": "1.6",
+}
 DEFAULT_VERSION = "1.6"  # a charger that offers no subprotocol speaks 1.6
 
 # OCPP 1.6 identity is CiString20/25; 2.0.1 allows 48. Printable, no path tricks.

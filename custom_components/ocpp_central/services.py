@@ -276,6 +276,7 @@ async def _set_charging_limit(call: ServiceCall) -> None:
         limit_amps=amps,
         duration=int(duration.total_seconds()) if duration else None,
         schedule=schedule,
+        start=dt_util.utcnow().replace(microsecond=0) if duration else None,
     )
     await async_set_charging_limit(central, charger, connector_id, limit)
 
@@ -393,7 +394,7 @@ async def _data_transfer(call: ServiceCall) -> ServiceResponse:
             call.data["vendor_id"], call.data.get("message_id"), call.data.get("data")
         ),
     )
-    if result["status"] == "rejected":
+    if result["status"] != "accepted":  # also unknown_vendor_id / unknown_message_id
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="command_failed",

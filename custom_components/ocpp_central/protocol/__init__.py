@@ -38,6 +38,17 @@ class ChargerProtocol(ABC):
         self.connection = connection
         self.charger_id = connection.charger_id
 
+    # The configuration key of the periodic meter sample interval in this version.
+    meter_interval_key: str
+
+    @abstractmethod
+    async def read_configuration(self) -> dict[str, str]:
+        """Read every configuration key the charger has, as key -> value."""
+
+    @abstractmethod
+    def connector_ids(self, configuration: dict[str, str]) -> list[int]:
+        """The connectors (EVSEs) the configuration describes."""
+
     @abstractmethod
     async def remote_start(self, connector_id: int, id_tag: str) -> bool:
         """Ask the charger to start a session; return whether it accepted."""

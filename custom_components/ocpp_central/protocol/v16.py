@@ -422,6 +422,21 @@ class V16Protocol(ChargerProtocol):
         answer = await self.connection.call("GetDiagnostics", payload)
         return answer.get("fileName")
 
+    meter_interval_key = "MeterValueSampleInterval"
+
+    async def read_configuration(self) -> dict[str, str]:
+        """GetConfiguration of every key."""
+        answer = await self.get_configuration(None)
+        return {item["key"]: item["value"] for item in answer["keys"] if item["value"] is not None}
+
+    def connector_ids(self, configuration: dict[str, str]) -> list[int]:
+        """1 .. NumberOfConnectors."""
+        try:
+            count = int(configuration.get("NumberOfConnectors", 0))
+        except ValueError:
+            return []
+        return list(range(1, min(count, 32) + 1))
+
     async def get_configuration(self, keys: list[str] | None) -> Payload:
         """GetConfiguration; returns {"keys": [{key, value, readonly}], "unknown_keys": [...]}."""
         answer = await self.connection.call("GetConfiguration", {"key": keys} if keys else {})

@@ -1,0 +1,690 @@
+"""OCPP 2.0.1 (and 2.1): charger messages to model updates, and commands to the charger.
+
+EVSEs are the model's connectors (one outlet each); EVSE 0 is the charger as a whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.util import dt as dt_util
+from ocpp.exceptions import FormatViolationError, SecurityError
+
+from ..connection import CallErrorReceived, OcppConnection, Payload
+from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
+from ..id_tags import AuthResult, AuthStatus
+from ..limits import ChargingLimit, charging_schedule
+from ..measurands import merge, normalize
+from ..model import Charger, ChargerInfo, Connector, ConnectorStatus, ErrorInfo, Transaction
+from . import ChargerProtocol, now_iso, parse_time
+from .v16 import snake
+
+if TYPE_CHECKING:
+    from ..central import CentralSystem
+
+# Charging-station-initiated actions of 2.0.1; those without a handler are NotSupported.
+KNOWN_ACTIONS = frozenset(
+    {
+        "Authorize",
+        "BootNotification",
+        "ClearedChargingLimit",
+        "DataTransfer",
+        "FirmwareStatusNotification",
+        "Get15118EVCertificate",
+        "GetCertificateStatus",
+        "Heartbeat",
+        "LogStatusNotification",
+        "MeterValues",
+        "NotifyChargingLimit",
+        "NotifyCustomerInformation",
+        "NotifyDisplayMessages",
+        "NotifyEVChargingNeeds",
+        "NotifyEVChargingSchedule",
+        "NotifyEvent",
+        "NotifyMonitoringReport",
+        "NotifyReport",
+        "PublishFirmwareStatusNotification",
+        "ReportChargingProfiles",
+        "ReservationStatusUpdate",
+        "SecurityEventNotification",
+        "SignCertificate",
+        "StatusNotification",
+        "TransactionEvent",
+    }
+)
+
+# Notifications we acknowledge without acting on them.
+_ACKNOWLEDGED = (
+    "ClearedChargingLimit",
+    "NotifyChargingLimit",
+    "NotifyCustomerInformation",
+    "NotifyDisplayMessages",
+    "NotifyMonitoringReport",
+    "PublishFirmwareStatusNotification",
+    "ReportChargingProfiles",
+    "ReservationStatusUpdate",
+)
+
+_CHARGING_STATES = {
+    "Charging": ConnectorStatus.CHARGING,
+    "SuspendedEV": ConnectorStatus.SUSPENDED_EV,
+    "SuspendedEVSE": ConnectorStatus.SUSPENDED_EVSE,
+    "EVConnected": ConnectorStatus.PREPARING,
+    "Idle": ConnectorStatus.PREPARING,
+}
+
+_CONNECTOR_STATUS = {
+    "Available": ConnectorStatus.AVAILABLE,
+    "Reserved": ConnectorStatus.RESERVED,
+    "Unavailable": ConnectorStatus.UNAVAILABLE,
+    "Faulted": ConnectorStatus.FAULTED,
+}
+
+_LOG_STATUS = {
+    "Idle": "idle",
+    "Uploading": "uploading",
+    "Uploaded": "uploaded",
+    "AcceptedCanceled": "idle",
+}
+
+# Components whose problems have an OCPP 1.6-style error code.
+_COMPONENT_ERRORS = {
+    "ConnectorPlugRetentionLock": "connector_lock_failure",
+    "OverCurrentProtection": "over_current_failure",
+    "ElectricalFeed": "under_voltage",
+    "RCD": "ground_failure",
+    "PowerContactor": "power_switch_failure",
+    "TokenReader": "reader_failure",
+    "Meter": "power_meter_failure",
+    "TemperatureSensor": "high_temperature",
+    "Controller": "internal_error",
+}
+
+# idTokenInfo status for each of our authorization results.
+_AUTH = {
+    AuthStatus.ACCEPTED: "Accepted",
+    AuthStatus.BLOCKED: "Blocked",
+    AuthStatus.EXPIRED: "Expired",
+    AuthStatus.INVALID: "Invalid",
+    AuthStatus.CONCURRENT_TX: "ConcurrentTx",
+}
+
+# 1.6 trigger names the actions use, mapped where 2.0.1 renamed them.
+_TRIGGERS = {"DiagnosticsStatusNotification": "LogStatusNotification"}
+
+METER_INTERVAL_KEY = "SampledDataCtrlr/TxUpdatedInterval"
+RATE_UNIT_KEY = "SmartChargingCtrlr/RateUnit"
+STACK_LEVEL_KEY = "SmartChargingCtrlr/ProfileStackLevel"
+
+
+def id_token_info(result: AuthResult) -> Payload:
+    """IdTokenInfo for an authorization result."""
+    info: Payload = {"status": _AUTH[result.status]}
+    if result.expiry is not None:
+        info["cacheExpiryDateTime"] = result.expiry.isoformat()
+    if result.parent is not None:
+        info["groupIdToken"] = {"idToken": result.parent, "type": "Central"}
+    return info
+
+
+def samples(meter_values: Any) -> list[tuple[datetime, dict[str, float]]]:
+    """MeterValue list (2.0.1 shape) to (timestamp, {key: value}) samples."""
+    result = []
+    for meter_value in meter_values or ():
+        readings = []
+        for sampled in meter_value.get("sampledValue") or ():
+            unit = sampled.get("unitOfMeasure") or {}
+            reading = normalize(
+                sampled.get("measurand"),
+                sampled.get("value"),
+                unit=unit.get("unit"),
+                multiplier=int(unit.get("multiplier", 0) or 0),
+                phase=sampled.get("phase"),
+                location=sampled.get("location"),
+            )
+            if reading is not None:
+                readings.append(reading)
+        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
+    return result
+
+
+def parse_key(key: str) -> Payload:
+    """`Component[/instance]/Variable[/instance]` to a component/variable pair."""
+    parts = key.split("/")
+    if len(parts) == 2:
+        component, variable = {"name": parts[0]}, {"name": parts[1]}
+    elif len(parts) == 3:
+        component, variable = {"name": parts[0], "instance": parts[1]}, {"name": parts[2]}
+    elif len(parts) == 4:
+        component = {"name": parts[0], "instance": parts[1]}
+        variable = {"name": parts[2], "instance": parts[3]}
+    else:
+        raise ValueError(key)
+    for part in (component, variable):
+        if not part["name"] or part.get("instance") == "":
+            part.pop("instance", None)
+        if not part["name"]:
+            raise ValueError(key)
+    return {"component": component, "variable": variable}
+
+
+def format_key(component: Payload, variable: Payload) -> str:
+    """A component/variable pair as `Component[/instance]/Variable[/instance]`."""
+    parts = [component["name"]]
+    if component.get("instance"):
+        parts.append(component["instance"])
+    parts.append(variable["name"])
+    if variable.get("instance"):
+        if not component.get("instance"):
+            parts.insert(1, "")
+        parts.append(variable["instance"])
+    return "/".join(parts)
+
+
+class V201Protocol(ChargerProtocol):
+    """One OCPP 2.0.1 (or 2.1) charging station."""
+
+    meter_interval_key = METER_INTERVAL_KEY
+
+    def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
+        """Register the charging-station-initiated message handlers."""
+        super().__init__(central, connection)
+        connection.known_actions = KNOWN_ACTIONS
+        connection.handlers = {
+            "Authorize": self._authorize,
+            "BootNotification": self._boot_notification,
+            "DataTransfer": self._data_transfer,
+            "FirmwareStatusNotification": self._firmware_status,
+            "Heartbeat": self._heartbeat,
+            "LogStatusNotification": self._log_status,
+            "MeterValues": self._meter_values,
+            "NotifyEvent": self._notify_event,
+            "NotifyReport": self._notify_report,
+            "SecurityEventNotification": self._security_event,
+            "StatusNotification": self._status_notification,
+            "TransactionEvent": self._transaction_event,
+            **{action: self._acknowledge for action in _ACKNOWLEDGED},
+        }
+        connection.on_call_handled = self._call_handled
+        self._ready = False
+        # Live connector state the model derives status from (Occupied needs the session's state).
+        self._occupied: dict[int, bool] = {}
+        self._charging_state: dict[int, str] = {}
+        self._request_ids = itertools.count(1)
+        self._reports: dict[int, tuple[list[Payload], asyncio.Future[list[Payload]]]] = {}
+
+    def _charger(self) -> Charger:
+        if (charger := self.central.chargers.get(self.charger_id)) is None:
+            raise SecurityError(description="Charging station is not accepted; send BootNotification")
+        return charger
+
+    def _call_handled(self, action: str, response: Payload) -> None:
+        if self._ready or self.charger_id not in self.central.chargers:
+            return
+        if action == "BootNotification" and response.get("status") != "Accepted":
+            return
+        self._ready = True
+        self.central.charger_ready(self.charger_id)
+
+    # --- charging-station-initiated ----------------------------------------------------
+
+    def _boot_notification(self, payload: Payload) -> Payload:
+        station = payload["chargingStation"]
+        info = ChargerInfo(
+            vendor=station.get("vendorName"),
+            model=station.get("model"),
+            serial=station.get("serialNumber"),
+            firmware=station.get("firmwareVersion"),
+        )
+        status = self.central.boot(self.charger_id, info)
+        interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
+        return {"currentTime": now_iso(), "interval": interval, "status": status}
+
+    def _heartbeat(self, payload: Payload) -> Payload:
+        if (charger := self.central.chargers.get(self.charger_id)) is not None:
+            charger.notify()
+        return {"currentTime": now_iso()}
+
+    def _acknowledge(self, payload: Payload) -> Payload:
+        self._charger()
+        return {}
+
+    def _refresh_status(self, conn: Connector) -> None:
+        """Occupied resolves through the session's charging state."""
+        evse = conn.connector_id
+        if not self._occupied.get(evse):
+            return
+        if conn.transaction is not None:
+            state = self._charging_state.get(evse, "EVConnected")
+            conn.status = _CHARGING_STATES.get(state, ConnectorStatus.PREPARING)
+        elif conn.last_session is not None and conn.status in (
+            ConnectorStatus.CHARGING,
+            ConnectorStatus.SUSPENDED_EV,
+            ConnectorStatus.SUSPENDED_EVSE,
+            ConnectorStatus.FINISHING,
+        ):
+            conn.status = ConnectorStatus.FINISHING
+        else:
+            conn.status = ConnectorStatus.PREPARING
+
+    def _status_notification(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        evse = int(payload["evseId"])
+        conn = charger.connector(evse)
+        status = payload["connectorStatus"]
+        self._occupied[evse] = status == "Occupied"
+        if status == "Occupied":
+            self._refresh_status(conn)
+        else:
+            conn.status = _CONNECTOR_STATUS.get(status, conn.status)
+        charger.notify((evse,))
+        return {}
+
+    def _meter_values(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        conn = charger.apply_samples(int(payload["evseId"]), samples(payload.get("meterValue")))
+        self.central.save_soon()
+        charger.notify((conn.connector_id,))
+        return {}
+
+    def _authorize(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        token = payload["idToken"]["idToken"]
+        result = self.central.authorize(token, remote_ok=True)
+        self.central.fire_id_tag(charger, token, result.status)
+        return {"idTokenInfo": id_token_info(result)}
+
+    def _transaction_event(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        info = payload["transactionInfo"]
+        transaction_id: str = info["transactionId"]
+        timestamp = parse_time(payload.get("timestamp"))
+        token = (payload.get("idToken") or {}).get("idToken")
+        tx = charger.find_transaction(transaction_id)
+        if tx is not None:
+            evse = tx.connector_id
+        elif (evse_info := payload.get("evse")) is not None:
+            evse = int(evse_info["id"])
+        else:
+            raise FormatViolationError(description="evse is required for a new transaction")
+        conn = charger.connector(evse)
+        response: Payload = {}
+        if token is not None:
+            result = self.central.authorize(token, remote_ok=True)
+            response["idTokenInfo"] = id_token_info(result)
+        event = payload["eventType"]
+        if tx is None:
+            if event == "Ended" and not payload.get("meterValue"):
+                # A session we never saw start, with nothing to record: just acknowledge.
+                self.connection.log_once.warning(
+                    "unknown-tx", "TransactionEvent Ended for unknown transaction %s", transaction_id
+                )
+                return response
+            tx = Transaction(transaction_id=transaction_id, connector_id=evse, id_tag=token, start=timestamp)
+            if conn.transaction is not None:
+                self.central.close_transaction(charger, conn.transaction, timestamp, None)
+            conn.transaction = tx
+            start_samples = samples(payload.get("meterValue"))
+            energy = next((v["energy"] for _, v in start_samples if "energy" in v), None)
+            if energy is not None:
+                tx.meter_start_wh = energy * 1000
+                tx.meter_last_wh = tx.meter_start_wh
+            else:
+                tx.meter_start_wh = conn.energy_kwh * 1000 if conn.energy_kwh is not None else None
+                tx.meter_last_wh = tx.meter_start_wh
+            self.central.transaction_started(charger, tx)
+        elif token is not None and tx.id_tag is None:
+            tx.id_tag = token  # authorized after the session started
+        charger.apply_samples(evse, samples(payload.get("meterValue")), tx.transaction_id)
+        if (state := info.get("chargingState")) is not None:
+            self._charging_state[evse] = state
+        if event == "Ended" and tx.stop is None:
+            self.central.close_transaction(charger, tx, timestamp, info.get("stoppedReason", "Local"))
+            self._charging_state.pop(evse, None)
+        self._refresh_status(conn)
+        charger.notify((evse,))
+        return response
+
+    def _notify_event(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        touched = set()
+        for event in payload.get("eventData") or ():
+            component = event.get("component") or {}
+            variable = (event.get("variable") or {}).get("name")
+            if variable not in ("Problem", "Fault", "Tripped"):
+                continue
+            evse = int((component.get("evse") or {}).get("id", 0))
+            conn = charger.connector(evse)
+            active = str(event.get("actualValue")).lower() == "true" and not event.get("cleared")
+            if not active:
+                conn.error = ErrorInfo()
+            else:
+                error = ErrorInfo(
+                    code=_COMPONENT_ERRORS.get(component.get("name", ""), "other_error"),
+                    info=event.get("techInfo") or f"{component.get('name')} {variable}",
+                    vendor_id=None,
+                    vendor_error_code=event.get("techCode"),
+                )
+                if error.code != conn.error.code or not conn.error.active:
+                    self.central.fire_error(charger, evse, error)
+                conn.error = error
+            touched.add(evse)
+        charger.notify(touched)
+        return {}
+
+    def _notify_report(self, payload: Payload) -> Payload:
+        self._charger()
+        request_id = payload["requestId"]
+        if (pending := self._reports.get(request_id)) is not None:
+            items, future = pending
+            items.extend(payload.get("reportData") or ())
+            if not payload.get("tbc") and not future.done():
+                future.set_result(items)
+        return {}
+
+    def _firmware_status(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        charger.firmware_status = snake(payload["status"])
+        self.central.save_soon()
+        charger.notify()
+        return {}
+
+    def _log_status(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        charger.diagnostics_status = _LOG_STATUS.get(payload["status"], "upload_failed")
+        charger.notify()
+        return {}
+
+    def _security_event(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        self.central.fire_security_event(
+            charger, payload["type"], payload.get("techInfo"), payload.get("timestamp")
+        )
+        return {}
+
+    def _data_transfer(self, payload: Payload) -> Payload:
+        self._charger()
+        self.connection.log_once.warning(
+            f"datatransfer-{payload.get('vendorId')}",
+            "DataTransfer from vendor %s is not handled",
+            payload.get("vendorId"),
+        )
+        return {"status": "UnknownVendorId"}
+
+    # --- device model --------------------------------------------------------------------
+
+    async def _base_report(self, report_base: str) -> list[Payload]:
+        """GetBaseReport and collect the NotifyReport messages that answer it."""
+        request_id = next(self._request_ids)
+        future: asyncio.Future[list[Payload]] = asyncio.get_running_loop().create_future()
+        self._reports[request_id] = ([], future)
+        try:
+            answer = await self.connection.call(
+                "GetBaseReport", {"requestId": request_id, "reportBase": report_base}
+            )
+            if answer.get("status") != "Accepted":
+                return []
+            async with asyncio.timeout(self.connection.call_timeout):
+                return await future
+        finally:
+            self._reports.pop(request_id, None)
+
+    async def read_configuration(self) -> dict[str, str]:
+        """Actual values of the whole device model (GetBaseReport FullInventory)."""
+        configuration: dict[str, str] = {}
+        for item in await self._base_report("FullInventory"):
+            component, variable = item["component"], item["variable"]
+            evse = (component.get("evse") or {}).get("id")
+            for attribute in item.get("variableAttribute") or ():
+                if attribute.get("type", "Actual") == "Actual" and "value" in attribute:
+                    key = format_key(component, variable)
+                    if evse is not None and component["name"] in ("EVSE", "Connector"):
+                        key = f"{component['name']}/{evse}/{variable['name']}"
+                    configuration.setdefault(key, str(attribute["value"]))
+        return configuration
+
+    def connector_ids(self, configuration: dict[str, str]) -> list[int]:
+        """EVSE ids the device model reports."""
+        ids = set()
+        for key in configuration:
+            name, _, rest = key.partition("/")
+            if name == "EVSE" and rest.split("/")[0].isdigit():
+                ids.add(int(rest.split("/")[0]))
+        return sorted(i for i in ids if 0 < i <= 32)
+
+    async def get_configuration(self, keys: list[str] | None) -> Payload:
+        """GetVariables for the listed keys, or the whole device model."""
+        if not keys:
+            configuration = await self.read_configuration()
+            return {
+                "keys": [
+                    {"key": key, "value": value, "readonly": False}
+                    for key, value in sorted(configuration.items())
+                ],
+                "unknown_keys": [],
+            }
+        requested, unknown = [], []
+        for key in keys:
+            try:
+                requested.append((key, parse_key(key)))
+            except ValueError:
+                unknown.append(key)
+        result: Payload = {"keys": [], "unknown_keys": unknown}
+        if not requested:
+            return result
+        answer = await self.connection.call(
+            "GetVariables", {"getVariableData": [data for _, data in requested]}
+        )
+        for (key, _), item in zip(requested, answer.get("getVariableResult", []), strict=False):
+            if item.get("attributeStatus") == "Accepted":
+                result["keys"].append(
+                    {"key": key, "value": item.get("attributeValue"), "readonly": False}
+                )
+            else:
+                result["unknown_keys"].append(key)
+        return result
+
+    async def set_configuration(self, key: str, value: str) -> str:
+        """SetVariables; returns accepted, reboot_required, rejected or not_supported."""
+        try:
+            data = parse_key(key)
+        except ValueError:
+            return "not_supported"
+        answer = await self.connection.call(
+            "SetVariables", {"setVariableData": [{**data, "attributeValue": value}]}
+        )
+        results = answer.get("setVariableResult") or [{}]
+        status = results[0].get("attributeStatus", "Rejected")
+        if status in ("UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"):
+            return "not_supported"
+        return snake(status)
+
+    # --- central-system-initiated ------------------------------------------------------
+
+    async def remote_start(self, connector_id: int, id_tag: str) -> bool:
+        """RequestStartTransaction."""
+        answer = await self.connection.call(
+            "RequestStartTransaction",
+            {
+                "idToken": {"idToken": id_tag, "type": "Central"},
+                "remoteStartId": next(self._request_ids),
+                "evseId": connector_id,
+            },
+        )
+        return bool(answer.get("status") == "Accepted")
+
+    async def remote_stop(self, transaction_id: int | str) -> bool:
+        """RequestStopTransaction."""
+        answer = await self.connection.call(
+            "RequestStopTransaction", {"transactionId": str(transaction_id)}
+        )
+        return bool(answer.get("status") == "Accepted")
+
+    async def trigger_boot(self) -> None:
+        """TriggerMessage(BootNotification)."""
+        await self.connection.call("TriggerMessage", {"requestedMessage": "BootNotification"})
+
+    def _rate_unit(self) -> str:
+        units = self.central.configuration(self.charger_id).get(RATE_UNIT_KEY, "")
+        return "W" if "W" in units and "A" not in units else "A"
+
+    def _stack_level(self) -> int:
+        raw = self.central.configuration(self.charger_id).get(STACK_LEVEL_KEY)
+        try:
+            return min(1, int(raw)) if raw is not None else 1
+        except ValueError:
+            return 1
+
+    async def set_charging_limit(
+        self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
+    ) -> bool:
+        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile."""
+        settings = self.central.electrical_settings(self.charger_id)
+        now = dt_util.utcnow().replace(microsecond=0)
+        midnight = dt_util.start_of_local_day().astimezone(dt_util.UTC)
+        schedule = charging_schedule(limit, self._rate_unit(), settings, now, midnight)
+        in_tx = transaction_id is not None
+        profile: Payload = {
+            "id": _profile_id(connector_id, in_tx),
+            "stackLevel": self._stack_level(),
+            "chargingProfilePurpose": "TxProfile" if in_tx else "TxDefaultProfile",
+            "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
+            "chargingSchedule": [{"id": _profile_id(connector_id, in_tx), **schedule}],
+        }
+        if limit.schedule:
+            profile["recurrencyKind"] = "Daily"
+        if in_tx:
+            profile["transactionId"] = str(transaction_id)
+        answer = await self.connection.call(
+            "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
+
+    async def clear_charging_limit(self, connector_id: int) -> bool:
+        """ClearChargingProfile for both of our profiles on the EVSE."""
+        accepted = False
+        for in_transaction in (True, False):
+            answer = await self.connection.call(
+                "ClearChargingProfile", {"chargingProfileId": _profile_id(connector_id, in_transaction)}
+            )
+            accepted |= answer.get("status") == "Accepted"
+        return accepted
+
+    async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
+        """GetCompositeSchedule, as plain data."""
+        answer = await self.connection.call(
+            "GetCompositeSchedule", {"evseId": connector_id, "duration": duration}
+        )
+        schedule = answer.get("schedule") or {}
+        return {
+            "status": snake(answer.get("status", "Rejected")),
+            "connector_id": schedule.get("evseId", connector_id),
+            "schedule_start": schedule.get("scheduleStart"),
+            "duration": schedule.get("duration"),
+            "charging_rate_unit": schedule.get("chargingRateUnit"),
+            "periods": [
+                {
+                    "start": period["startPeriod"],
+                    "limit": float(period["limit"]),
+                    **({"phases": period["numberPhases"]} if "numberPhases" in period else {}),
+                }
+                for period in schedule.get("chargingSchedulePeriod", [])
+            ],
+        }
+
+    async def change_availability(self, connector_id: int, available: bool) -> str:
+        """ChangeAvailability of the station (0) or an EVSE."""
+        payload: Payload = {"operationalStatus": "Operative" if available else "Inoperative"}
+        if connector_id:
+            payload["evse"] = {"id": connector_id}
+        answer = await self.connection.call("ChangeAvailability", payload)
+        return snake(answer.get("status", "Rejected"))
+
+    async def reset(self, hard: bool) -> bool:
+        """Reset: Immediate (hard) or OnIdle (soft); Scheduled counts as accepted."""
+        answer = await self.connection.call("Reset", {"type": "Immediate" if hard else "OnIdle"})
+        return answer.get("status") in ("Accepted", "Scheduled")
+
+    async def unlock(self, connector_id: int) -> str:
+        """UnlockConnector of the EVSE's (first) connector."""
+        answer = await self.connection.call(
+            "UnlockConnector", {"evseId": connector_id, "connectorId": 1}
+        )
+        status = answer.get("status", "UnlockFailed")
+        return "not_supported" if status == "UnknownConnector" else snake(status)
+
+    async def update_firmware(
+        self, location: str, retrieve_at: datetime, retries: int | None, retry_interval: int | None
+    ) -> None:
+        """UpdateFirmware."""
+        payload: Payload = {
+            "requestId": next(self._request_ids),
+            "firmware": {"location": location, "retrieveDateTime": retrieve_at.isoformat()},
+        }
+        if retries is not None:
+            payload["retries"] = retries
+        if retry_interval is not None:
+            payload["retryInterval"] = retry_interval
+        answer = await self.connection.call("UpdateFirmware", payload)
+        if answer.get("status") not in ("Accepted", "AcceptedCanceled"):
+            raise CallErrorReceived(str(answer.get("status")), "firmware update refused")
+
+    async def get_diagnostics(
+        self, upload_url: str, start: datetime | None, stop: datetime | None
+    ) -> str | None:
+        """GetLog (DiagnosticsLog); returns the file name."""
+        log: Payload = {"remoteLocation": upload_url}
+        if start is not None:
+            log["oldestTimestamp"] = start.isoformat()
+        if stop is not None:
+            log["latestTimestamp"] = stop.isoformat()
+        answer = await self.connection.call(
+            "GetLog", {"logType": "DiagnosticsLog", "requestId": next(self._request_ids), "log": log}
+        )
+        return answer.get("filename")
+
+    async def trigger_message(self, message: str, connector_id: int | None) -> str:
+        """TriggerMessage."""
+        payload: Payload = {"requestedMessage": _TRIGGERS.get(message, message)}
+        if connector_id is not None:
+            payload["evse"] = {"id": connector_id}
+        answer = await self.connection.call("TriggerMessage", payload)
+        return snake(answer.get("status", "Rejected"))
+
+    async def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> Payload:
+        """DataTransfer."""
+        payload: Payload = {"vendorId": vendor_id}
+        if message_id is not None:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = data
+        answer = await self.connection.call("DataTransfer", payload)
+        return {"status": snake(answer.get("status", "Rejected")), "data": answer.get("data")}
+
+    async def reserve_now(
+        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+    ) -> str:
+        """ReserveNow."""
+        answer = await self.connection.call(
+            "ReserveNow",
+            {
+                "id": reservation_id,
+                "expiryDateTime": expiry.isoformat(),
+                "idToken": {"idToken": id_tag, "type": "Central"},
+                "evseId": connector_id,
+            },
+        )
+        return snake(answer.get("status", "Rejected"))
+
+    async def cancel_reservation(self, reservation_id: int) -> str:
+        """CancelReservation."""
+        answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
+        return snake(answer.get("status", "Rejected"))
+
+
+def _profile_id(connector_id: int, in_transaction: bool) -> int:
+    """Stable charging profile id per EVSE and purpose."""
+    return (200 if in_transaction else 100) + connector_id

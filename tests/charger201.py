@@ -1,0 +1,180 @@
+"""A simulated OCPP 2.0.1/2.1 charging station for tests: an `ocpp` library charge point
+over a real websocket, answering every call generically and recording what it received."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+import contextlib
+from typing import Any
+
+from ocpp.charge_point import camel_to_snake_case, serialize_as_dict, snake_to_camel_case
+from ocpp.messages import MessageType, unpack
+from ocpp.v201 import ChargePoint, call
+from websockets.asyncio.client import ClientConnection, connect
+
+Payload = dict[str, Any]
+
+DEFAULT_ANSWERS: dict[str, Payload] = {
+    "RequestStartTransaction": {"status": "Accepted"},
+    "RequestStopTransaction": {"status": "Accepted"},
+    "TriggerMessage": {"status": "Accepted"},
+    "SetChargingProfile": {"status": "Accepted"},
+    "ClearChargingProfile": {"status": "Accepted"},
+    "GetCompositeSchedule": {"status": "Rejected"},
+    "ChangeAvailability": {"status": "Accepted"},
+    "Reset": {"status": "Accepted"},
+    "UnlockConnector": {"status": "Unlocked"},
+    "UpdateFirmware": {"status": "Accepted"},
+    "GetLog": {"status": "Accepted", "filename": "diagnostics.log"},
+    "DataTransfer": {"status": "Accepted"},
+    "ReserveNow": {"status": "Accepted"},
+    "CancelReservation": {"status": "Accepted"},
+    "SendLocalList": {"status": "Accepted"},
+    "GetLocalListVersion": {"versionNumber": 0},
+}
+
+
+class SimStation(ChargePoint):
+    """Answers calls from `answers` (or computed from `variables`), records them all."""
+
+    def __init__(self, station_id: str, connection: ClientConnection) -> None:
+        super().__init__(station_id, connection, response_timeout=5)
+        self.received: list[tuple[str, Payload]] = []
+        self.answers: dict[str, Payload | Callable[[Payload], Payload]] = {}
+        self.silent: set[str] = set()
+        # Device model: (component, evse id or None, variable) -> value
+        self.variables: dict[tuple[str, int | None, str], str] = {}
+        self.call_received = asyncio.Event()
+        self.report_tasks: list[asyncio.Task[None]] = []
+
+    async def route_message(self, raw_msg: str) -> None:
+        msg = unpack(raw_msg)
+        if msg.message_type_id != MessageType.Call:
+            await super().route_message(raw_msg)
+            return
+        self.received.append((msg.action, msg.payload))
+        self.call_received.set()
+        if msg.action in self.silent:
+            return
+        answer = self._answer(msg.action, msg.payload)
+        await self._send(msg.create_call_result(answer).to_json())
+        if msg.action == "GetBaseReport" and answer.get("status") == "Accepted":
+            self.report_tasks.append(
+                asyncio.get_running_loop().create_task(self._send_report(msg.payload["requestId"]))
+            )
+
+    def _answer(self, action: str, payload: Payload) -> Payload:
+        if (answer := self.answers.get(action)) is not None:
+            return answer(payload) if callable(answer) else answer
+        if action == "GetVariables":
+            return {"getVariableResult": [self._get(item) for item in payload["getVariableData"]]}
+        if action == "SetVariables":
+            return {"setVariableResult": [self._set(item) for item in payload["setVariableData"]]}
+        if action == "GetBaseReport":
+            return {"status": "Accepted" if self.variables else "EmptyResultSet"}
+        return DEFAULT_ANSWERS.get(action, {"status": "Accepted"})
+
+    def _lookup(self, item: Payload) -> tuple[str, int | None, str]:
+        evse = (item["component"].get("evse") or {}).get("id")
+        return (item["component"]["name"], evse, item["variable"]["name"])
+
+    def _get(self, item: Payload) -> Payload:
+        key = self._lookup(item)
+        result = {"component": item["component"], "variable": item["variable"]}
+        if key in self.variables:
+            return {**result, "attributeStatus": "Accepted", "attributeValue": self.variables[key]}
+        return {**result, "attributeStatus": "UnknownVariable"}
+
+    def _set(self, item: Payload) -> Payload:
+        key = self._lookup(item)
+        result = {"component": item["component"], "variable": item["variable"]}
+        status = self.answers.get("SetVariablesStatus", {"status": "Accepted"})["status"]  # type: ignore[index]
+        if key not in self.variables:
+            return {**result, "attributeStatus": "UnknownVariable"}
+        if status in ("Accepted", "RebootRequired"):
+            self.variables[key] = item["attributeValue"]
+        return {**result, "attributeStatus": status}
+
+    async def _send_report(self, request_id: int) -> None:
+        items = list(self.variables.items())
+        chunks = [items[i : i + 2] for i in range(0, len(items), 2)] or [[]]
+        for seq, chunk in enumerate(chunks):
+            report = [
+                {
+                    "component": {"name": comp, **({"evse": {"id": evse}} if evse is not None else {})},
+                    "variable": {"name": var},
+                    "variableAttribute": [{"type": "Actual", "value": value, "mutability": "ReadWrite"}],
+                    "variableCharacteristics": {"dataType": "string", "supportsMonitoring": False},
+                }
+                for (comp, evse, var), value in chunk
+            ]
+            await self.send(
+                "NotifyReport",
+                {
+                    "requestId": request_id,
+                    "generatedAt": "2026-01-01T00:00:00Z",
+                    "seqNo": seq,
+                    "tbc": seq < len(chunks) - 1,
+                    "reportData": report,
+                },
+            )
+
+    async def wait_for_call(self, action: str, timeout: float = 5) -> Payload:
+        async with asyncio.timeout(timeout):
+            while True:
+                for name, payload in self.received:
+                    if name == action:
+                        return payload
+                self.call_received.clear()
+                await self.call_received.wait()
+
+    def calls(self, action: str) -> list[Payload]:
+        return [payload for name, payload in self.received if name == action]
+
+    async def send(self, action: str, payload: Payload) -> Payload:
+        """Send a charger-initiated message (camelCase payload, schema-validated); return the answer."""
+        request = getattr(call, action)(**camel_to_snake_case(payload))
+        result = await self.call(request, suppress=False)
+        return snake_to_camel_case(serialize_as_dict(result))  # type: ignore[no-any-return]
+
+    async def boot(self, vendor: str = "Acme", model: str = "Station 22", **station: Any) -> Payload:
+        return await self.send(
+            "BootNotification",
+            {"chargingStation": {"vendorName": vendor, "model": model, **station}, "reason": "PowerUp"},
+        )
+
+    async def status(self, evse: int, status: str, connector: int = 1) -> Payload:
+        return await self.send(
+            "StatusNotification",
+            {
+                "timestamp": "2026-01-01T00:00:00Z",
+                "connectorStatus": status,
+                "evseId": evse,
+                "connectorId": connector,
+            },
+        )
+
+
+@contextlib.asynccontextmanager
+async def connected_station(
+    port: int, station_id: str = "CS1", *, subprotocol: str = "ocpp2.0.1", **kwargs: Any
+) -> AsyncIterator[SimStation]:
+    """Connect a simulated 2.x station and serve its incoming calls while in the block."""
+    async with connect(
+        f"ws://127.0.0.1:{port}/{station_id}", subprotocols=[subprotocol], **kwargs  # type: ignore[list-item]
+    ) as websocket:
+        station = SimStation(station_id, websocket)
+        if subprotocol == "ocpp2.1":
+            station._ocpp_version = "2.1"
+        task = asyncio.create_task(station.start())
+        try:
+            yield station
+        finally:
+            for report in station.report_tasks:
+                report.cancel()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+

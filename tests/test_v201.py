@@ -1,0 +1,264 @@
+"""OCPP 2.0.1 / 2.1 stations: the same entities, services and events as 1.6."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+
+from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.id_tags import IdTag
+
+from .charger201 import SimStation, connected_station
+from .conftest import capture_events, state_of
+
+pytestmark = pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
+
+
+def _meter(energy_wh: float, power_w: float, ts: str = "2026-01-01T00:00:10Z", context: str = "Sample.Periodic") -> list[dict[str, Any]]:
+    return [
+        {
+            "timestamp": ts,
+            "sampledValue": [
+                {"value": energy_wh, "measurand": "Energy.Active.Import.Register", "context": context},
+                {"value": power_w / 1000, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "kW"}, "context": context},
+            ],
+        }
+    ]
+
+
+def _tx_event(event: str, seq: int, ts: str, tx_id: str = "TX1", **extra: Any) -> dict[str, Any]:
+    return {
+        "eventType": event,
+        "timestamp": ts,
+        "triggerReason": {"Started": "CablePluggedIn", "Updated": "MeterValuePeriodic", "Ended": "EVCommunicationLost"}[event],
+        "seqNo": seq,
+        "transactionInfo": {"transactionId": tx_id, **extra.pop("info", {})},
+        **extra,
+    }
+
+
+async def _booted(hass: HomeAssistant, station: SimStation) -> None:
+    assert (await station.boot(serialNumber="S-1", firmwareVersion="3.1"))["status"] == "Accepted"
+    await station.status(1, "Available")
+    await station.wait_for_call("GetBaseReport")
+    for report in station.report_tasks:
+        await report
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _device_id(hass: HomeAssistant, identifier: str = "CS1") -> str:
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
+    assert device is not None
+    return device.id
+
+
+async def test_boot_creates_device_and_entities(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        await _booted(hass, station)
+        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CS1")})
+        assert device is not None
+        assert (device.manufacturer, device.model, device.serial_number, device.sw_version) == (
+            "Acme",
+            "Station 22",
+            "S-1",
+            "3.1",
+        )
+        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "available"
+        assert state_of(hass, "binary_sensor", "CS1_connected").state == "on"
+        version = entry.runtime_data.sessions["CS1"].connection.ocpp_version
+        assert version == subprotocol.removeprefix("ocpp")
+
+
+async def test_transaction_lifecycle(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    started = capture_events(hass, f"{DOMAIN}_transaction_started")
+    stopped = capture_events(hass, f"{DOMAIN}_transaction_stopped")
+    entry.runtime_data.add_id_tag(IdTag("TAG1"))
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        await _booted(hass, station)
+        await station.status(1, "Occupied")
+        await hass.async_block_till_done()
+        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "preparing"
+        answer = await station.send(
+            "TransactionEvent",
+            _tx_event(
+                "Started", 0, "2026-01-01T00:00:00Z",
+                evse={"id": 1, "connectorId": 1},
+                idToken={"idToken": "TAG1", "type": "ISO14443"},
+                meterValue=_meter(10000, 0, "2026-01-01T00:00:00Z", "Transaction.Begin"),
+                info={"chargingState": "EVConnected"},
+            ),
+        )
+        assert answer["idTokenInfo"]["status"] == "Accepted"
+        await hass.async_block_till_done()
+        assert started[0].data["transaction_id"] == "TX1"
+        assert started[0].data["meter_start_kwh"] == 10.0
+        assert state_of(hass, "switch", "CS1_1_charging").state == "on"
+        await station.send(
+            "TransactionEvent",
+            _tx_event("Updated", 1, "2026-01-01T00:10:00Z", meterValue=_meter(11500, 7200, "2026-01-01T00:10:00Z"), info={"chargingState": "Charging"}),
+        )
+        await hass.async_block_till_done()
+        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "charging"
+        assert state_of(hass, "sensor", "CS1_1_power").state == "7200.0"
+        assert state_of(hass, "sensor", "CS1_1_session_energy").state == "1.5"
+        await station.send(
+            "TransactionEvent",
+            _tx_event("Ended", 2, "2026-01-01T00:20:00Z", meterValue=_meter(12000, 0, "2026-01-01T00:20:00Z", "Transaction.End"), info={"stoppedReason": "EVDisconnected", "chargingState": "Idle"}),
+        )
+        await hass.async_block_till_done()
+        assert state_of(hass, "switch", "CS1_1_charging").state == "off"
+        assert stopped[0].data["energy_kwh"] == 2.0
+        assert stopped[0].data["duration_s"] == 1200
+        assert stopped[0].data["reason"] == "ev_disconnected"
+        assert state_of(hass, "sensor", "CS1_1_stop_reason").state == "ev_disconnected"
+        assert state_of(hass, "sensor", "CS1_1_energy").state == "12.0"
+
+
+async def test_offline_events_apply_in_order(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    """Queued events (offline flag) of a session started while offline close it correctly."""
+    stopped = capture_events(hass, f"{DOMAIN}_transaction_stopped")
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        await _booted(hass, station)
+        await station.send("MeterValues", {"evseId": 1, "meterValue": _meter(5000, 100, "2026-01-01T02:00:00Z")})
+        for seq, (event, ts, wh) in enumerate(
+            [("Started", "2026-01-01T00:00:00Z", 1000), ("Updated", "2026-01-01T00:30:00Z", 2000), ("Ended", "2026-01-01T01:00:00Z", 3000)]
+        ):
+            extra: dict[str, Any] = {"offline": True, "meterValue": _meter(wh, 0, ts)}
+            if event == "Started":
+                extra["evse"] = {"id": 1}
+            await station.send("TransactionEvent", _tx_event(event, seq, ts, "OFF1", **extra))
+        await hass.async_block_till_done()
+        assert stopped[0].data["energy_kwh"] == 2.0
+        assert stopped[0].data["duration_s"] == 3600
+        # Old samples do not overwrite the newer live reading or the register.
+        assert state_of(hass, "sensor", "CS1_1_power").state == "100.0"
+        assert state_of(hass, "sensor", "CS1_1_energy").state == "5.0"
+
+
+async def test_notify_event_fault(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    errors = capture_events(hass, f"{DOMAIN}_error")
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        await _booted(hass, station)
+        event = {
+            "eventId": 1,
+            "timestamp": "2026-01-01T00:00:00Z",
+            "trigger": "Delta",
+            "actualValue": "true",
+            "eventNotificationType": "HardWiredNotification",
+            "component": {"name": "ConnectorPlugRetentionLock", "evse": {"id": 1}},
+            "variable": {"name": "Problem"},
+            "techCode": "E42",
+        }
+        await station.send("NotifyEvent", {"generatedAt": "2026-01-01T00:00:00Z", "seqNo": 0, "eventData": [event]})
+        await hass.async_block_till_done()
+        assert state_of(hass, "binary_sensor", "CS1_problem").state == "on"
+        error = state_of(hass, "sensor", "CS1_error_code")
+        assert error.state == "connector_lock_failure"
+        assert error.attributes["vendor_error_code"] == "E42"
+        assert errors[0].data["error_code"] == "connector_lock_failure"
+        cleared = {**event, "eventId": 2, "actualValue": "false", "cleared": True}
+        await station.send("NotifyEvent", {"generatedAt": "2026-01-01T00:01:00Z", "seqNo": 1, "eventData": [cleared]})
+        await hass.async_block_till_done()
+        assert state_of(hass, "binary_sensor", "CS1_problem").state == "off"
+        assert len(errors) == 1
+
+
+async def test_remote_start_stop_and_limits(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        await _booted(hass, station)
+        device_id = _device_id(hass)
+        await hass.services.async_call(DOMAIN, "start_charging", {"device_id": device_id}, blocking=True)
+        start = await station.wait_for_call("RequestStartTransaction")
+        assert start["idToken"] == {"idToken": "HomeAssistant", "type": "Central"}
+        assert start["evseId"] == 1
+        await station.send(
+            "TransactionEvent",
+            _tx_event("Started", 0, "2026-01-01T00:00:00Z", "R1", evse={"id": 1}, idToken={"idToken": "HomeAssistant", "type": "Central"}, triggerReason="RemoteStart"),
+        )
+        await hass.services.async_call(DOMAIN, "set_charging_limit", {"device_id": device_id, "limit_amps": 10}, blocking=True)
+        profile = (await station.wait_for_call("SetChargingProfile"))
+        assert profile["evseId"] == 1
+        assert profile["chargingProfile"]["chargingProfilePurpose"] == "TxProfile"
+        assert profile["chargingProfile"]["transactionId"] == "R1"
+        assert profile["chargingProfile"]["chargingSchedule"][0]["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 10.0}]
+        await hass.services.async_call(DOMAIN, "stop_charging", {"device_id": device_id}, blocking=True)
+        assert (await station.wait_for_call("RequestStopTransaction")) == {"transactionId": "R1"}
+        station.answers["Reset"] = {"status": "Rejected"}
+        with pytest.raises(HomeAssistantError):
+            await hass.services.async_call(DOMAIN, "reset", {"device_id": device_id, "type": "hard"}, blocking=True)
+        assert station.calls("Reset") == [{"type": "Immediate"}]
+
+
+async def test_variables(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        station.variables = {
+            ("SampledDataCtrlr", None, "TxUpdatedInterval"): "60",
+            ("EVSE", 1, "AvailabilityState"): "Available",
+            ("EVSE", 2, "AvailabilityState"): "Available",
+        }
+        await _booted(hass, station)
+        await hass.async_block_till_done()
+        # The device model told us about two EVSEs: both get connector entities.
+        assert state_of(hass, "sensor", "CS1_2_connector_status") is not None
+        device_id = _device_id(hass)
+        result = await hass.services.async_call(
+            DOMAIN, "get_configuration", {"device_id": device_id, "keys": ["SampledDataCtrlr/TxUpdatedInterval", "Nope/Missing"]},
+            blocking=True, return_response=True,
+        )
+        assert result == {"keys": [{"key": "SampledDataCtrlr/TxUpdatedInterval", "value": "60", "readonly": False}], "unknown_keys": ["Nope/Missing"]}
+        result = await hass.services.async_call(
+            DOMAIN, "set_configuration", {"device_id": device_id, "key": "SampledDataCtrlr/TxUpdatedInterval", "value": "30"},
+            blocking=True, return_response=True,
+        )
+        assert result == {"status": "accepted"}
+        assert station.variables[("SampledDataCtrlr", None, "TxUpdatedInterval")] == "30"
+        full = await hass.services.async_call(DOMAIN, "get_configuration", {"device_id": device_id}, blocking=True, return_response=True)
+        assert {"key": "SampledDataCtrlr/TxUpdatedInterval", "value": "30", "readonly": False} in full["keys"]
+
+
+async def test_security_event_and_firmware(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    security = capture_events(hass, f"{DOMAIN}_security_event")
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        await _booted(hass, station)
+        await station.send("SecurityEventNotification", {"type": "FirmwareUpdated", "timestamp": "2026-01-01T00:00:00Z"})
+        await station.send("FirmwareStatusNotification", {"status": "Installed"})
+        await station.send("LogStatusNotification", {"status": "Uploaded", "requestId": 1})
+        await hass.async_block_till_done()
+        assert security[0].data["type"] == "FirmwareUpdated"
+        assert state_of(hass, "sensor", "CS1_firmware_status").state == "installed"
+        assert state_of(hass, "sensor", "CS1_diagnostics_status").state == "uploaded"
+
+
+async def test_unaccepted_station_is_refused(hass: HomeAssistant, subprotocol: str) -> None:
+    """With policy ask, a station is Pending and may not send anything but boot and heartbeats."""
+    from ocpp.exceptions import SecurityError
+
+    from .conftest import make_entry, setup_entry
+
+    port = await setup_entry(hass, make_entry(new_chargers="ask"))
+    async with connected_station(port, "CS9", subprotocol=subprotocol) as station:
+        assert (await station.boot())["status"] == "Pending"
+        assert "currentTime" in await station.send("Heartbeat", {})
+        with pytest.raises(SecurityError):
+            await station.status(1, "Available")
+    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CS9")}) is None
