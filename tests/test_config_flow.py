@@ -38,6 +38,7 @@ from custom_components.ocpp_central.const import (
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
     CONF_LENIENT,
+    CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
@@ -749,3 +750,29 @@ async def test_reconfigure_charger_lenient(hass: HomeAssistant) -> None:
         hass, SUBENTRY_CHARGER, subentry.subentry_id
     )
     assert result["data_schema"]({})[CONF_LENIENT] is True
+
+
+async def test_reconfigure_charger_clear_meter_interval(hass: HomeAssistant) -> None:
+    """An optional setting the user clears is removed, not kept at its old value."""
+    entry = make_entry()
+    await setup_entry(hass, entry)
+    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    subentry = charger_subentries(entry)["CP1"]
+
+    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_CHARGER, subentry.subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_LENIENT: False, CONF_METER_INTERVAL: 60}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry.subentry_id].data[CONF_METER_INTERVAL] == 60
+
+    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_CHARGER, subentry.subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_LENIENT: False}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    data = entry.subentries[subentry.subentry_id].data
+    assert CONF_METER_INTERVAL not in data
+    assert data[CONF_CHARGER_ID] == "CP1"

@@ -181,6 +181,13 @@ async def test_limit_idle_is_tx_default_profile(
     payload = only_profile(cp)
     assert payload["connector_id"] == 1
     profile = payload["cs_charging_profiles"]
+    assert set(profile) == {
+        "charging_profile_id",
+        "stack_level",
+        "charging_profile_purpose",
+        "charging_profile_kind",
+        "charging_schedule",
+    }
     assert profile["charging_profile_id"] == TX_DEFAULT_ID
     assert profile["charging_profile_purpose"] == "TxDefaultProfile"
     assert profile["charging_profile_kind"] == "Absolute"

@@ -62,7 +62,7 @@ from .id_tags import AuthResult, AuthStatus, IdTag, authorize
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
 from .protocol import ChargerProtocol
-from .repairs import async_delete_reboot_issue
+from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .protocol.v16 import V16Protocol, snake
 from .protocol.v201 import V201Protocol
 from .server import OcppServer, ServerSettings, create_ssl_context
@@ -74,6 +74,8 @@ type OcppConfigEntry = ConfigEntry[CentralSystem]
 # Meter readings are saved lazily; transactions and approvals right away.
 SAVE_DELAY_READINGS = 30
 SAVE_DELAY_TRANSACTIONS = 0
+# Failed handshakes from one address before the user is told.
+AUTH_REPORT_AFTER = 3
 
 
 @dataclass(slots=True, frozen=True)
@@ -119,10 +121,17 @@ class CentralSystem:
         self.pending: dict[str, ChargerInfo] = {}
         self.id_tags: dict[str, IdTag] = {}
         self.remote_id_tags: set[str] = {DEFAULT_REMOTE_ID_TAG}
-        self.server = OcppServer(server_settings(entry), self._on_connect, self._check_password)
+        self.server = OcppServer(
+            server_settings(entry),
+            self._on_connect,
+            self._check_password,
+            on_auth_failure=self._auth_failed,
+            on_auth_success=self._auth_succeeded,
+        )
         self._stored: dict[str, Any] = {}
         self._next_transaction_id = 1
         self._next_reservation_id = 1
+        self._id_tags_version = 0
         self._subentry_ids: dict[str, str] = {}
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self._factories: list[tuple[EntityFactory, AddEntitiesCallback]] = []
@@ -137,6 +146,8 @@ class CentralSystem:
         self._stored = data.get("chargers", {})
         self._next_transaction_id = data.get("next_transaction_id", 1)
         self._next_reservation_id = data.get("next_reservation_id", 1)
+        self.remote_id_tags.update(data.get("remote_id_tags", []))
+        self._id_tags_version = data.get("id_tags_version", 0)
         self.id_tags = {
             tag["id_tag"].upper(): IdTag.from_dict(tag) for tag in data.get("id_tags", [])
         }
@@ -166,6 +177,8 @@ class CentralSystem:
             "next_transaction_id": self._next_transaction_id,
             "next_reservation_id": self._next_reservation_id,
             "id_tags": [tag.as_dict() for tag in self.id_tags.values()],
+            "remote_id_tags": sorted(self.remote_id_tags),
+            "id_tags_version": self._id_tags_version,
             "remote_id_tags": sorted(self.remote_id_tags),
         }
 
@@ -198,6 +211,15 @@ class CentralSystem:
         subentry = charger_subentries(self.entry).get(charger_id)
         required = subentry.data.get("password") if subentry else None
         return not required or password == required
+
+    def _auth_failed(self, charger_id: str, address: str, failures: int) -> None:
+        """Surface a charger that keeps failing authentication once, not on every attempt."""
+        if failures == AUTH_REPORT_AFTER:
+            _LOGGER.warning("%s (%s) keeps failing authentication", charger_id, address)
+            async_create_auth_issue(self.hass, charger_id, address)
+
+    def _auth_succeeded(self, charger_id: str) -> None:
+        async_delete_auth_issue(self.hass, charger_id)
 
     async def _on_connect(self, websocket: ServerConnection, charger_id: str, version: str) -> None:
         subentry = charger_subentries(self.entry).get(charger_id)
@@ -326,8 +348,56 @@ class CentralSystem:
                     await self.apply_limit(session, charger, conn)
                 except errors as err:
                     _LOGGER.info("%s: could not re-apply a limit: %s", session.charger_id, err)
+        try:
+            await self._sync_local_list(session, charger)
+        except errors as err:
+            _LOGGER.info("%s: could not send the local list: %s", session.charger_id, err)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         charger.notify_all()
+
+    def _local_list(self, tags: list[str] | None = None) -> dict[str, AuthResult | None]:
+        """Id tags as a charger's local list holds them (None: removed)."""
+        now = dt_util.utcnow()
+        wanted = tags if tags is not None else [tag.id_tag for tag in self.id_tags.values()]
+        return {
+            tag: (
+                authorize(self.id_tags, tag, accept_unknown=False, now=now)
+                if tag.upper() in self.id_tags
+                else None
+            )
+            for tag in wanted
+        }
+
+    async def _sync_local_list(self, session: ChargerProtocol, charger: Charger) -> None:
+        """Send the whole list when the charger's version differs from ours."""
+        if not session.supports_local_list(charger.configuration):
+            return
+        if await session.get_local_list_version() != self._id_tags_version:
+            await session.send_local_list(self._id_tags_version, self._local_list(), full=True)
+
+    async def _push_id_tag_change(self, id_tag: str) -> None:
+        """Send one changed tag to every charger keeping a local list (all of it on mismatch)."""
+        for charger_id, session in list(self.sessions.items()):
+            charger = self.chargers.get(charger_id)
+            if charger is None or not session.supports_local_list(charger.configuration):
+                continue
+            try:
+                status = await session.send_local_list(
+                    self._id_tags_version, self._local_list([id_tag]), full=False
+                )
+                if status != "accepted":
+                    await session.send_local_list(
+                        self._id_tags_version, self._local_list(), full=True
+                    )
+            except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
+                _LOGGER.info("%s: could not update the local list: %s", charger_id, err)
+
+    def _id_tags_changed(self, id_tag: str) -> None:
+        self._id_tags_version += 1
+        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        self.hass.async_create_background_task(
+            self._push_id_tag_change(id_tag), f"{DOMAIN} local list update"
+        )
 
     async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> bool:
         """Send a connector's limit: bound to the running session, else as the default."""
@@ -582,12 +652,25 @@ class CentralSystem:
 
     # --- authorization and transactions ------------------------------------------------
 
-    def authorize(self, id_tag: str, *, remote_ok: bool = False) -> AuthResult:
+    def authorize(self, id_tag: str) -> AuthResult:
         """Decide an id tag; tags Home Assistant itself sent in a remote start are fine."""
-        if remote_ok and id_tag in self.remote_id_tags:
+        if id_tag in self.remote_id_tags:
             return AuthResult(AuthStatus.ACCEPTED)
         accept_all = self.entry.options.get(CONF_ID_TAG_POLICY) == ID_TAG_POLICY_ACCEPT_ALL
         return authorize(self.id_tags, id_tag, accept_unknown=accept_all, now=dt_util.utcnow())
+
+    def authorize_start(self, id_tag: str, charger: Charger, connector_id: int) -> AuthResult:
+        """Decide an id tag starting a session: a known card may run one session at a time."""
+        result = self.authorize(id_tag)
+        if result.status != AuthStatus.ACCEPTED or id_tag.upper() not in self.id_tags:
+            return result
+        for other in self.chargers.values():
+            for conn in other.connectors.values():
+                tx = conn.transaction
+                busy = tx is not None and tx.id_tag is not None and tx.id_tag.upper() == id_tag.upper()
+                if busy and (other is not charger or conn.connector_id != connector_id):
+                    return AuthResult(AuthStatus.CONCURRENT_TX, result.expiry, result.parent)
+        return result
 
     def next_reservation_id(self) -> int:
         """A reservation id never handed out before (persisted)."""
@@ -699,7 +782,7 @@ class CentralSystem:
     def add_id_tag(self, tag: IdTag) -> None:
         """Add or replace a known id tag."""
         self.id_tags[tag.id_tag.upper()] = tag
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        self._id_tags_changed(tag.id_tag)
 
     def remove_id_tag(self, id_tag: str) -> None:
         """Forget an id tag; raises if it is unknown."""
@@ -709,7 +792,7 @@ class CentralSystem:
                 translation_key="unknown_id_tag",
                 translation_placeholders={"id_tag": id_tag},
             )
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
+        self._id_tags_changed(id_tag)
 
     # --- commands ----------------------------------------------------------------------
 

@@ -293,8 +293,10 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
         """Change how the charger is treated."""
         subentry = self._get_reconfigure_subentry()
         if user_input is not None:
+            # A cleared optional field is left out of user_input: drop its old value too.
+            kept = {k: v for k, v in subentry.data.items() if k != CONF_METER_INTERVAL}
             return self.async_update_and_abort(
-                self._get_entry(), subentry, data_updates=user_input
+                self._get_entry(), subentry, data={**kept, **user_input}
             )
         data = subentry.data
         return self.async_show_form(

@@ -80,8 +80,15 @@ def authorize(
     tag = tags.get(id_tag.upper())
     if tag is None:
         return AuthResult(AuthStatus.ACCEPTED if accept_unknown else AuthStatus.INVALID)
-    if tag.status == IdTagStatus.BLOCKED:
-        return AuthResult(AuthStatus.BLOCKED, tag.expiry, tag.parent)
-    if tag.status == IdTagStatus.EXPIRED or (tag.expiry is not None and tag.expiry <= now):
-        return AuthResult(AuthStatus.EXPIRED, tag.expiry, tag.parent)
+    # A card is no better than its group (parent) card: blocking the parent blocks all.
+    parent = tags.get(tag.parent.upper()) if tag.parent else None
+    for candidate in (tag, parent):
+        if candidate is None:
+            continue
+        if candidate.status == IdTagStatus.BLOCKED:
+            return AuthResult(AuthStatus.BLOCKED, tag.expiry, tag.parent)
+        if candidate.status == IdTagStatus.EXPIRED or (
+            candidate.expiry is not None and candidate.expiry <= now
+        ):
+            return AuthResult(AuthStatus.EXPIRED, tag.expiry, tag.parent)
     return AuthResult(AuthStatus.ACCEPTED, tag.expiry, tag.parent)

@@ -47,6 +47,31 @@ def async_delete_reboot_issue(hass: HomeAssistant, charger_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, reboot_issue_id(charger_id))
 
 
+def auth_issue_id(charger_id: str) -> str:
+    """Issue id of a charger failing authentication."""
+    return f"auth_failed_{charger_id}"
+
+
+@callback
+def async_create_auth_issue(hass: HomeAssistant, charger_id: str, address: str) -> None:
+    """A charger keeps connecting with a wrong or missing password."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        auth_issue_id(charger_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="auth_failed",
+        translation_placeholders={"charger_id": charger_id, "address": address},
+    )
+
+
+@callback
+def async_delete_auth_issue(hass: HomeAssistant, charger_id: str) -> None:
+    """The charger authenticated."""
+    ir.async_delete_issue(hass, DOMAIN, auth_issue_id(charger_id))
+
+
 class RebootRepairFlow(RepairsFlow):
     """Confirm, then soft-reset the charger."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
@@ -83,6 +84,11 @@ def create_ssl_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
     return context
 
 
+# Handshakes with a wrong password: this many are answered at once, later ones slower.
+AUTH_FREE_FAILURES = 3
+AUTH_DELAY_STEP = 0.5
+AUTH_MAX_DELAY = 5.0
+
 type ConnectHandler = Callable[[ServerConnection, str, str], Awaitable[None]]
 type PasswordCheck = Callable[[str, str | None], bool]
 
@@ -95,12 +101,18 @@ class OcppServer:
         settings: ServerSettings,
         on_connect: ConnectHandler,
         check_password: PasswordCheck,
+        *,
+        on_auth_failure: Callable[[str, str, int], None] | None = None,
+        on_auth_success: Callable[[str], None] | None = None,
     ) -> None:
         """Initialize; call start() to listen."""
         self.settings = settings
         self._on_connect = on_connect
         self._check_password = check_password
         self._server: Server | None = None
+        self._failures: dict[str, int] = {}
+        self._on_auth_failure = on_auth_failure
+        self._on_auth_success = on_auth_success
 
     async def start(self, ssl_context: ssl.SSLContext | None = None) -> None:
         """Start listening; raises OSError when the port cannot be bound."""
@@ -134,16 +146,28 @@ class OcppServer:
         await self._server.wait_closed()
         self._server = None
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
         charger_id = charger_id_from_path(request.path)
         if charger_id is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Invalid charger id in URL\n")
         password = basic_auth_password(request.headers, charger_id)
-        if not self._check_password(charger_id, password):
-            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-            response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
-            return response
-        return None
+        address = str(connection.remote_address[0]) if connection.remote_address else "?"
+        if self._check_password(charger_id, password):
+            self._failures.pop(address, None)
+            if self._on_auth_success is not None:
+                self._on_auth_success(charger_id)
+            return None
+        # Repeated failures from one address are answered ever more slowly.
+        failures = self._failures[address] = self._failures.get(address, 0) + 1
+        if self._on_auth_failure is not None:
+            self._on_auth_failure(charger_id, address, failures)
+        if failures > AUTH_FREE_FAILURES:
+            await asyncio.sleep(min(AUTH_DELAY_STEP * (failures - AUTH_FREE_FAILURES), AUTH_MAX_DELAY))
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        return response
 
     async def _handle(self, websocket: ServerConnection) -> None:
         assert websocket.request is not None

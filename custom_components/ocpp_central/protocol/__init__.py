@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.util import dt as dt_util
 
 from ..connection import OcppConnection, Payload
+from ..id_tags import AuthResult
 from ..limits import ChargingLimit
 
 if TYPE_CHECKING:
@@ -126,3 +127,17 @@ class ChargerProtocol(ABC):
     @abstractmethod
     async def cancel_reservation(self, reservation_id: int) -> str:
         """accepted or rejected."""
+
+    @abstractmethod
+    def supports_local_list(self, configuration: dict[str, str]) -> bool:
+        """Whether the charger keeps a local authorization list we should fill."""
+
+    @abstractmethod
+    async def get_local_list_version(self) -> int:
+        """The version of the charger's local list."""
+
+    @abstractmethod
+    async def send_local_list(
+        self, version: int, entries: dict[str, AuthResult | None], *, full: bool
+    ) -> str:
+        """SendLocalList; None removes a tag (differential). accepted, failed, version_mismatch ..."""

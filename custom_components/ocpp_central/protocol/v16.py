@@ -208,8 +208,7 @@ class V16Protocol(ChargerProtocol):
     def _authorize(self, payload: Payload) -> Payload:
         charger = self._charger()
         id_tag = payload["idTag"]
-        # Chargers with AuthorizeRemoteTxRequests authorize the tag of our own remote start.
-        result = self.central.authorize(id_tag, remote_ok=True)
+        result = self.central.authorize(id_tag)
         self.central.fire_id_tag(charger, id_tag, result.status)
         return {"idTagInfo": id_tag_info(result)}
 
@@ -217,7 +216,7 @@ class V16Protocol(ChargerProtocol):
         charger = self._charger()
         connector_id = int(payload["connectorId"])
         id_tag = payload["idTag"]
-        result = self.central.authorize(id_tag, remote_ok=True)
+        result = self.central.authorize_start(id_tag, charger, connector_id)
         conn = charger.connector(connector_id)
         meter_start = float(payload["meterStart"])
         tx = Transaction(
@@ -241,7 +240,7 @@ class V16Protocol(ChargerProtocol):
         charger = self._charger()
         response: Payload = {}
         if (id_tag := payload.get("idTag")) is not None:
-            response["idTagInfo"] = id_tag_info(self.central.authorize(id_tag, remote_ok=True))
+            response["idTagInfo"] = id_tag_info(self.central.authorize(id_tag))
         tx = charger.find_transaction(payload["transactionId"])
         if tx is None or tx.stop is not None:
             # Unknown (or already closed): acknowledge so the charger drops it from its queue.
@@ -490,6 +489,42 @@ class V16Protocol(ChargerProtocol):
         """CancelReservation; returns accepted or rejected."""
         answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
         return snake(answer.get("status", "Rejected"))
+
+    # --- local authorization list ------------------------------------------------------
+
+    def supports_local_list(self, configuration: dict[str, str]) -> bool:
+        """LocalAuthListManagement profile, and the list not switched off."""
+        profiles = configuration.get("SupportedFeatureProfiles", "")
+        enabled = configuration.get("LocalAuthListEnabled", "true").lower() == "true"
+        return "LocalAuthListManagement" in profiles and enabled
+
+    async def get_local_list_version(self) -> int:
+        """GetLocalListVersion."""
+        answer = await self.connection.call("GetLocalListVersion", {})
+        return int(answer.get("listVersion", -1))
+
+    async def send_local_list(
+        self, version: int, entries: dict[str, AuthResult | None], *, full: bool
+    ) -> str:
+        """SendLocalList, Full or Differential."""
+        answer = await self.connection.call(
+            "SendLocalList",
+            {
+                "listVersion": version,
+                "updateType": "Full" if full else "Differential",
+                "localAuthorizationList": [
+                    _local_list_entry(tag, result) for tag, result in entries.items()
+                ],
+            },
+        )
+        return snake(answer.get("status", "Failed"))
+
+
+def _local_list_entry(id_tag: str, result: AuthResult | None) -> Payload:
+    entry: Payload = {"idTag": id_tag}
+    if result is not None:
+        entry["idTagInfo"] = id_tag_info(result)
+    return entry
 
 
 def _profile_id(connector_id: int, in_transaction: bool) -> int:

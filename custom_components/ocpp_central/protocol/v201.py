@@ -293,7 +293,7 @@ class V201Protocol(ChargerProtocol):
     def _authorize(self, payload: Payload) -> Payload:
         charger = self._charger()
         token = payload["idToken"]["idToken"]
-        result = self.central.authorize(token, remote_ok=True)
+        result = self.central.authorize(token)
         self.central.fire_id_tag(charger, token, result.status)
         return {"idTokenInfo": id_token_info(result)}
 
@@ -313,7 +313,7 @@ class V201Protocol(ChargerProtocol):
         conn = charger.connector(evse)
         response: Payload = {}
         if token is not None:
-            result = self.central.authorize(token, remote_ok=True)
+            result = self.central.authorize(token)
             response["idTokenInfo"] = id_token_info(result)
         event = payload["eventType"]
         if tx is None:
@@ -683,6 +683,35 @@ class V201Protocol(ChargerProtocol):
         """CancelReservation."""
         answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
         return snake(answer.get("status", "Rejected"))
+
+    def supports_local_list(self, configuration: dict[str, str]) -> bool:
+        """LocalAuthListCtrlr enabled in the device model."""
+        return configuration.get("LocalAuthListCtrlr/Enabled", "").lower() == "true"
+
+    async def get_local_list_version(self) -> int:
+        """GetLocalListVersion."""
+        answer = await self.connection.call("GetLocalListVersion", {})
+        return int(answer.get("versionNumber", -1))
+
+    async def send_local_list(
+        self, version: int, entries: dict[str, AuthResult | None], *, full: bool
+    ) -> str:
+        """SendLocalList, Full or Differential (no idTokenInfo removes a token)."""
+        items = []
+        for token, result in entries.items():
+            item: Payload = {"idToken": {"idToken": token, "type": "ISO14443"}}
+            if result is not None:
+                item["idTokenInfo"] = id_token_info(result)
+            items.append(item)
+        answer = await self.connection.call(
+            "SendLocalList",
+            {
+                "versionNumber": version,
+                "updateType": "Full" if full else "Differential",
+                "localAuthorizationList": items,
+            },
+        )
+        return snake(answer.get("status", "Failed"))
 
 
 def _profile_id(connector_id: int, in_transaction: bool) -> int:
