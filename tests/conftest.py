@@ -9,7 +9,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import Event, HomeAssistant, State
+from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.ocpp_central.const import (
@@ -90,8 +90,13 @@ async def wait_for_state(
             if state is not None and predicate(state):
                 return state
             changed = asyncio.Event()
-            unsub = hass.bus.async_listen("state_changed", lambda _: changed.set())
-            unsub_reg = hass.bus.async_listen("entity_registry_updated", lambda _: changed.set())
+
+            @callback
+            def _changed(_: Event) -> None:
+                changed.set()
+
+            unsub = hass.bus.async_listen("state_changed", _changed)
+            unsub_reg = hass.bus.async_listen("entity_registry_updated", _changed)
             try:
                 state = state_of(hass, platform, unique_id)
                 if state is not None and predicate(state):
@@ -105,5 +110,10 @@ async def wait_for_state(
 def capture_events(hass: HomeAssistant, event_type: str) -> list[Event]:
     """Collect events of one type."""
     events: list[Event] = []
-    hass.bus.async_listen(event_type, events.append)
+
+    @callback
+    def _append(event: Event) -> None:
+        events.append(event)
+
+    hass.bus.async_listen(event_type, _append)
     return events

@@ -723,9 +723,12 @@ async def test_no_subprotocol_is_16(hass: HomeAssistant, entry: MockConfigEntry,
 async def test_16_picked_among_offers(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    async with connected_charger(port, "CP1", subprotocols=["ocpp2.0.1", "ocpp1.6"]) as cp:
+    """Unknown offers next to ocpp1.6 do not get in the way."""
+    async with connected_charger(port, "CP1", subprotocols=["ocpp0.9", "ocpp1.6", "chat"]) as cp:
         assert cp._connection.subprotocol == "ocpp1.6"
         assert (await cp.boot()).status == "Accepted"
+        await hass.async_block_till_done()
+        assert entry.runtime_data.sessions["CP1"].connection.ocpp_version == "1.6"
 
 
 async def test_only_unsupported_subprotocol_refused(

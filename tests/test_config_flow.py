@@ -226,7 +226,9 @@ async def test_user_key_without_cert(hass: HomeAssistant, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("content", [None, b"not a certificate\n"], ids=["missing", "garbage"])
-async def test_user_invalid_cert(hass: HomeAssistant, tmp_path: Path, content: bytes | None) -> None:
+async def test_user_invalid_cert(
+    hass: HomeAssistant, tmp_path: Path, content: bytes | None
+) -> None:
     certfile = tmp_path / "cert.pem"
     if content is not None:
         certfile.write_bytes(content)
@@ -470,7 +472,10 @@ async def test_options(hass: HomeAssistant) -> None:
             result["flow_id"], {CONF_NEW_CHARGERS: "reject", CONF_ID_TAG_POLICY: "accept_all"}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert dict(entry.options) == {CONF_NEW_CHARGERS: "reject", CONF_ID_TAG_POLICY: "accept_all"}
+        assert dict(entry.options) == {
+            CONF_NEW_CHARGERS: "reject",
+            CONF_ID_TAG_POLICY: "accept_all",
+        }
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
         assert entry.runtime_data is central
@@ -486,7 +491,8 @@ async def test_options_defaults_suggested(hass: HomeAssistant) -> None:
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: 0})
     await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    suggested = {str(key): key.description["suggested_value"] for key in result["data_schema"].schema}
+    schema = result["data_schema"].schema
+    suggested = {str(key): key.description["suggested_value"] for key in schema}
     assert suggested == {CONF_NEW_CHARGERS: "ask", CONF_ID_TAG_POLICY: "known"}
 
 
@@ -761,14 +767,18 @@ async def test_reconfigure_charger_clear_meter_interval(hass: HomeAssistant) -> 
     await hass.async_block_till_done()
     subentry = charger_subentries(entry)["CP1"]
 
-    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_CHARGER, subentry.subentry_id)
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_CHARGER, subentry.subentry_id
+    )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_LENIENT: False, CONF_METER_INTERVAL: 60}
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.subentries[subentry.subentry_id].data[CONF_METER_INTERVAL] == 60
 
-    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_CHARGER, subentry.subentry_id)
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_CHARGER, subentry.subentry_id
+    )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_LENIENT: False}
     )

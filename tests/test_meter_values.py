@@ -683,7 +683,7 @@ async def test_energy_missing_from_message_keeps_value(hass: HomeAssistant, cp: 
     assert fvalue(hass, "power") == 7000
 
 
-async def test_energy_glitch_on_phase_register_and_zero_power(
+async def test_zero_power_is_real_zero_energy_is_a_glitch(
     hass: HomeAssistant, cp: SimCharger
 ) -> None:
     """Power may legitimately drop to 0; energy may not."""

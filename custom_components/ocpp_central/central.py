@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import hmac
 from dataclasses import dataclass
 import logging
 from types import MappingProxyType
@@ -14,7 +15,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigSubentry,
 )
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -39,6 +40,7 @@ from .const import (
     CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
     CONF_PHASES,
+    CONF_REQUIRE_PASSWORD,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_VOLTAGE,
@@ -151,8 +153,6 @@ class CentralSystem:
         self.id_tags = {
             tag["id_tag"].upper(): IdTag.from_dict(tag) for tag in data.get("id_tags", [])
         }
-        # A remote start's session may begin after a restart: its tag stays accepted.
-        self.remote_id_tags.update(data.get("remote_id_tags", []))
         for subentry in charger_subentries(self.entry).values():
             self._add_charger(subentry)
         settings = self.server.settings
@@ -177,7 +177,6 @@ class CentralSystem:
             "next_transaction_id": self._next_transaction_id,
             "next_reservation_id": self._next_reservation_id,
             "id_tags": [tag.as_dict() for tag in self.id_tags.values()],
-            "remote_id_tags": sorted(self.remote_id_tags),
             "id_tags_version": self._id_tags_version,
             "remote_id_tags": sorted(self.remote_id_tags),
         }
@@ -207,10 +206,16 @@ class CentralSystem:
     # --- connections -------------------------------------------------------------------
 
     def _check_password(self, charger_id: str, password: str | None) -> bool:
-        """Whether a handshake may proceed: only chargers with a password need one."""
+        """Whether a handshake may proceed.
+
+        A charger with a password must send it; without one, it may connect unless the
+        entry requires passwords from every charger.
+        """
         subentry = charger_subentries(self.entry).get(charger_id)
-        required = subentry.data.get("password") if subentry else None
-        return not required or password == required
+        required = subentry.data.get(CONF_PASSWORD) if subentry else None
+        if required:
+            return password is not None and hmac.compare_digest(password.encode(), required.encode())
+        return not self.entry.options.get(CONF_REQUIRE_PASSWORD, False)
 
     def _auth_failed(self, charger_id: str, address: str, failures: int) -> None:
         """Surface a charger that keeps failing authentication once, not on every attempt."""

@@ -20,6 +20,8 @@ NEW_CHARGERS_ACCEPT: Final = "accept"
 NEW_CHARGERS_REJECT: Final = "reject"
 NEW_CHARGERS_POLICIES: Final = [NEW_CHARGERS_ASK, NEW_CHARGERS_ACCEPT, NEW_CHARGERS_REJECT]
 
+CONF_REQUIRE_PASSWORD: Final = "require_password"
+
 CONF_ID_TAG_POLICY: Final = "id_tag_policy"
 ID_TAG_POLICY_KNOWN: Final = "known"
 ID_TAG_POLICY_ACCEPT_ALL: Final = "accept_all"

@@ -1,0 +1,81 @@
+"""The charger simulator (scripts/simulate) against the integration: 1.6 and 2.0.1 stations
+boot, run sessions whose readings show up, and follow commands from Home Assistant."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from homeassistant.core import HomeAssistant
+
+from custom_components.ocpp_central.const import (
+    CONF_ID_TAG_POLICY,
+    DOMAIN,
+    EVENT_TRANSACTION_STARTED,
+    EVENT_TRANSACTION_STOPPED,
+    ID_TAG_POLICY_ACCEPT_ALL,
+)
+from simulator.base import Options
+from simulator.charger16 import Charger16
+from simulator.charger201 import Charger201
+
+from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+
+
+@contextlib.asynccontextmanager
+async def running(charger):
+    task = asyncio.create_task(charger.run())
+    try:
+        yield charger
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.parametrize("cls", [Charger16, Charger201])
+async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
+    entry = make_entry(**{CONF_ID_TAG_POLICY: ID_TAG_POLICY_ACCEPT_ALL})
+    port = await setup_entry(hass, entry)
+    started = capture_events(hass, EVENT_TRANSACTION_STARTED)
+    stopped = capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    options = Options(url=f"ws://127.0.0.1:{port}", interval=1, session=3, idle=1, max_current=16)
+    charger = cls(options, "SIM001")
+    async with running(charger):
+        await wait_for_state(hass, "sensor", "SIM001_1_power", lambda s: float(s.state) > 0, timeout=20)
+        for key in ("energy", "current_l1", "current_l3", "voltage_l2", "soc", "current_offered"):
+            assert state_of(hass, "sensor", f"SIM001_1_{key}") is not None, key
+        assert state_of(hass, "sensor", "SIM001_1_connector_status").state == "charging"
+        await wait_for_state(
+            hass, "sensor", "SIM001_1_session_energy", lambda s: s.state not in ("unknown", "0.0"), timeout=20
+        )
+        async with asyncio.timeout(20):
+            while not stopped:
+                await asyncio.sleep(0.2)
+        assert started and started[0].data["charge_point_id"] == "SIM001"
+        assert stopped[0].data["energy_kwh"] > 0
+
+        # A limit from Home Assistant: the charger follows it in its readings.
+        device_id = entry.runtime_data.device_id("SIM001")
+        await hass.services.async_call(
+            DOMAIN, "set_charging_limit", {"device_id": device_id, "limit_amps": 8}, blocking=True
+        )
+        await wait_for_state(
+            hass, "sensor", "SIM001_1_current_offered", lambda s: float(s.state) == 8.0, timeout=30
+        )
+        await wait_for_state(
+            hass, "sensor", "SIM001_1_current_l1", lambda s: 0 < float(s.state) <= 8.5, timeout=30
+        )
+        # Configuration read and a remote stop of the running session.
+        config = await hass.services.async_call(
+            DOMAIN, "get_configuration", {"device_id": device_id}, blocking=True, return_response=True
+        )
+        assert config["keys"]
+        await wait_for_state(hass, "sensor", "SIM001_1_connector_status", lambda s: s.state == "charging", timeout=30)
+        count = len(stopped)
+        await hass.services.async_call(DOMAIN, "stop_charging", {"device_id": device_id}, blocking=True)
+        async with asyncio.timeout(10):
+            while len(stopped) == count:
+                await asyncio.sleep(0.1)
+        assert stopped[-1].data["reason"] == "remote"
