@@ -174,6 +174,21 @@ class SimCharger(ChargePoint):
         self._record("ReserveNow", kwargs)
         return call_result.ReserveNow(status=self._status("ReserveNow"))
 
+    local_list_version: int = 0
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **kwargs: Any) -> call_result.GetLocalListVersion:
+        self._record("GetLocalListVersion", kwargs)
+        return call_result.GetLocalListVersion(list_version=self.local_list_version)
+
+    @on(Action.send_local_list)
+    def on_send_local_list(self, **kwargs: Any) -> call_result.SendLocalList:
+        self._record("SendLocalList", kwargs)
+        status = self._status("SendLocalList")
+        if status == "Accepted":
+            self.local_list_version = kwargs["list_version"]
+        return call_result.SendLocalList(status=status)
+
     @on(Action.cancel_reservation)
     def on_cancel_reservation(self, **kwargs: Any) -> call_result.CancelReservation:
         self._record("CancelReservation", kwargs)

@@ -37,6 +37,7 @@ from homeassistant.helpers import device_registry as dr
 from custom_components.ocpp_central.const import (
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
+    CONF_REQUIRE_PASSWORD,
     CONF_LENIENT,
     CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
@@ -177,7 +178,11 @@ async def test_user_only_port(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "OCPP Central System"
     assert result["data"] == {CONF_PORT: port, CONF_HOST: "0.0.0.0"}
-    assert result["options"] == {CONF_NEW_CHARGERS: "ask", CONF_ID_TAG_POLICY: "known"}
+    assert result["options"] == {
+        CONF_NEW_CHARGERS: "ask",
+        CONF_ID_TAG_POLICY: "known",
+        CONF_REQUIRE_PASSWORD: False,
+    }
     await hass.async_block_till_done()
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
@@ -466,15 +471,25 @@ async def test_options(hass: HomeAssistant) -> None:
         suggested = {
             str(key): key.description["suggested_value"] for key in result["data_schema"].schema
         }
-        assert suggested == {CONF_NEW_CHARGERS: "accept", CONF_ID_TAG_POLICY: "known"}
+        assert suggested == {
+            CONF_NEW_CHARGERS: "accept",
+            CONF_ID_TAG_POLICY: "known",
+            CONF_REQUIRE_PASSWORD: False,
+        }
 
         result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {CONF_NEW_CHARGERS: "reject", CONF_ID_TAG_POLICY: "accept_all"}
+            result["flow_id"],
+            {
+                CONF_NEW_CHARGERS: "reject",
+                CONF_ID_TAG_POLICY: "accept_all",
+                CONF_REQUIRE_PASSWORD: False,
+            },
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert dict(entry.options) == {
             CONF_NEW_CHARGERS: "reject",
             CONF_ID_TAG_POLICY: "accept_all",
+            CONF_REQUIRE_PASSWORD: False,
         }
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
@@ -493,7 +508,11 @@ async def test_options_defaults_suggested(hass: HomeAssistant) -> None:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     schema = result["data_schema"].schema
     suggested = {str(key): key.description["suggested_value"] for key in schema}
-    assert suggested == {CONF_NEW_CHARGERS: "ask", CONF_ID_TAG_POLICY: "known"}
+    assert suggested == {
+        CONF_NEW_CHARGERS: "ask",
+        CONF_ID_TAG_POLICY: "known",
+        CONF_REQUIRE_PASSWORD: False,
+    }
 
 
 # --- discovered chargers (approve step) -----------------------------------------------------

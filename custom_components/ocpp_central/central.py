@@ -135,6 +135,8 @@ class CentralSystem:
         self._next_reservation_id = 1
         self._id_tags_version = 0
         self._subentry_ids: dict[str, str] = {}
+        # The password each connected charger authenticated with (None: none needed).
+        self._session_passwords: dict[str, str | None] = {}
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self._factories: list[tuple[EntityFactory, AddEntitiesCallback]] = []
         # unique ids of connector entities, to move them when a charger turns out multi-outlet
@@ -194,6 +196,13 @@ class CentralSystem:
         approved = charger_subentries(self.entry)
         for charger_id in set(self.chargers) - set(approved):
             await self._remove_charger(charger_id)
+        # A connection authenticated under other rules than the current ones must reconnect.
+        require = self.entry.options.get(CONF_REQUIRE_PASSWORD, False)
+        for charger_id, session in list(self.sessions.items()):
+            sub = approved.get(charger_id)
+            password = sub.data.get(CONF_PASSWORD) if sub else None
+            if password != self._session_passwords.get(charger_id) or (require and not password):
+                await session.connection.close()
         for charger_id, subentry in approved.items():
             if charger_id not in self.chargers:
                 self._add_charger(subentry)
@@ -238,6 +247,7 @@ class CentralSystem:
         protocol: ChargerProtocol = (
             V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
         )
+        self._session_passwords[charger_id] = subentry.data.get(CONF_PASSWORD) if subentry else None
         if (previous := self.sessions.get(charger_id)) is not None:
             _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
             await previous.connection.close()
@@ -443,14 +453,22 @@ class CentralSystem:
 
     @callback
     def approve_charger(
-        self, charger_id: str, title: str | None = None, *, flow_id: str | None = None
+        self,
+        charger_id: str,
+        title: str | None = None,
+        *,
+        password: str | None = None,
+        flow_id: str | None = None,
     ) -> None:
         """Add a charger (as a subentry) and accept it right away if it is connected.
 
         `flow_id` is the approving flow: it ends itself, the charger's other flows are aborted.
         """
+        data = {CONF_CHARGER_ID: charger_id}
+        if password:
+            data[CONF_PASSWORD] = password
         subentry = ConfigSubentry(
-            data=MappingProxyType({CONF_CHARGER_ID: charger_id}),
+            data=MappingProxyType(data),
             subentry_type=SUBENTRY_CHARGER,
             title=title or charger_id,
             unique_id=charger_id,

@@ -16,13 +16,15 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import voluptuous as vol
 
@@ -34,6 +36,7 @@ from .const import (
     CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
     CONF_PHASES,
+    CONF_REQUIRE_PASSWORD,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_VOLTAGE,
@@ -50,7 +53,12 @@ from .const import (
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE
 from .server import create_ssl_context, valid_charger_id
 
-DEFAULT_OPTIONS = {CONF_NEW_CHARGERS: NEW_CHARGERS_ASK, CONF_ID_TAG_POLICY: ID_TAG_POLICY_KNOWN}
+DEFAULT_OPTIONS = {
+    CONF_NEW_CHARGERS: NEW_CHARGERS_ASK,
+    CONF_ID_TAG_POLICY: ID_TAG_POLICY_KNOWN,
+    CONF_REQUIRE_PASSWORD: False,
+}
+_PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
 def _server_schema(defaults: dict[str, Any]) -> vol.Schema:
@@ -110,8 +118,10 @@ async def _validate_server(
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    """Drop empty optional fields."""
-    return {key: value for key, value in data.items() if value not in (None, "")}
+    """Drop empty optional fields; an empty host means every interface."""
+    cleaned = {key: value for key, value in data.items() if value not in (None, "")}
+    cleaned.setdefault(CONF_HOST, DEFAULT_HOST)
+    return cleaned
 
 
 class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -204,7 +214,12 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is None:
             return self.async_show_form(
                 step_id="approve",
-                data_schema=vol.Schema({vol.Optional(CONF_NAME, default=charger_id): str}),
+                data_schema=vol.Schema(
+                    {
+                        vol.Optional(CONF_NAME, default=charger_id): str,
+                        vol.Optional(CONF_PASSWORD): _PASSWORD_SELECTOR,
+                    }
+                ),
                 description_placeholders=self.context["title_placeholders"],
             )
         entry = self.hass.config_entries.async_get_entry(self._discovery["entry_id"])
@@ -213,7 +228,10 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
         if charger_id in entry.runtime_data.chargers:
             return self.async_abort(reason="already_configured")
         entry.runtime_data.approve_charger(
-            charger_id, user_input.get(CONF_NAME) or charger_id, flow_id=self.flow_id
+            charger_id,
+            user_input.get(CONF_NAME) or charger_id,
+            password=user_input.get(CONF_PASSWORD) or None,
+            flow_id=self.flow_id,
         )
         return self.async_abort(
             reason="charger_approved", description_placeholders={"charger_id": charger_id}
@@ -243,6 +261,7 @@ class OptionsFlowHandler(OptionsFlow):
                         mode=SelectSelectorMode.LIST,
                     )
                 ),
+                vol.Required(CONF_REQUIRE_PASSWORD): bool,
             }
         )
         return self.async_show_form(
@@ -270,10 +289,11 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
             ):
                 errors[CONF_CHARGER_ID] = "charger_exists"
             else:
+                data = {CONF_CHARGER_ID: charger_id, CONF_LENIENT: user_input[CONF_LENIENT]}
+                if password := user_input.get(CONF_PASSWORD):
+                    data[CONF_PASSWORD] = password
                 return self.async_create_entry(
-                    title=user_input.get(CONF_NAME) or charger_id,
-                    data={CONF_CHARGER_ID: charger_id, CONF_LENIENT: user_input[CONF_LENIENT]},
-                    unique_id=charger_id,
+                    title=user_input.get(CONF_NAME) or charger_id, data=data, unique_id=charger_id
                 )
         return self.async_show_form(
             step_id="user",
@@ -281,6 +301,7 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 {
                     vol.Required(CONF_CHARGER_ID): str,
                     vol.Optional(CONF_NAME): str,
+                    vol.Optional(CONF_PASSWORD): _PASSWORD_SELECTOR,
                     vol.Required(CONF_LENIENT, default=False): bool,
                 }
             ),
@@ -294,7 +315,11 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
         subentry = self._get_reconfigure_subentry()
         if user_input is not None:
             # A cleared optional field is left out of user_input: drop its old value too.
-            kept = {k: v for k, v in subentry.data.items() if k != CONF_METER_INTERVAL}
+            kept = {
+                k: v
+                for k, v in subentry.data.items()
+                if k not in (CONF_METER_INTERVAL, CONF_PASSWORD)
+            }
             return self.async_update_and_abort(
                 self._get_entry(), subentry, data={**kept, **user_input}
             )
@@ -303,6 +328,9 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
             step_id="reconfigure",
             data_schema=vol.Schema(
                 {
+                    vol.Optional(
+                        CONF_PASSWORD, description={"suggested_value": data.get(CONF_PASSWORD)}
+                    ): _PASSWORD_SELECTOR,
                     vol.Required(CONF_LENIENT, default=data.get(CONF_LENIENT, False)): bool,
                     vol.Required(
                         CONF_MAX_CURRENT, default=data.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT)

@@ -45,6 +45,9 @@ _STATUS_PRIORITY = [
     ConnectorStatus.UNAVAILABLE,
 ]
 
+# More outlets than any real charger has; higher ids are bad input.
+MAX_CONNECTORS = 32
+
 NO_ERROR = "no_error"
 ERROR_CODES = [
     NO_ERROR,
@@ -292,7 +295,7 @@ class Charger:
         """Return a connector, creating it (and announcing it) on first sight."""
         if (conn := self.connectors.get(connector_id)) is not None:
             return conn
-        if connector_id < 0:  # bad input must not add a (persisted) connector
+        if not 0 <= connector_id <= MAX_CONNECTORS:  # bad input must not add a (persisted) connector
             raise ValueError(f"invalid connector id {connector_id}")
         conn = self.connectors[connector_id] = Connector(connector_id)
         if connector_id > 0 and self.on_new_connector is not None:

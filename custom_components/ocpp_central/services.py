@@ -61,6 +61,7 @@ ADD_ID_TAG_SCHEMA = vol.Schema(
             [status.value for status in IdTagStatus]
         ),
         vol.Optional(ATTR_EXPIRY): cv.datetime,
+        vol.Optional("parent"): _ID_TAG,
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     }
 )
@@ -142,6 +143,7 @@ async def _add_id_tag(call: ServiceCall) -> None:
             name=call.data.get(ATTR_NAME),
             status=IdTagStatus(call.data[ATTR_STATUS]),
             expiry=expiry,
+            parent=call.data.get("parent"),
         )
     )
 

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
 
-from ocpp.exceptions import SecurityError
+from ocpp.exceptions import PropertyConstraintViolationError, SecurityError
 
 from ..connection import OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
-from ..model import NO_ERROR, Charger, ChargerInfo, ConnectorStatus, ErrorInfo, Transaction
+from ..model import MAX_CONNECTORS, NO_ERROR, Charger, ChargerInfo, ConnectorStatus, ErrorInfo, Transaction
 from . import ChargerProtocol, now_iso, parse_time
 
 if TYPE_CHECKING:
@@ -172,8 +172,6 @@ class V16Protocol(ChargerProtocol):
         self.central.charger_ready(self.charger_id)
 
     def _heartbeat(self, payload: Payload) -> Payload:
-        if (charger := self.central.chargers.get(self.charger_id)) is not None:
-            charger.notify()  # last_seen moved
         return {"currentTime": now_iso()}
 
     def _status_notification(self, payload: Payload) -> Payload:
@@ -215,6 +213,8 @@ class V16Protocol(ChargerProtocol):
     def _start_transaction(self, payload: Payload) -> Payload:
         charger = self._charger()
         connector_id = int(payload["connectorId"])
+        if connector_id < 1:
+            raise PropertyConstraintViolationError(description="A session needs a connector >= 1")
         id_tag = payload["idTag"]
         result = self.central.authorize_start(id_tag, charger, connector_id)
         conn = charger.connector(connector_id)
@@ -434,7 +434,7 @@ class V16Protocol(ChargerProtocol):
             count = int(configuration.get("NumberOfConnectors", 0))
         except ValueError:
             return []
-        return list(range(1, min(count, 32) + 1))
+        return list(range(1, min(count, MAX_CONNECTORS) + 1))
 
     async def get_configuration(self, keys: list[str] | None) -> Payload:
         """GetConfiguration; returns {"keys": [{key, value, readonly}], "unknown_keys": [...]}."""

@@ -18,7 +18,7 @@ from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
-from ..model import Charger, ChargerInfo, Connector, ConnectorStatus, ErrorInfo, Transaction
+from ..model import MAX_CONNECTORS, Charger, ChargerInfo, Connector, ConnectorStatus, ErrorInfo, Transaction
 from . import ChargerProtocol, now_iso, parse_time
 from .v16 import snake
 
@@ -244,8 +244,6 @@ class V201Protocol(ChargerProtocol):
         return {"currentTime": now_iso(), "interval": interval, "status": status}
 
     def _heartbeat(self, payload: Payload) -> Payload:
-        if (charger := self.central.chargers.get(self.charger_id)) is not None:
-            charger.notify()
         return {"currentTime": now_iso()}
 
     def _acknowledge(self, payload: Payload) -> Payload:
@@ -453,7 +451,7 @@ class V201Protocol(ChargerProtocol):
             name, _, rest = key.partition("/")
             if name == "EVSE" and rest.split("/")[0].isdigit():
                 ids.add(int(rest.split("/")[0]))
-        return sorted(i for i in ids if 0 < i <= 32)
+        return sorted(i for i in ids if 0 < i <= MAX_CONNECTORS)
 
     async def get_configuration(self, keys: list[str] | None) -> Payload:
         """GetVariables for the listed keys, or the whole device model."""

@@ -1,0 +1,252 @@
+"""Security: charger passwords, repeated failures, id-tag rules, local lists, random input."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+from ocpp.v16 import call
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+
+from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.id_tags import IdTag, IdTagStatus
+from custom_components.ocpp_central.protocol.v16 import KNOWN_ACTIONS
+
+from .charger import connected_charger
+from .conftest import make_entry, setup_entry, state_of
+
+
+def basic(charger_id: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{charger_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+async def add_charger(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
+    """Add a charger through the 'Add charger' subentry flow."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"lenient": False, **data}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+async def refused(port: int, charger_id: str, **kwargs: Any) -> int:
+    """The HTTP status a handshake is refused with."""
+    with pytest.raises(InvalidStatus) as err:
+        async with connected_charger(port, charger_id, **kwargs):
+            pass
+    return err.value.response.status_code
+
+
+async def test_password_required_for_charger_with_password(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    await add_charger(hass, entry, charger_id="CP1", password="s3cret")
+    assert await refused(port, "CP1") == 401
+    assert await refused(port, "CP1", additional_headers=basic("CP1", "wrong")) == 401
+    assert await refused(port, "CP1", additional_headers=basic("CP2", "s3cret")) == 401
+    async with connected_charger(port, "CP1", additional_headers=basic("CP1", "s3cret")) as cp:
+        assert (await cp.boot()).status == "Accepted"
+    # Nothing was created for the refused attempts beyond the charger itself.
+    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP2")}) is None
+
+
+async def test_approve_with_password_reconnects_charger(hass: HomeAssistant) -> None:
+    entry = make_entry(new_chargers="ask")
+    port = await setup_entry(hass, entry)
+    async with connected_charger(port, "CP1") as cp:
+        assert (await cp.boot()).status == "Pending"
+        await hass.async_block_till_done()
+        flow = next(f for f in hass.config_entries.flow.async_progress() if f["handler"] == DOMAIN)
+        result = await hass.config_entries.flow.async_configure(
+            flow["flow_id"], {"name": "Garage", "password": "pw-1"}
+        )
+        assert result["reason"] == "charger_approved"
+        await hass.async_block_till_done()
+        # The unauthenticated connection is closed: the charger must come back with the password.
+        await asyncio.wait_for(cp._connection.wait_closed(), 5)
+    assert await refused(port, "CP1") == 401
+    async with connected_charger(port, "CP1", additional_headers=basic("CP1", "pw-1")) as cp:
+        assert (await cp.boot()).status == "Accepted"
+
+
+async def test_require_password_option(hass: HomeAssistant) -> None:
+    entry = make_entry(require_password=True)
+    port = await setup_entry(hass, entry)
+    assert await refused(port, "NEW1") == 401
+    await hass.async_block_till_done()
+    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "NEW1")}) is None
+    assert [f for f in hass.config_entries.flow.async_progress() if f["handler"] == DOMAIN] == []
+
+
+async def test_require_password_disconnects_chargers_without_one(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    async with connected_charger(port, "CP1") as cp:
+        assert (await cp.boot()).status == "Accepted"
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, "require_password": True}
+        )
+        await hass.async_block_till_done()
+        await asyncio.wait_for(cp._connection.wait_closed(), 5)
+    assert await refused(port, "CP1") == 401
+
+
+async def test_repeated_failures_raise_one_issue(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    await add_charger(hass, entry, charger_id="CP1", password="right")
+    issues = ir.async_get(hass)
+    for _ in range(2):
+        await refused(port, "CP1", additional_headers=basic("CP1", "wrong"))
+    assert issues.async_get_issue(DOMAIN, "auth_failed_CP1") is None
+    await refused(port, "CP1", additional_headers=basic("CP1", "wrong"))
+    issue = issues.async_get_issue(DOMAIN, "auth_failed_CP1")
+    assert issue is not None
+    assert issue.translation_placeholders == {"charger_id": "CP1", "address": "127.0.0.1"}
+    async with connected_charger(port, "CP1", additional_headers=basic("CP1", "right")) as cp:
+        assert (await cp.boot()).status == "Accepted"
+    assert issues.async_get_issue(DOMAIN, "auth_failed_CP1") is None
+
+
+async def test_concurrent_tx_and_parent_tags(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    central = entry.runtime_data
+    central.add_id_tag(IdTag("CARD1"))
+    central.add_id_tag(IdTag("GROUP", status=IdTagStatus.BLOCKED))
+    central.add_id_tag(IdTag("CHILD", parent="GROUP"))
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        first = await cp.call(
+            call.StartTransaction(connector_id=1, id_tag="CARD1", meter_start=0, timestamp="2026-01-01T00:00:00Z")
+        )
+        assert first.id_tag_info["status"] == "Accepted"
+        second = await cp.call(
+            call.StartTransaction(connector_id=2, id_tag="card1", meter_start=0, timestamp="2026-01-01T00:00:05Z")
+        )
+        assert second.id_tag_info["status"] == "ConcurrentTx"
+        child = await cp.call(call.Authorize(id_tag="CHILD"))
+        assert child.id_tag_info == {"status": "Blocked", "parent_id_tag": "GROUP"}
+
+
+async def test_local_list_full_on_connect_then_differential(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    await hass.services.async_call(DOMAIN, "add_id_tag", {"id_tag": "AAA"}, blocking=True)
+    async with connected_charger(port, "CP1") as cp:
+        cp.configuration = {
+            "SupportedFeatureProfiles": ("Core,SmartCharging,LocalAuthListManagement", True),
+            "LocalAuthListEnabled": ("true", False),
+        }
+        await cp.boot()
+        full = await cp.wait_for_call("SendLocalList")
+        assert full == {
+            "list_version": 1,
+            "update_type": "Full",
+            "local_authorization_list": [{"id_tag": "AAA", "id_tag_info": {"status": "Accepted"}}],
+        }
+        await hass.services.async_call(
+            DOMAIN, "add_id_tag", {"id_tag": "BBB", "status": "blocked"}, blocking=True
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await hass.services.async_call(DOMAIN, "remove_id_tag", {"id_tag": "AAA"}, blocking=True)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert cp.calls("SendLocalList")[1:] == [
+            {
+                "list_version": 2,
+                "update_type": "Differential",
+                "local_authorization_list": [{"id_tag": "BBB", "id_tag_info": {"status": "Blocked"}}],
+            },
+            {
+                "list_version": 3,
+                "update_type": "Differential",
+                "local_authorization_list": [{"id_tag": "AAA"}],
+            },
+        ]
+    # Reconnecting with the same version sends nothing; a charger without the profile gets nothing.
+    async with connected_charger(port, "CP1") as cp:
+        cp.configuration = {"SupportedFeatureProfiles": ("Core,LocalAuthListManagement", True)}
+        cp.local_list_version = 3
+        await cp.boot()
+        await cp.wait_for_call("GetLocalListVersion")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert cp.calls("SendLocalList") == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+_FIELDS = st.sampled_from(
+    ["connectorId", "idTag", "meterStart", "timestamp", "transactionId", "meterValue", "status",
+     "errorCode", "meterStop", "chargePointVendor", "chargePointModel", "sampledValue", "value"]
+)
+_PAYLOAD = st.dictionaries(_FIELDS, _JSON, max_size=6)
+_FRAME = st.one_of(
+    st.tuples(st.just(2), st.text(max_size=8), st.sampled_from(sorted(KNOWN_ACTIONS) + ["Bogus"]), _PAYLOAD).map(list),
+    st.tuples(st.sampled_from([3, 4, 5, "2"]), st.text(max_size=8), _JSON).map(list),
+    _JSON,
+).map(json.dumps) | st.text(max_size=40) | st.binary(max_size=20).map(lambda b: b.decode("latin-1"))
+
+
+def _frames(count: int) -> list[str]:
+    """Frames drawn by hypothesis (deterministic, no shrinking: we replay them over a socket)."""
+    drawn: list[str] = []
+
+    @settings(max_examples=count, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(_FRAME)
+    def collect(frame: str) -> None:
+        drawn.append(frame)
+
+    collect()
+    return drawn
+
+
+async def test_random_frames_keep_server_and_model_sound(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """Random frames and payloads: every parseable Call is answered, nothing recorded is lost."""
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        await cp.call(
+            call.StartTransaction(connector_id=1, id_tag="X", meter_start=5000, timestamp="2026-01-01T00:00:00Z")
+        )
+        energy_before = float(state_of(hass, "sensor", "CP1_1_energy").state)
+    async with connect(f"ws://127.0.0.1:{port}/CP1", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+        for frame in _frames(300):
+            await ws.send(frame)
+            try:
+                data = json.loads(frame)
+            except ValueError:
+                continue
+            if isinstance(data, list) and len(data) == 4 and data[0] == 2 and isinstance(data[1], str):
+                answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                assert answer[0] in (3, 4) and answer[1] == data[1]
+        # Still serving: a Heartbeat is answered.
+        await ws.send(json.dumps([2, "hb", "Heartbeat", {}]))
+        while (answer := json.loads(await asyncio.wait_for(ws.recv(), 5)))[1] != "hb":
+            pass
+        assert answer[0] == 3
+    await hass.async_block_till_done()
+    energy = state_of(hass, "sensor", "CP1_1_energy")
+    assert energy is not None and float(energy.state) >= energy_before
+    charger = entry.runtime_data.chargers["CP1"]
+    for conn in charger.connectors.values():
+        assert conn.energy_kwh is None or conn.energy_kwh >= 0
+        if conn.transaction is not None:
+            assert conn.transaction.connector_id == conn.connector_id
