@@ -6,6 +6,8 @@ and real (simulated) chargers on loopback.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 import contextlib
@@ -21,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 import pytest
+from websockets.exceptions import InvalidStatus
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from homeassistant.config_entries import (
@@ -466,8 +469,13 @@ async def test_options(hass: HomeAssistant) -> None:
         assert await boot_status(cp) == "Accepted"
 
         result = await hass.config_entries.options.async_init(entry.entry_id)
+        assert result["type"] is FlowResultType.MENU
+        assert result["menu_options"] == ["policies", "add_id_tag"]
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "policies"}
+        )
         assert result["type"] is FlowResultType.FORM
-        assert result["step_id"] == "init"
+        assert result["step_id"] == "policies"
         suggested = {
             str(key): key.description["suggested_value"] for key in result["data_schema"].schema
         }
@@ -505,7 +513,10 @@ async def test_options_defaults_suggested(hass: HomeAssistant) -> None:
     """An entry without options (e.g. restored from an old version) suggests the defaults."""
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: 0})
     await setup_entry(hass, entry)
+    await hass.config_entries.async_unload(entry.entry_id)
+    # Not running: only the policies can be changed, so they show at once.
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "policies"
     schema = result["data_schema"].schema
     suggested = {str(key): key.description["suggested_value"] for key in schema}
     assert suggested == {
@@ -805,3 +816,93 @@ async def test_reconfigure_charger_clear_meter_interval(hass: HomeAssistant) -> 
     data = entry.subentries[subentry.subentry_id].data
     assert CONF_METER_INTERVAL not in data
     assert data[CONF_CHARGER_ID] == "CP1"
+
+
+# --- id tags in the options flow ---------------------------------------------------------
+
+
+async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
+    """Add, change and remove id tags in the options flow: Authorize answers follow."""
+    entry = make_entry()
+    port = await setup_entry(hass, entry)
+    central = entry.runtime_data
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+
+        result = await _options_step(hass, entry, "add_id_tag")
+        assert result["step_id"] == "add_id_tag"
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {"id_tag": " 04AABB ", "name": "Anna", "status": "accepted", "parent": "FAMILY"},
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert (await cp.call(call.Authorize(id_tag="04aabb"))).id_tag_info["status"] == "Accepted"
+        assert central.id_tags["04AABB"].name == "Anna"
+
+        # The same tag again is an error on the field.
+        result = await _options_step(hass, entry, "add_id_tag")
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"id_tag": "04aabb", "status": "accepted"}
+        )
+        assert result["errors"] == {"id_tag": "id_tag_exists"}
+
+        # Change it: blocked, with an expiry in the naive local time the UI sends.
+        result = await _options_step(hass, entry, "edit_id_tag")
+        assert result["step_id"] == "edit_id_tag"
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"id_tag": "04AABB"}
+        )
+        assert result["step_id"] == "edit_id_tag_details"
+        assert result["description_placeholders"] == {"id_tag": "04AABB"}
+        suggested = {
+            str(key): key.description["suggested_value"]
+            for key in result["data_schema"].schema
+            if key.description
+        }
+        assert suggested["name"] == "Anna"
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"status": "blocked", "expiry": "2030-01-01 00:00:00"}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        tag = central.id_tags["04AABB"]
+        assert tag.expiry is not None and tag.expiry.tzinfo is not None
+        assert tag.name is None  # cleared in the form
+        assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Blocked"
+
+        # Remove it: unknown tags are Invalid under the default policy.
+        result = await _options_step(hass, entry, "remove_id_tag")
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"id_tag": ["04AABB"]}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert central.id_tags == {}
+        assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Invalid"
+    # Options did not change and nothing reloaded.
+    assert entry.runtime_data is central
+
+
+async def test_add_charger_with_password(hass: HomeAssistant) -> None:
+    """A charger added with a password must authenticate with it."""
+    entry = make_entry()
+    port = await setup_entry(hass, entry)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "charger"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"charger_id": "CP7", "password": "pw", "lenient": False}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    subentry = next(iter(entry.subentries.values()))
+    assert dict(subentry.data) == {"charger_id": "CP7", "lenient": False, "password": "pw"}
+    await hass.async_block_till_done()
+    with pytest.raises(InvalidStatus):
+        async with connected_charger(port, "CP7"):
+            pass

@@ -30,6 +30,7 @@ from .connection import (
     CallTimeoutError,
     NotConnectedError,
     OcppConnection,
+    preload_schemas,
 )
 from .const import (
     CALL_TIMEOUT,
@@ -67,7 +68,7 @@ from .protocol import ChargerProtocol
 from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .protocol.v16 import V16Protocol, snake
 from .protocol.v201 import V201Protocol
-from .server import OcppServer, ServerSettings, create_ssl_context
+from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ type OcppConfigEntry = ConfigEntry[CentralSystem]
 # Meter readings are saved lazily; transactions and approvals right away.
 SAVE_DELAY_READINGS = 30
 SAVE_DELAY_TRANSACTIONS = 0
+# OCPP versions whose schemas this process has loaded.
+_PRELOADED: set[str] = set()
 # Failed handshakes from one address before the user is told.
 AUTH_REPORT_AFTER = 3
 
@@ -157,6 +160,9 @@ class CentralSystem:
         }
         for subentry in charger_subentries(self.entry).values():
             self._add_charger(subentry)
+        for version in set(SUPPORTED_SUBPROTOCOLS.values()) - _PRELOADED:
+            await self.hass.async_add_executor_job(preload_schemas, version)
+            _PRELOADED.add(version)
         settings = self.server.settings
         ssl_context = None
         if settings.ssl_certfile:

@@ -19,6 +19,8 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    DateTimeSelector,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -28,7 +30,13 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from homeassistant.util import dt as dt_util
+
 from .const import (
+    ATTR_EXPIRY,
+    ATTR_ID_TAG,
+    ATTR_NAME,
+    ATTR_STATUS,
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
     CONF_LENIENT,
@@ -50,6 +58,7 @@ from .const import (
     NEW_CHARGERS_POLICIES,
     SUBENTRY_CHARGER,
 )
+from .id_tags import IdTag, IdTagStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE
 from .server import create_ssl_context, valid_charger_id
 
@@ -239,9 +248,24 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class OptionsFlowHandler(OptionsFlow):
-    """Policies for new chargers and unknown id tags (applied without a reload)."""
+    """Policies (applied without a reload) and the id tags that may charge."""
+
+    def __init__(self) -> None:
+        """Initialize."""
+        self._editing: IdTag | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose what to change; id tags need the central system running."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return await self.async_step_policies()
+        menu = ["policies", "add_id_tag"]
+        if self.config_entry.runtime_data.id_tags:
+            menu += ["edit_id_tag", "remove_id_tag"]
+        return self.async_show_menu(step_id="init", menu_options=menu)
+
+    async def async_step_policies(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Show the policies."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
@@ -265,11 +289,128 @@ class OptionsFlowHandler(OptionsFlow):
             }
         )
         return self.async_show_form(
-            step_id="init",
+            step_id="policies",
             data_schema=self.add_suggested_values_to_schema(
                 schema, {**DEFAULT_OPTIONS, **self.config_entry.options}
             ),
         )
+
+    def _tag_schema(self, tag: IdTag | None) -> vol.Schema:
+        fields: dict[Any, Any] = {}
+        if tag is None:
+            fields[vol.Required(ATTR_ID_TAG)] = vol.All(str, vol.Strip, vol.Length(min=1, max=36))
+        fields.update(
+            {
+                vol.Optional(ATTR_NAME): str,
+                vol.Required(ATTR_STATUS, default=IdTagStatus.ACCEPTED.value): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[status.value for status in IdTagStatus],
+                        translation_key="id_tag_status",
+                    )
+                ),
+                vol.Optional(ATTR_EXPIRY): DateTimeSelector(),
+                vol.Optional("parent"): str,
+            }
+        )
+        schema = vol.Schema(fields)
+        if tag is None:
+            return schema
+        return self.add_suggested_values_to_schema(
+            schema,
+            {
+                ATTR_NAME: tag.name,
+                ATTR_STATUS: tag.status.value,
+                ATTR_EXPIRY: tag.expiry.isoformat() if tag.expiry else None,
+                "parent": tag.parent,
+            },
+        )
+
+    def _save_tag(self, id_tag: str, user_input: dict[str, Any]) -> ConfigFlowResult:
+        expiry = dt_util.parse_datetime(user_input[ATTR_EXPIRY]) if user_input.get(ATTR_EXPIRY) else None
+        if expiry is not None and expiry.tzinfo is None:
+            expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
+        self.config_entry.runtime_data.add_id_tag(
+            IdTag(
+                id_tag=id_tag,
+                name=user_input.get(ATTR_NAME) or None,
+                status=IdTagStatus(user_input[ATTR_STATUS]),
+                expiry=expiry,
+                parent=user_input.get("parent") or None,
+            )
+        )
+        # Id tags live in the integration's storage; the options stay as they are.
+        return self.async_create_entry(data=dict(self.config_entry.options))
+
+    async def async_step_add_id_tag(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add an RFID card or app token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[ATTR_ID_TAG].upper() in self.config_entry.runtime_data.id_tags:
+                errors[ATTR_ID_TAG] = "id_tag_exists"
+            else:
+                return self._save_tag(user_input[ATTR_ID_TAG], user_input)
+        return self.async_show_form(
+            step_id="add_id_tag", data_schema=self._tag_schema(None), errors=errors
+        )
+
+    async def async_step_edit_id_tag(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the id tag to change."""
+        tags = self.config_entry.runtime_data.id_tags
+        if user_input is not None:
+            self._editing = tags[user_input[ATTR_ID_TAG]]
+            return await self.async_step_edit_id_tag_details()
+        return self.async_show_form(
+            step_id="edit_id_tag",
+            data_schema=vol.Schema({vol.Required(ATTR_ID_TAG): _tag_selector(tags, multiple=False)}),
+        )
+
+    async def async_step_edit_id_tag_details(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change name, status, expiry or parent of an id tag."""
+        assert self._editing is not None
+        if user_input is not None:
+            return self._save_tag(self._editing.id_tag, user_input)
+        return self.async_show_form(
+            step_id="edit_id_tag_details",
+            data_schema=self._tag_schema(self._editing),
+            description_placeholders={"id_tag": self._editing.id_tag},
+        )
+
+    async def async_step_remove_id_tag(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Forget id tags."""
+        central = self.config_entry.runtime_data
+        if user_input is not None:
+            for key in user_input[ATTR_ID_TAG]:
+                central.remove_id_tag(central.id_tags[key].id_tag)
+            return self.async_create_entry(data=dict(self.config_entry.options))
+        return self.async_show_form(
+            step_id="remove_id_tag",
+            data_schema=vol.Schema(
+                {vol.Required(ATTR_ID_TAG): _tag_selector(central.id_tags, multiple=True)}
+            ),
+        )
+
+
+def _tag_selector(tags: dict[str, IdTag], *, multiple: bool) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(
+                    value=key, label=f"{tag.id_tag} ({tag.name})" if tag.name else tag.id_tag
+                )
+                for key, tag in sorted(tags.items())
+            ],
+            multiple=multiple,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
 
 
 class ChargerSubentryFlow(ConfigSubentryFlow):

@@ -13,8 +13,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 import json
 import logging
+from pathlib import Path
 from typing import Any
 import uuid
+
+import ocpp
 
 from ocpp.exceptions import (
     FormatViolationError,
@@ -34,6 +37,26 @@ _LOGGER = logging.getLogger(__name__)
 type Payload = dict[str, Any]
 type CallHandler = Callable[[Payload], Payload | Awaitable[Payload]]
 type AfterHandler = Callable[[Any, Payload], None]
+
+
+def preload_schemas(ocpp_version: str) -> None:
+    """Load every JSON schema of a version (file I/O: run it in an executor).
+
+    The library reads a schema from disk the first time an action is validated, which
+    would block the event loop. Loading goes through the same validation call so each
+    schema is cached with the float parser the library uses for it.
+    """
+    folder = Path(ocpp.__file__).parent / f"v{ocpp_version.replace('.', '')}" / "schemas"
+    for path in sorted(folder.glob("*.json")):
+        name = path.stem
+        if name.endswith("Response"):
+            message: Call | CallResult = CallResult("", {}, name.removesuffix("Response"))
+        else:
+            message = Call("", name.removesuffix("Request"), {})
+        try:
+            validate_payload(message, ocpp_version)
+        except OCPPError:
+            pass  # an empty payload rarely validates; the schema is cached all the same
 
 
 class NotConnectedError(Exception):
