@@ -761,11 +761,14 @@ def report(results: dict[str, dict[str, Any]], info: dict[str, str], plan: argpa
         f"Each rate row: {plan.warmup} s warm-up, then {plan.measure} s measured; max throughput: "
         f"{plan.max_chargers} chargers in a closed loop, {plan.max_measure} s measured. Latency is "
         "from sending MeterValues (10 sampled values) to receiving its CallResult, at the client. "
-        "Loop lag: how late a 50 ms timer inside the server fires (p99 / max).",
+        "Loop lag: how late a 50 ms timer inside the server fires (p99 / max). States written: "
+        "state_changed events per MeterValues (the probe counts them; last_seen and "
+        "session_duration change every second, so about 2 of them are not readings).",
         "",
         "| load | HA msg/s | HA p50 ms | HA p99 ms | HA loop lag p99 / max ms | HA CPU % "
-        "| bare msg/s | bare p50 ms | bare p99 ms | bare CPU % | p99 HA/bare | msg/s HA/bare |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| HA states written / msg | bare msg/s | bare p50 ms | bare p99 ms | bare CPU % "
+        "| p99 HA/bare | msg/s HA/bare |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     phases_ha = ha["phases"] if ha else []
     phases_bare = bare["phases"] if bare else []
@@ -781,9 +784,10 @@ def report(results: dict[str, dict[str, Any]], info: dict[str, str], plan: argpa
                 _fmt(h["p99_ms"]),
                 f"{_fmt(h['lag_p99_ms'])} / {_fmt(h['lag_max_ms'])}",
                 _fmt(h["server_cpu_pct"], 0),
+                _fmt(h["state_writes_per_s"] / h["msgs_per_s"]) if h["msgs_per_s"] else "–",
             ]
         else:
-            cells += ["–"] * 5
+            cells += ["–"] * 6
         if b:
             cells += [_fmt(b["msgs_per_s"], 0), _fmt(b["p50_ms"]), _fmt(b["p99_ms"]), _fmt(b["server_cpu_pct"], 0)]
         else:

@@ -250,3 +250,51 @@ async def test_random_frames_keep_server_and_model_sound(
         assert conn.energy_kwh is None or conn.energy_kwh >= 0
         if conn.transaction is not None:
             assert conn.transaction.connector_id == conn.connector_id
+
+
+async def test_set_charger_password_rotates_it(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """The charger gets the new password first, then must use it."""
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        await hass.async_block_till_done()
+        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+        assert device is not None
+        result = await hass.services.async_call(
+            DOMAIN,
+            "set_charger_password",
+            {"device_id": device.id, "password": "0123456789abcdefXYZ"},
+            blocking=True,
+            return_response=True,
+        )
+        assert result == {"status": "accepted"}
+        assert cp.calls("ChangeConfiguration") == [
+            {"key": "AuthorizationKey", "value": "0123456789abcdefXYZ"}
+        ]
+        await hass.async_block_till_done()
+        await asyncio.wait_for(cp._connection.wait_closed(), 5)
+    assert await refused(port, "CP1") == 401
+    headers = basic("CP1", "0123456789abcdefXYZ")
+    async with connected_charger(port, "CP1", additional_headers=headers) as cp:
+        assert (await cp.boot()).status == "Accepted"
+
+
+async def test_set_charger_password_rejected_keeps_old(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    from homeassistant.exceptions import HomeAssistantError
+
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        await hass.async_block_till_done()
+        cp.answers["ChangeConfiguration"] = "Rejected"
+        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+        with pytest.raises(HomeAssistantError):
+            await hass.services.async_call(
+                DOMAIN, "set_charger_password", {"device_id": device.id}, blocking=True
+            )
+        # Nothing changed: still connected, no password stored.
+        assert (await cp.boot()).status == "Accepted"
+    sub = next(iter(entry.subentries.values()))
+    assert "password" not in sub.data

@@ -262,3 +262,30 @@ async def test_unaccepted_station_is_refused(hass: HomeAssistant, subprotocol: s
         with pytest.raises(SecurityError):
             await station.status(1, "Available")
     assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CS9")}) is None
+
+
+async def test_set_charger_password(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        station.variables = {("SecurityCtrlr", None, "BasicAuthPassword"): "old-password-123456"}
+        await _booted(hass, station)
+        result = await hass.services.async_call(
+            DOMAIN,
+            "set_charger_password",
+            {"device_id": _device_id(hass), "password": "new-password-1234567"},
+            blocking=True,
+            return_response=True,
+        )
+        assert result == {"status": "accepted"}
+        assert station.calls("SetVariables")[-1] == {
+            "setVariableData": [
+                {
+                    "component": {"name": "SecurityCtrlr"},
+                    "variable": {"name": "BasicAuthPassword"},
+                    "attributeValue": "new-password-1234567",
+                }
+            ]
+        }
+    sub = next(iter(entry.subentries.values()))
+    assert sub.data["password"] == "new-password-1234567"

@@ -220,6 +220,14 @@ class CentralSystem:
 
     # --- connections -------------------------------------------------------------------
 
+    @callback
+    def set_charger_password(self, charger_id: str, password: str) -> None:
+        """Store a charger's new password; its connection is renewed to use it."""
+        subentry = charger_subentries(self.entry)[charger_id]
+        self.hass.config_entries.async_update_subentry(
+            self.entry, subentry, data={**subentry.data, CONF_PASSWORD: password}
+        )
+
     def _check_password(self, charger_id: str, password: str | None) -> bool:
         """Whether a handshake may proceed.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+import secrets
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -437,6 +438,31 @@ async def _cancel_reservation(call: ServiceCall) -> None:
     )
 
 
+PASSWORD_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Optional("password"): vol.All(cv.string, vol.Length(min=16, max=40)),
+    }
+)
+
+
+async def _set_charger_password(call: ServiceCall) -> ServiceResponse:
+    """Write a new Basic-auth password to the charger, then expect it from the charger."""
+    central, charger, _ = resolve_device(call.hass, call)
+    password = call.data.get("password") or secrets.token_urlsafe(18)[:24]
+    session = central.session(charger.charger_id)
+    key = session.password_key
+    status = await async_call_status(
+        central,
+        charger,
+        "password",
+        lambda s: s.set_configuration(key, password),
+        ("accepted", "reboot_required"),
+    )
+    central.set_charger_password(charger.charger_id, password)
+    return {"status": status}
+
+
 @callback
 def async_setup_control_services(hass: HomeAssistant) -> None:
     """Register the charging-control and maintenance actions."""
@@ -493,3 +519,10 @@ def async_setup_control_services(hass: HomeAssistant) -> None:
         DOMAIN, "reserve_now", _reserve_now, RESERVE_SCHEMA, supports_response=SupportsResponse.OPTIONAL
     )
     register(DOMAIN, "cancel_reservation", _cancel_reservation, CANCEL_RESERVATION_SCHEMA)
+    register(
+        DOMAIN,
+        "set_charger_password",
+        _set_charger_password,
+        PASSWORD_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

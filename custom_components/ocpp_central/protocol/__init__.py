@@ -41,6 +41,8 @@ class ChargerProtocol(ABC):
 
     # The configuration key of the periodic meter sample interval in this version.
     meter_interval_key: str
+    # The configuration key holding the charger's HTTP Basic password.
+    password_key: str
 
     @abstractmethod
     async def read_configuration(self) -> dict[str, str]:

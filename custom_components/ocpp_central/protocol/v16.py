@@ -422,6 +422,7 @@ class V16Protocol(ChargerProtocol):
         return answer.get("fileName")
 
     meter_interval_key = "MeterValueSampleInterval"
+    password_key = "AuthorizationKey"  # OCPP 1.6 security extension
 
     async def read_configuration(self) -> dict[str, str]:
         """GetConfiguration of every key."""

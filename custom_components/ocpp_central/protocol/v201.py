@@ -188,6 +188,7 @@ class V201Protocol(ChargerProtocol):
     """One OCPP 2.0.1 (or 2.1) charging station."""
 
     meter_interval_key = METER_INTERVAL_KEY
+    password_key = "SecurityCtrlr/BasicAuthPassword"
 
     def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
         """Register the charging-station-initiated message handlers."""
