@@ -906,3 +906,44 @@ async def test_add_charger_with_password(hass: HomeAssistant) -> None:
     with pytest.raises(InvalidStatus):
         async with connected_charger(port, "CP7"):
             pass
+
+
+async def test_user_client_ca(hass: HomeAssistant, tmp_path: Path) -> None:
+    """A client CA needs a server certificate, and must load."""
+    certfile, keyfile = write_self_signed(tmp_path)
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("not a certificate")
+    port = free_port()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_PORT: port, CONF_HOST: LOCALHOST, "ssl_cafile": str(certfile)},
+    )
+    assert result["errors"] == {"ssl_certfile": "cert_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_PORT: port,
+            CONF_HOST: LOCALHOST,
+            "ssl_certfile": str(certfile),
+            "ssl_keyfile": str(keyfile),
+            "ssl_cafile": str(garbage),
+        },
+    )
+    assert result["errors"] == {"ssl_cafile": "invalid_ca"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_PORT: port,
+            CONF_HOST: LOCALHOST,
+            "ssl_certfile": str(certfile),
+            "ssl_keyfile": str(keyfile),
+            "ssl_cafile": str(certfile),
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["ssl_cafile"] == str(certfile)
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_get_entry(result["result"].entry_id)
+    assert entry is not None
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -298,3 +298,124 @@ async def test_set_charger_password_rejected_keeps_old(
         assert (await cp.boot()).status == "Accepted"
     sub = next(iter(entry.subentries.values()))
     assert "password" not in sub.data
+
+
+# --- TLS with client certificates (security profile 3) -----------------------------------
+
+
+def _pki(directory: Any) -> dict[str, str]:
+    """A CA, a server certificate for 127.0.0.1 and client certificates for CP1 and CP2."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def write_key(key: Any, path: Any) -> str:
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return str(path)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("Test CA"))
+        .issuer_name(name("Test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                crl_sign=True, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = {"ca": str(directory / "ca.pem")}
+    (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+
+    def issue(cn: str, server: bool) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(cn))
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+        cert = builder.sign(ca_key, hashes.SHA256())
+        (directory / f"{cn}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        files[cn] = str(directory / f"{cn}.pem")
+        files[f"{cn}.key"] = write_key(key, directory / f"{cn}.key")
+
+    issue("server", True)
+    issue("CP1", False)
+    issue("CP2", False)
+    return files
+
+
+def _client_context(files: dict[str, str], cn: str | None) -> Any:
+    import ssl
+
+    context = ssl.create_default_context(cafile=files["ca"])
+    if cn is not None:
+        context.load_cert_chain(files[cn], files[f"{cn}.key"])
+    return context
+
+
+async def test_client_certificates(hass: HomeAssistant, tmp_path: Any) -> None:
+    files = _pki(tmp_path)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            "host": "127.0.0.1",
+            "port": 0,
+            "ssl_certfile": files["server"],
+            "ssl_keyfile": files["server.key"],
+            "ssl_cafile": files["ca"],
+        },
+        options={"new_chargers": "accept"},
+    )
+    port = await setup_entry(hass, entry)
+    url = f"wss://127.0.0.1:{port}/CP1"
+    # The certificate issued to CP1 works for CP1.
+    async with connect(url, subprotocols=["ocpp1.6"], ssl=_client_context(files, "CP1")) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps([2, "1", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]))
+        answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert answer[2]["status"] == "Accepted"
+    # Another charger's certificate does not.
+    with pytest.raises(InvalidStatus) as err:
+        async with connect(url, subprotocols=["ocpp1.6"], ssl=_client_context(files, "CP2")):  # type: ignore[list-item]
+            pass
+    assert err.value.response.status_code == 403
+    await hass.config_entries.async_unload(entry.entry_id)

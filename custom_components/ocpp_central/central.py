@@ -42,6 +42,7 @@ from .const import (
     CONF_NEW_CHARGERS,
     CONF_PHASES,
     CONF_REQUIRE_PASSWORD,
+    CONF_SSL_CAFILE,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_VOLTAGE,
@@ -99,6 +100,7 @@ def server_settings(entry: ConfigEntry) -> ServerSettings:
         port=entry.data.get(CONF_PORT, DEFAULT_PORT),
         ssl_certfile=entry.data.get(CONF_SSL_CERTFILE) or None,
         ssl_keyfile=entry.data.get(CONF_SSL_KEYFILE) or None,
+        ssl_cafile=entry.data.get(CONF_SSL_CAFILE) or None,
     )
 
 
@@ -167,7 +169,7 @@ class CentralSystem:
         ssl_context = None
         if settings.ssl_certfile:
             ssl_context = await self.hass.async_add_executor_job(
-                create_ssl_context, settings.ssl_certfile, settings.ssl_keyfile
+                create_ssl_context, settings.ssl_certfile, settings.ssl_keyfile, settings.ssl_cafile
             )
         await self.server.start(ssl_context)
 

@@ -45,6 +45,7 @@ from .const import (
     CONF_NEW_CHARGERS,
     CONF_PHASES,
     CONF_REQUIRE_PASSWORD,
+    CONF_SSL_CAFILE,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_VOLTAGE,
@@ -85,6 +86,10 @@ def _server_schema(defaults: dict[str, Any]) -> vol.Schema:
                 CONF_SSL_KEYFILE,
                 description={"suggested_value": defaults.get(CONF_SSL_KEYFILE)},
             ): TextSelector(),
+            vol.Optional(
+                CONF_SSL_CAFILE,
+                description={"suggested_value": defaults.get(CONF_SSL_CAFILE)},
+            ): TextSelector(),
         }
     )
 
@@ -116,13 +121,19 @@ async def _validate_server(
             elif not own_port:
                 errors[CONF_PORT] = "port_in_use"
     certfile, keyfile = data.get(CONF_SSL_CERTFILE), data.get(CONF_SSL_KEYFILE)
-    if keyfile and not certfile:
+    cafile = data.get(CONF_SSL_CAFILE)
+    if (keyfile or cafile) and not certfile:
         errors[CONF_SSL_CERTFILE] = "cert_required"
     elif certfile:
         try:
             await hass.async_add_executor_job(create_ssl_context, certfile, keyfile)
         except (OSError, ssl.SSLError):
             errors[CONF_SSL_CERTFILE] = "invalid_cert"
+        else:
+            try:
+                await hass.async_add_executor_job(create_ssl_context, certfile, keyfile, cafile)
+            except (OSError, ssl.SSLError):
+                errors[CONF_SSL_CAFILE] = "invalid_ca"
     return errors
 
 

@@ -10,6 +10,7 @@ NAME: Final = "OCPP Central System"
 # Server settings (config entry data).
 CONF_SSL_CERTFILE: Final = "ssl_certfile"
 CONF_SSL_KEYFILE: Final = "ssl_keyfile"
+CONF_SSL_CAFILE: Final = "ssl_cafile"
 DEFAULT_HOST: Final = "0.0.0.0"
 DEFAULT_PORT: Final = 9000
 

@@ -74,13 +74,20 @@ class ServerSettings:
     port: int
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+    # With a CA, chargers must present a client certificate it signed (security profile 3).
+    ssl_cafile: str | None = None
 
 
-def create_ssl_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
+def create_ssl_context(
+    certfile: str, keyfile: str | None, cafile: str | None = None
+) -> ssl.SSLContext:
     """Build a TLS 1.2+ server context; raises OSError/ssl.SSLError on bad files."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certfile, keyfile or None)
+    if cafile:
+        context.load_verify_locations(cafile)
+        context.verify_mode = ssl.CERT_REQUIRED
     return context
 
 
@@ -152,6 +159,9 @@ class OcppServer:
         charger_id = charger_id_from_path(request.path)
         if charger_id is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Invalid charger id in URL\n")
+        if self.settings.ssl_cafile and not _certificate_names(connection, charger_id):
+            # Profile 3: the verified client certificate must be issued to this charger.
+            return connection.respond(HTTPStatus.FORBIDDEN, "Certificate does not match\n")
         password = basic_auth_password(request.headers, charger_id)
         address = str(connection.remote_address[0]) if connection.remote_address else "?"
         if self._check_password(charger_id, password):
@@ -175,6 +185,16 @@ class OcppServer:
         assert charger_id is not None  # checked in _process_request
         version = SUPPORTED_SUBPROTOCOLS.get(websocket.subprotocol or "", DEFAULT_VERSION)
         await self._on_connect(websocket, charger_id, version)
+
+
+def _certificate_names(connection: ServerConnection, charger_id: str) -> bool:
+    """Whether the TLS client certificate's common name is the charger id."""
+    peer = connection.transport.get_extra_info("peercert") if connection.transport else None
+    for rdn in (peer or {}).get("subject", ()):
+        for name, value in rdn:
+            if name == "commonName" and value == charger_id:
+                return True
+    return False
 
 
 def _select_subprotocol(
