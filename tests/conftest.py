@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import (
     CONF_ID_TAG_POLICY,
@@ -92,7 +91,7 @@ async def wait_for_state(
             changed = asyncio.Event()
 
             @callback
-            def _changed(_: Event) -> None:
+            def _changed(_: Event, changed: asyncio.Event = changed) -> None:
                 changed.set()
 
             unsub = hass.bus.async_listen("state_changed", _changed)

@@ -8,15 +8,14 @@ import logging
 from types import MappingProxyType
 from typing import Any
 
-import pytest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from ocpp.messages import CallError, CallResult
 from ocpp.v16 import call
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.protocol import State as WsState
 

@@ -6,8 +6,6 @@ and real (simulated) chargers on loopback.
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 import contextlib
@@ -15,17 +13,12 @@ import datetime
 from pathlib import Path
 import socket
 import ssl
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from ocpp.exceptions import OCPPError
-from ocpp.v16 import call
-import pytest
-from websockets.exceptions import InvalidStatus
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
 from homeassistant.config_entries import (
     SOURCE_IGNORE,
     SOURCE_INTEGRATION_DISCOVERY,
@@ -36,14 +29,19 @@ from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from ocpp.exceptions import OCPPError
+from ocpp.v16 import call
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from websockets.exceptions import InvalidStatus
 
 from custom_components.ocpp_central.const import (
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
-    CONF_REQUIRE_PASSWORD,
     CONF_LENIENT,
     CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
+    CONF_REQUIRE_PASSWORD,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     DOMAIN,

@@ -10,13 +10,12 @@ Two ways to restart, every test runs with both:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 from datetime import datetime, timedelta
+import logging
 from typing import Any
 
-import pytest
 from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -24,6 +23,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
 from websockets.exceptions import ConnectionClosed
 

@@ -7,16 +7,15 @@ import base64
 import json
 from typing import Any
 
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from hypothesis import HealthCheck, given, settings, strategies as st
 from ocpp.v16 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
-
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.id_tags import IdTag, IdTagStatus

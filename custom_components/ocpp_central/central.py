@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-import hmac
 from dataclasses import dataclass
+import hmac
 import logging
 from types import MappingProxyType
 from typing import Any
@@ -66,9 +65,9 @@ from .id_tags import AuthResult, AuthStatus, IdTag, authorize
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
 from .protocol import ChargerProtocol
-from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .protocol.v16 import V16Protocol, snake
 from .protocol.v201 import V201Protocol
+from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
 
 _LOGGER = logging.getLogger(__name__)
@@ -752,12 +751,12 @@ class CentralSystem:
             conn.transaction = None
         conn.last_session = tx
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
-        if conn.limit is not None and conn.limit_in_transaction:
-            # The charger drops a TxProfile with its session; keep the limit as the default.
-            if (session := self.sessions.get(charger.charger_id)) is not None:
-                self.hass.async_create_background_task(
-                    self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
-                )
+        # The charger drops a TxProfile with its session; keep the limit as the default.
+        session = self.sessions.get(charger.charger_id)
+        if conn.limit is not None and conn.limit_in_transaction and session is not None:
+            self.hass.async_create_background_task(
+                self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
+            )
         self._fire(
             EVENT_TRANSACTION_STOPPED,
             charger,
@@ -847,7 +846,7 @@ class CentralSystem:
                 translation_key="charger_offline",
                 translation_placeholders=placeholders,
             ) from err
-        except (CallTimeoutError, asyncio.TimeoutError) as err:
+        except (TimeoutError, CallTimeoutError) as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="charger_timeout",

@@ -28,9 +28,8 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
-
 from homeassistant.util import dt as dt_util
+import voluptuous as vol
 
 from .const import (
     ATTR_EXPIRY,

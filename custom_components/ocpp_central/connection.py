@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -18,7 +19,6 @@ from typing import Any
 import uuid
 
 import ocpp
-
 from ocpp.exceptions import (
     FormatViolationError,
     InternalError,
@@ -27,8 +27,14 @@ from ocpp.exceptions import (
     OCPPError,
     ProtocolError,
 )
-from ocpp.messages import Call, CallError, CallResult, MessageType, unpack
-from ocpp.messages import _validate_payload as validate_payload  # sync variant, pinned lib
+from ocpp.messages import (
+    Call,
+    CallError,
+    CallResult,
+    MessageType,
+    _validate_payload as validate_payload,  # sync variant, pinned lib
+    unpack,
+)
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -53,10 +59,9 @@ def preload_schemas(ocpp_version: str) -> None:
             message: Call | CallResult = CallResult("", {}, name.removesuffix("Response"))
         else:
             message = Call("", name.removesuffix("Request"), {})
-        try:
+        # An empty payload rarely validates; the schema is cached all the same.
+        with contextlib.suppress(OCPPError):
             validate_payload(message, ocpp_version)
-        except OCPPError:
-            pass  # an empty payload rarely validates; the schema is cached all the same
 
 
 class NotConnectedError(Exception):
@@ -86,7 +91,7 @@ class LogOnce:
         self._prefix = prefix
         self._seen: set[str] = set()
 
-    def warning(self, key: str, msg: str, *args: Any) -> None:
+    def once(self, key: str, msg: str, *args: Any) -> None:
         """Log `msg` if `key` was not logged before."""
         if key in self._seen:
             return
@@ -156,7 +161,7 @@ class OcppConnection:
             try:
                 frame = frame.decode()
             except UnicodeDecodeError:
-                self.log_once.warning("binary", "ignoring a binary frame that is not UTF-8")
+                self.log_once.once("binary", "ignoring a binary frame that is not UTF-8")
                 return
         try:
             msg = unpack(frame)
@@ -174,7 +179,7 @@ class OcppConnection:
             return
         future = self._pending.get(msg.unique_id) if isinstance(msg.unique_id, str) else None
         if future is None or future.done():
-            self.log_once.warning(
+            self.log_once.once(
                 "stray", "ignoring an answer to no pending call (a late answer?): %s", frame[:200]
             )
             return
@@ -187,10 +192,10 @@ class OcppConnection:
         except ValueError:
             data = None
         if not isinstance(data, list) or len(data) < 2 or not isinstance(data[1], str):
-            self.log_once.warning(f"malformed-{err.code}", "ignoring a malformed frame: %s", err)
+            self.log_once.once(f"malformed-{err.code}", "ignoring a malformed frame: %s", err)
             return
         if data[0] != MessageType.Call:
-            self.log_once.warning(f"malformed-{err.code}", "ignoring a malformed frame: %s", err)
+            self.log_once.once(f"malformed-{err.code}", "ignoring a malformed frame: %s", err)
             return
         if not isinstance(err, (FormatViolationError, ProtocolError)):
             err = FormatViolationError(description=str(err.description))
@@ -211,7 +216,7 @@ class OcppConnection:
             if not self.lenient:
                 raise
             cause = err.details.get("cause") if isinstance(err.details, dict) else err
-            self.log_once.warning(
+            self.log_once.once(
                 f"lenient-{msg.action}-{err.code}",
                 "accepting a non-compliant %s (%s); further ones are not logged",
                 msg.action,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+import math
 
 ENERGY = "energy"
 
@@ -84,7 +85,7 @@ def normalize(
         number = float(value) * 10**multiplier
     except (TypeError, ValueError):
         return None  # e.g. SignedData
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         return None
     factor, offset = _UNIT_FACTORS.get(unit or _DEFAULT_UNITS[measurand], (1.0, 0.0))
     number = number * factor + offset

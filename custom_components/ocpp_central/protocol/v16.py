@@ -7,7 +7,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
-
 from ocpp.exceptions import PropertyConstraintViolationError, SecurityError
 
 from ..connection import OcppConnection, Payload
@@ -15,7 +14,15 @@ from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
-from ..model import MAX_CONNECTORS, NO_ERROR, Charger, ChargerInfo, ConnectorStatus, ErrorInfo, Transaction
+from ..model import (
+    MAX_CONNECTORS,
+    NO_ERROR,
+    Charger,
+    ChargerInfo,
+    ConnectorStatus,
+    ErrorInfo,
+    Transaction,
+)
 from . import ChargerProtocol, now_iso, parse_time
 
 if TYPE_CHECKING:
@@ -244,7 +251,7 @@ class V16Protocol(ChargerProtocol):
         tx = charger.find_transaction(payload["transactionId"])
         if tx is None or tx.stop is not None:
             # Unknown (or already closed): acknowledge so the charger drops it from its queue.
-            self.connection.log_once.warning(
+            self.connection.log_once.once(
                 "unknown-tx", "StopTransaction for unknown transaction %s", payload["transactionId"]
             )
             return response
@@ -263,7 +270,7 @@ class V16Protocol(ChargerProtocol):
 
     def _data_transfer(self, payload: Payload) -> Payload:
         self._charger()
-        self.connection.log_once.warning(
+        self.connection.log_once.once(
             f"datatransfer-{payload.get('vendorId')}",
             "DataTransfer from vendor %s is not handled",
             payload.get("vendorId"),

@@ -18,7 +18,15 @@ from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
-from ..model import MAX_CONNECTORS, Charger, ChargerInfo, Connector, ConnectorStatus, ErrorInfo, Transaction
+from ..model import (
+    MAX_CONNECTORS,
+    Charger,
+    ChargerInfo,
+    Connector,
+    ConnectorStatus,
+    ErrorInfo,
+    Transaction,
+)
 from . import ChargerProtocol, now_iso, parse_time
 from .v16 import snake
 
@@ -318,7 +326,7 @@ class V201Protocol(ChargerProtocol):
         if tx is None:
             if event == "Ended" and not payload.get("meterValue"):
                 # A session we never saw start, with nothing to record: just acknowledge.
-                self.connection.log_once.warning(
+                self.connection.log_once.once(
                     "unknown-tx", "TransactionEvent Ended for unknown transaction %s", transaction_id
                 )
                 return response
@@ -406,7 +414,7 @@ class V201Protocol(ChargerProtocol):
 
     def _data_transfer(self, payload: Payload) -> Payload:
         self._charger()
-        self.connection.log_once.warning(
+        self.connection.log_once.once(
             f"datatransfer-{payload.get('vendorId')}",
             "DataTransfer from vendor %s is not handled",
             payload.get("vendorId"),
