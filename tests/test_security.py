@@ -418,3 +418,67 @@ async def test_client_certificates(hass: HomeAssistant, tmp_path: Any) -> None:
             pass
     assert err.value.response.status_code == 403
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_blocked_tag_stays_blocked_after_remote_use(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """A card once used in a remote start is not accepted forever: blocking it counts."""
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        await cp.status(1, "Available")
+        await hass.async_block_till_done()
+        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+        await hass.services.async_call(
+            DOMAIN, "start_charging", {"device_id": device.id, "id_tag": "card9"}, blocking=True
+        )
+        assert (await cp.call(call.Authorize(id_tag="CARD9"))).id_tag_info["status"] == "Accepted"
+        await hass.services.async_call(
+            DOMAIN, "add_id_tag", {"id_tag": "CARD9", "status": "blocked"}, blocking=True
+        )
+        assert (await cp.call(call.Authorize(id_tag="card9"))).id_tag_info["status"] == "Blocked"
+
+
+async def test_local_list_parent_change_and_long_tags(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """Children follow a changed parent; tags longer than 1.6 allows are left out."""
+    central = entry.runtime_data
+    central.add_id_tag(IdTag("FAMILY"))
+    central.add_id_tag(IdTag("KID", parent="FAMILY"))
+    central.add_id_tag(IdTag("X" * 30))
+    async with connected_charger(port, "CP1") as cp:
+        cp.configuration = {"SupportedFeatureProfiles": ("Core,LocalAuthListManagement", True)}
+        await cp.boot()
+        full = await cp.wait_for_call("SendLocalList")
+        assert {item["id_tag"] for item in full["local_authorization_list"]} == {"FAMILY", "KID"}
+        await hass.services.async_call(
+            DOMAIN, "add_id_tag", {"id_tag": "FAMILY", "status": "blocked"}, blocking=True
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        update = cp.calls("SendLocalList")[-1]
+        assert update["update_type"] == "Differential"
+        assert {item["id_tag"]: item["id_tag_info"]["status"] for item in update["local_authorization_list"]} == {
+            "FAMILY": "Blocked",
+            "KID": "Blocked",
+        }
+
+
+async def test_password_key_never_stored(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """A charger reporting its AuthorizationKey does not leak it into storage or diagnostics."""
+    from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
+
+    async with connected_charger(port, "CP1") as cp:
+        cp.configuration = {
+            "AuthorizationKey": ("super-secret-key-123", False),
+            "HeartbeatInterval": ("300", False),
+        }
+        await cp.boot()
+        await cp.wait_for_call("GetConfiguration")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        charger = entry.runtime_data.chargers["CP1"]
+        assert charger.configuration == {"HeartbeatInterval": "300"}
+        diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+        assert "super-secret-key-123" not in json.dumps(diagnostics)

@@ -288,3 +288,31 @@ async def test_set_charger_password(
         }
     sub = next(iter(entry.subentries.values()))
     assert sub.data["password"] == "new-password-1234567"
+
+
+async def test_concurrent_tx_and_refused_log(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
+) -> None:
+    entry.runtime_data.add_id_tag(IdTag("CARD"))
+    async with connected_station(port, subprotocol=subprotocol) as station:
+        await _booted(hass, station)
+        token = {"idToken": "CARD", "type": "ISO14443"}
+        first = await station.send(
+            "TransactionEvent",
+            _tx_event("Started", 0, "2026-01-01T00:00:00Z", "A", evse={"id": 1}, idToken=token),
+        )
+        assert first["idTokenInfo"]["status"] == "Accepted"
+        second = await station.send(
+            "TransactionEvent",
+            _tx_event("Started", 0, "2026-01-01T00:00:01Z", "B", evse={"id": 2}, idToken=token),
+        )
+        assert second["idTokenInfo"]["status"] == "ConcurrentTx"
+        station.answers["GetLog"] = {"status": "Rejected"}
+        with pytest.raises(HomeAssistantError):
+            await hass.services.async_call(
+                DOMAIN,
+                "get_diagnostics",
+                {"device_id": _device_id(hass), "upload_url": "ftp://192.0.2.1/logs"},
+                blocking=True,
+                return_response=True,
+            )

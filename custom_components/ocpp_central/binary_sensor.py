@@ -11,7 +11,7 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, EntityFactory, OcppConfigEntry
 from .entity import OcppEntity, OcppEntityDescription
@@ -43,6 +43,8 @@ CHARGER_BINARY_SENSORS = (
 class OcppBinarySensor(OcppEntity, BinarySensorEntity):
     """A binary sensor reading the model."""
 
+    entity_description: OcppBinarySensorDescription
+
     @property
     def is_on(self) -> bool:
         """The value read from the model."""
@@ -57,7 +59,7 @@ def _charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEnti
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up binary sensors for every charger, now and as they appear."""
     entry.runtime_data.add_entity_factory(EntityFactory(_charger_entities), async_add_entities)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
+from dataclasses import dataclass
+
+from homeassistant.components.button import (
+    ButtonDeviceClass,
+    ButtonEntity,
+    ButtonEntityDescription,
+)
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, EntityFactory, OcppConfigEntry
 from .commands import async_reset, async_unlock
@@ -14,14 +20,21 @@ from .model import Charger, Connector
 
 PARALLEL_UPDATES = 1
 
-RESET = OcppEntityDescription(
+@dataclass(frozen=True, kw_only=True)
+class OcppButtonDescription(OcppEntityDescription, ButtonEntityDescription):
+    """Button description."""
+
+
+RESET = OcppButtonDescription(
     key="reset", device_class=ButtonDeviceClass.RESTART, entity_category=EntityCategory.CONFIG
 )
-UNLOCK = OcppEntityDescription(key="unlock")
+UNLOCK = OcppButtonDescription(key="unlock")
 
 
 class ResetButton(OcppEntity, ButtonEntity):
     """Soft reset (a hard reset is the reset action)."""
+
+    entity_description: OcppButtonDescription
 
     async def async_press(self) -> None:
         """Reset the charger."""
@@ -30,6 +43,8 @@ class ResetButton(OcppEntity, ButtonEntity):
 
 class UnlockButton(OcppEntity, ButtonEntity):
     """Unlock the connector's cable."""
+
+    entity_description: OcppButtonDescription
 
     async def async_press(self) -> None:
         """Unlock."""
@@ -49,7 +64,7 @@ def _factory() -> EntityFactory:
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up buttons for every charger and connector, now and as they appear."""
     entry.runtime_data.add_entity_factory(_factory(), async_add_entities)

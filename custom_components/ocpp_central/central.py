@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import hmac
 import logging
@@ -19,9 +19,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from ocpp.exceptions import OCPPError
 from websockets.asyncio.server import ServerConnection
 
 from .connection import (
@@ -77,6 +78,8 @@ type OcppConfigEntry = ConfigEntry[CentralSystem]
 # Meter readings are saved lazily; transactions and approvals right away.
 SAVE_DELAY_READINGS = 30
 SAVE_DELAY_TRANSACTIONS = 0
+# Unknown chargers waiting for approval at most (each has a discovered flow).
+MAX_PENDING = 20
 # OCPP versions whose schemas this process has loaded.
 _PRELOADED: set[str] = set()
 # Failed handshakes from one address before the user is told.
@@ -87,9 +90,9 @@ AUTH_REPORT_AFTER = 3
 class EntityFactory:
     """How one platform makes entities for chargers, connectors and measurands."""
 
-    charger: Callable[[CentralSystem, Charger], list[Entity]]
-    connector: Callable[[CentralSystem, Charger, Connector], list[Entity]] | None = None
-    measurand: Callable[[CentralSystem, Charger, Connector, str], list[Entity]] | None = None
+    charger: Callable[[CentralSystem, Charger], Sequence[Entity]]
+    connector: Callable[[CentralSystem, Charger, Connector], Sequence[Entity]] | None = None
+    measurand: Callable[[CentralSystem, Charger, Connector, str], Sequence[Entity]] | None = None
 
 
 def server_settings(entry: ConfigEntry) -> ServerSettings:
@@ -126,7 +129,7 @@ class CentralSystem:
         self.sessions: dict[str, ChargerProtocol] = {}
         self.pending: dict[str, ChargerInfo] = {}
         self.id_tags: dict[str, IdTag] = {}
-        self.remote_id_tags: set[str] = {DEFAULT_REMOTE_ID_TAG}
+        self.remote_id_tags: set[str] = {DEFAULT_REMOTE_ID_TAG.upper()}
         self.server = OcppServer(
             server_settings(entry),
             self._on_connect,
@@ -142,7 +145,7 @@ class CentralSystem:
         # The password each connected charger authenticated with (None: none needed).
         self._session_passwords: dict[str, str | None] = {}
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
-        self._factories: list[tuple[EntityFactory, AddEntitiesCallback]] = []
+        self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
         # unique ids of connector entities, to move them when a charger turns out multi-outlet
         self._connector_unique_ids: dict[tuple[str, int], list[tuple[str, str]]] = {}
 
@@ -154,7 +157,7 @@ class CentralSystem:
         self._stored = data.get("chargers", {})
         self._next_transaction_id = data.get("next_transaction_id", 1)
         self._next_reservation_id = data.get("next_reservation_id", 1)
-        self.remote_id_tags.update(data.get("remote_id_tags", []))
+        self.remote_id_tags.update(tag.upper() for tag in data.get("remote_id_tags", []))
         self._id_tags_version = data.get("id_tags_version", 0)
         self.id_tags = {
             tag["id_tag"].upper(): IdTag.from_dict(tag) for tag in data.get("id_tags", [])
@@ -214,8 +217,8 @@ class CentralSystem:
             if charger_id not in self.chargers:
                 self._add_charger(subentry)
             else:
-                if (session := self.sessions.get(charger_id)) is not None:
-                    session.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
+                if (live := self.sessions.get(charger_id)) is not None:
+                    live.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
                 # Settings such as max_current change what entities show (the limit's range).
                 self.chargers[charger_id].notify_all()
 
@@ -274,6 +277,8 @@ class CentralSystem:
         finally:
             if self.sessions.get(charger_id) is protocol:
                 del self.sessions[charger_id]
+                # Only connected chargers count towards the pending limit.
+                self.pending.pop(charger_id, None)
                 self._set_connected(charger_id, False)
 
     def _set_connected(self, charger_id: str, connected: bool) -> None:
@@ -313,6 +318,10 @@ class CentralSystem:
         policy = self.entry.options.get(CONF_NEW_CHARGERS, NEW_CHARGERS_ASK)
         if policy == NEW_CHARGERS_REJECT:
             return "Rejected"
+        if charger_id not in self.pending and len(self.pending) >= MAX_PENDING:
+            # A flood of unknown ids must not fill Home Assistant with discovered flows.
+            _LOGGER.debug("Too many chargers waiting for approval; %s stays pending", charger_id)
+            return "Pending"
         self.pending[charger_id] = info
         if policy == NEW_CHARGERS_ACCEPT:
             # Accepted in this very answer: no TriggerMessage(BootNotification) needed (the
@@ -356,7 +365,11 @@ class CentralSystem:
             return
         errors = (NotConnectedError, CallTimeoutError, CallErrorReceived)
         try:
-            charger.configuration = await session.read_configuration()
+            charger.configuration = {
+                key: value
+                for key, value in (await session.read_configuration()).items()
+                if key != session.password_key  # a secret: not stored, not in diagnostics
+            }
         except errors as err:
             _LOGGER.info("%s: could not read the configuration: %s", session.charger_id, err)
         else:
@@ -380,7 +393,7 @@ class CentralSystem:
                     _LOGGER.info("%s: could not re-apply a limit: %s", session.charger_id, err)
         try:
             await self._sync_local_list(session, charger)
-        except errors as err:
+        except (*errors, OCPPError) as err:
             _LOGGER.info("%s: could not send the local list: %s", session.charger_id, err)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         charger.notify_all()
@@ -412,14 +425,20 @@ class CentralSystem:
             if charger is None or not session.supports_local_list(charger.configuration):
                 continue
             try:
+                # Children follow their parent's status, so they change with it.
+                changed = [id_tag] + [
+                    tag.id_tag
+                    for tag in self.id_tags.values()
+                    if tag.parent and tag.parent.upper() == id_tag.upper()
+                ]
                 status = await session.send_local_list(
-                    self._id_tags_version, self._local_list([id_tag]), full=False
+                    self._id_tags_version, self._local_list(changed), full=False
                 )
                 if status != "accepted":
                     await session.send_local_list(
                         self._id_tags_version, self._local_list(), full=True
                     )
-            except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
+            except (NotConnectedError, CallTimeoutError, CallErrorReceived, OCPPError) as err:
                 _LOGGER.info("%s: could not update the local list: %s", charger_id, err)
 
     def _id_tags_changed(self, id_tag: str) -> None:
@@ -621,17 +640,17 @@ class CentralSystem:
         return device.id if device else None
 
     @callback
-    def add_entity_factory(self, factory: EntityFactory, add: AddEntitiesCallback) -> None:
+    def add_entity_factory(self, factory: EntityFactory, add: AddConfigEntryEntitiesCallback) -> None:
         """Register a platform; it gets entities for every charger, now and later."""
         self._factories.append((factory, add))
         for charger in self.chargers.values():
             self._spawn_charger(charger, factory, add)
 
-    def _add(self, charger: Charger, add: AddEntitiesCallback, entities: list[Entity]) -> None:
+    def _add(self, charger: Charger, add: AddConfigEntryEntitiesCallback, entities: Sequence[Entity]) -> None:
         if entities:
             add(entities, config_subentry_id=self._subentry_ids[charger.charger_id])
 
-    def _spawn_charger(self, charger: Charger, factory: EntityFactory, add: AddEntitiesCallback) -> None:
+    def _spawn_charger(self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback) -> None:
         self._add(charger, add, factory.charger(self, charger))
         for connector_id, conn in sorted(charger.connectors.items()):
             if connector_id > 0:
@@ -641,7 +660,7 @@ class CentralSystem:
                     self._spawn_measurand(charger, conn, key, factory, add)
 
     def _spawn_connector(
-        self, charger: Charger, conn: Connector, factory: EntityFactory, add: AddEntitiesCallback
+        self, charger: Charger, conn: Connector, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
     ) -> None:
         if factory.connector is not None:
             self._add(charger, add, factory.connector(self, charger, conn))
@@ -652,7 +671,7 @@ class CentralSystem:
         conn: Connector,
         key: str,
         factory: EntityFactory,
-        add: AddEntitiesCallback,
+        add: AddConfigEntryEntitiesCallback,
     ) -> None:
         assert factory.measurand is not None
         self._add(charger, add, factory.measurand(self, charger, conn, key))
@@ -692,7 +711,9 @@ class CentralSystem:
 
     def authorize(self, id_tag: str) -> AuthResult:
         """Decide an id tag; tags Home Assistant itself sent in a remote start are fine."""
-        if id_tag in self.remote_id_tags:
+        # Known tags keep their status (a blocked card stays blocked); a tag only Home
+        # Assistant used, in a remote start or reservation, is accepted.
+        if id_tag.upper() not in self.id_tags and id_tag.upper() in self.remote_id_tags:
             return AuthResult(AuthStatus.ACCEPTED)
         accept_all = self.entry.options.get(CONF_ID_TAG_POLICY) == ID_TAG_POLICY_ACCEPT_ALL
         return authorize(self.id_tags, id_tag, accept_unknown=accept_all, now=dt_util.utcnow())

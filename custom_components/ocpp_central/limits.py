@@ -115,7 +115,7 @@ def charging_schedule(
         schedule["duration"] = 86400
         schedule["startSchedule"] = midnight.isoformat()
     else:
-        schedule["startSchedule"] = (limit.start if limit.end else now).isoformat()
+        schedule["startSchedule"] = (limit.start if limit.start and limit.end else now).isoformat()
         if limit.duration:
             schedule["duration"] = limit.duration
     return schedule

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
 from homeassistant.const import Platform, UnitOfElectricCurrent
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
@@ -26,11 +32,18 @@ def _limit(charger: Charger, conn: Connector) -> float | None:
     return limit_now(conn.limit, dt_util.now().time())
 
 
-CHARGING_LIMIT = OcppEntityDescription(key="charging_limit", value_fn=_limit)
+@dataclass(frozen=True, kw_only=True)
+class OcppNumberDescription(OcppEntityDescription, NumberEntityDescription):
+    """Number description."""
+
+
+CHARGING_LIMIT = OcppNumberDescription(key="charging_limit", value_fn=_limit)
 
 
 class ChargingLimitNumber(OcppEntity, NumberEntity):
     """The limit in A; without a limit of ours it shows the charger's maximum."""
+
+    entity_description: OcppNumberDescription
 
     _attr_device_class = NumberDeviceClass.CURRENT
     _attr_native_unit_of_measurement = UnitOfElectricCurrent.AMPERE
@@ -89,7 +102,7 @@ class ChargingLimitNumber(OcppEntity, NumberEntity):
     def native_value(self) -> float:
         """The limit in force now; without a limit of ours, the charger's maximum."""
         limit, maximum = self._value
-        return limit if limit is not None else maximum
+        return float(limit if limit is not None else maximum)
 
     async def async_set_native_value(self, value: float) -> None:
         """Set a constant limit (0 pauses charging)."""
@@ -107,7 +120,7 @@ def _connector_entities(
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up limits for every connector, now and as they appear."""
     entry.runtime_data.add_entity_factory(

@@ -101,7 +101,7 @@ class RebootRepairFlow(RepairsFlow):
             return self.async_abort(reason="not_loaded")
         central: CentralSystem = entry.runtime_data
         try:
-            accepted = await central.run_command(
+            accepted: bool = await central.run_command(
                 self._charger_id, lambda session: session.reset(False)
             )
         except HomeAssistantError:

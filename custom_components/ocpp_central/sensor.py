@@ -24,7 +24,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, EntityFactory, OcppConfigEntry
@@ -288,7 +288,7 @@ def _factory() -> EntityFactory:
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up sensors for every charger, now and as they appear."""
     entry.runtime_data.add_entity_factory(_factory(), async_add_entities)

@@ -143,7 +143,7 @@ class OcppServer:
     def port(self) -> int:
         """The bound port (useful when configured as 0)."""
         assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def stop(self) -> None:
         """Stop listening and close every charger connection."""

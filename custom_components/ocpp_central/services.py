@@ -226,7 +226,7 @@ GET_CONFIG_SCHEMA = vol.Schema(
 SET_CONFIG_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
-        vol.Required("key"): vol.All(cv.string, vol.Length(min=1, max=50)),
+        vol.Required("key"): vol.All(cv.string, vol.Length(min=1, max=200)),
         vol.Required("value"): vol.All(cv.string, vol.Length(max=500)),
     }
 )
@@ -349,7 +349,7 @@ async def _update_firmware(call: ServiceCall) -> None:
 async def _get_diagnostics(call: ServiceCall) -> ServiceResponse:
     central, charger, _ = resolve_device(call.hass, call)
     central.session(charger.charger_id)
-    file_name = await central.run_command(
+    file_name: str | None = await central.run_command(
         charger.charger_id,
         lambda s: s.get_diagnostics(
             call.data["upload_url"], _aware(call.data.get("start")), _aware(call.data.get("stop"))
@@ -428,7 +428,7 @@ async def _reserve_now(call: ServiceCall) -> ServiceResponse:
         lambda s: s.reserve_now(connector_id, call.data[ATTR_ID_TAG], expiry, reservation_id),
         ("accepted",),
     )
-    central.remote_id_tags.add(call.data[ATTR_ID_TAG])
+    central.remote_id_tags.add(call.data[ATTR_ID_TAG].upper())
     return {"reservation_id": reservation_id}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, EntityFactory, OcppConfigEntry
 from .commands import async_set_availability, async_start_charging, async_stop_charging
@@ -38,6 +38,8 @@ AVAILABLE = OcppSwitchDescription(
 class AvailableSwitch(OcppEntity, SwitchEntity):
     """Operative (on) or Inoperative (off), for the whole charger."""
 
+    entity_description: OcppSwitchDescription
+
     @property
     def is_on(self) -> bool:
         """Whether the charger is not unavailable."""
@@ -54,6 +56,8 @@ class AvailableSwitch(OcppEntity, SwitchEntity):
 
 class ChargingSwitch(OcppEntity, SwitchEntity):
     """On while a session runs; turning it on or off asks the charger to start or stop."""
+
+    entity_description: OcppSwitchDescription
 
     @property
     def is_on(self) -> bool:
@@ -80,7 +84,7 @@ def _connector_entities(
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up switches for every connector, now and as they appear."""
     entry.runtime_data.add_entity_factory(

@@ -10,7 +10,7 @@ from homeassistant.util import dt as dt_util
 from ocpp.exceptions import PropertyConstraintViolationError, SecurityError
 
 from ..connection import OcppConnection, Payload
-from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
+from ..const import HEARTBEAT_INTERVAL, ID_TAG_MAX_LENGTH, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
@@ -521,7 +521,9 @@ class V16Protocol(ChargerProtocol):
                 "listVersion": version,
                 "updateType": "Full" if full else "Differential",
                 "localAuthorizationList": [
-                    _local_list_entry(tag, result) for tag, result in entries.items()
+                    _local_list_entry(tag, result)
+                    for tag, result in entries.items()
+                    if len(tag) <= ID_TAG_MAX_LENGTH  # longer ones cannot exist in 1.6
                 ],
             },
         )

@@ -320,7 +320,11 @@ class V201Protocol(ChargerProtocol):
         conn = charger.connector(evse)
         response: Payload = {}
         if token is not None:
-            result = self.central.authorize(token)
+            result = (
+                self.central.authorize_start(token, charger, evse)
+                if tx is None
+                else self.central.authorize(token)
+            )
             response["idTokenInfo"] = id_token_info(result)
         event = payload["eventType"]
         if tx is None:
@@ -651,6 +655,8 @@ class V201Protocol(ChargerProtocol):
         answer = await self.connection.call(
             "GetLog", {"logType": "DiagnosticsLog", "requestId": next(self._request_ids), "log": log}
         )
+        if answer.get("status") not in ("Accepted", "AcceptedCanceled"):
+            raise CallErrorReceived(str(answer.get("status")), "log upload refused")
         return answer.get("filename")
 
     async def trigger_message(self, message: str, connector_id: int | None) -> str:
