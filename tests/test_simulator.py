@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import pytest
 from homeassistant.core import HomeAssistant
+import pytest
 
 from custom_components.ocpp_central.const import (
     CONF_ID_TAG_POLICY,

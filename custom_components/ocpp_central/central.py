@@ -65,8 +65,8 @@ from .const import (
 from .id_tags import AuthResult, AuthStatus, IdTag, authorize
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
-from .protocol import ChargerProtocol
-from .protocol.v16 import V16Protocol, snake
+from .protocol import ChargerProtocol, snake
+from .protocol.v16 import V16Protocol
 from .protocol.v201 import V201Protocol
 from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
@@ -465,9 +465,18 @@ class CentralSystem:
             conn.limit_in_transaction = tx is not None
         return accepted
 
+    def _charger_subentry(self, charger_id: str) -> ConfigSubentry | None:
+        """A charger's subentry, found through its id (entities read settings per message:
+        scanning every subentry there would cost O(chargers) per message)."""
+        sub_id = self._subentry_ids.get(charger_id)
+        sub = self.entry.subentries.get(sub_id) if sub_id is not None else None
+        if sub is not None and sub.data.get(CONF_CHARGER_ID) == charger_id:
+            return sub
+        return charger_subentries(self.entry).get(charger_id)
+
     def charger_option(self, charger_id: str, key: str) -> Any:
         """A per-charger setting from its subentry."""
-        subentry = charger_subentries(self.entry).get(charger_id)
+        subentry = self._charger_subentry(charger_id)
         return subentry.data.get(key) if subentry else None
 
     def configuration(self, charger_id: str) -> dict[str, str]:
@@ -477,7 +486,7 @@ class CentralSystem:
 
     def electrical_settings(self, charger_id: str) -> ElectricalSettings:
         """Limit range and W/A conversion settings of a charger."""
-        subentry = charger_subentries(self.entry).get(charger_id)
+        subentry = self._charger_subentry(charger_id)
         data = subentry.data if subentry else {}
         return ElectricalSettings(
             max_current=float(data.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT)),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
+import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
+from ocpp.exceptions import SecurityError
 
 from ..connection import OcppConnection, Payload
 from ..id_tags import AuthResult
@@ -14,6 +16,7 @@ from ..limits import ChargingLimit
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
+    from ..model import Charger
 
 
 def parse_time(value: Any) -> datetime:
@@ -30,6 +33,28 @@ def now_iso() -> str:
     return dt_util.utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def snake(value: str) -> str:
+    """CamelCase OCPP enum value to the snake_case our entities use."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", value).lower()
+
+
+def profile_id(connector_id: int, in_transaction: bool) -> int:
+    """Stable charging profile id per connector and purpose, so a new limit replaces ours."""
+    return (200 if in_transaction else 100) + connector_id
+
+
+def composite_periods(periods: list[Payload]) -> list[Payload]:
+    """chargingSchedulePeriod entries as plain data (same shape in 1.6 and 2.x)."""
+    return [
+        {
+            "start": period["startPeriod"],
+            "limit": float(period["limit"]),
+            **({"phases": period["numberPhases"]} if "numberPhases" in period else {}),
+        }
+        for period in periods
+    ]
+
+
 class ChargerProtocol(ABC):
     """What the rest of the integration may ask of a connected charger, in any version."""
 
@@ -38,6 +63,59 @@ class ChargerProtocol(ABC):
         self.central = central
         self.connection = connection
         self.charger_id = connection.charger_id
+        self._ready = False
+
+    # --- shared by every version (same messages and payloads) ----------------------------
+
+    def _call_handled(self, action: str, response: Payload) -> None:
+        """The first message an accepted charger gets answered makes it ready for commands."""
+        if self._ready or self.charger_id not in self.central.chargers:
+            return
+        if action == "BootNotification" and response.get("status") != "Accepted":
+            return
+        self._ready = True
+        self.central.charger_ready(self.charger_id)
+
+    def _data_transfer(self, payload: Payload) -> Payload:
+        self._charger()
+        self.connection.log_once.once(
+            f"datatransfer-{payload.get('vendorId')}",
+            "DataTransfer from vendor %s is not handled",
+            payload.get("vendorId"),
+        )
+        return {"status": "UnknownVendorId"}
+
+    def _firmware_status(self, payload: Payload) -> Payload:
+        charger = self._charger()
+        charger.firmware_status = snake(payload["status"])
+        self.central.save_soon()
+        charger.notify()
+        return {}
+
+    async def trigger_boot(self) -> None:
+        """TriggerMessage(BootNotification)."""
+        await self.connection.call("TriggerMessage", {"requestedMessage": "BootNotification"})
+
+    async def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> Payload:
+        """DataTransfer; returns {"status", "data"}."""
+        payload: Payload = {"vendorId": vendor_id}
+        if message_id is not None:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = data
+        answer = await self.connection.call("DataTransfer", payload)
+        return {"status": snake(answer.get("status", "Rejected")), "data": answer.get("data")}
+
+    async def cancel_reservation(self, reservation_id: int) -> str:
+        """CancelReservation; returns accepted or rejected."""
+        answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
+        return snake(answer.get("status", "Rejected"))
+
+    def _charger(self) -> Charger:
+        """The approved charger; a charger not (yet) accepted may only boot."""
+        if (charger := self.central.chargers.get(self.charger_id)) is None:
+            raise SecurityError(description="Charger is not accepted; send BootNotification")
+        return charger
 
     # The configuration key of the periodic meter sample interval in this version.
     meter_interval_key: str
@@ -59,10 +137,6 @@ class ChargerProtocol(ABC):
     @abstractmethod
     async def remote_stop(self, transaction_id: int | str) -> bool:
         """Ask the charger to stop a session; return whether it accepted."""
-
-    @abstractmethod
-    async def trigger_boot(self) -> None:
-        """Ask the charger for a fresh BootNotification."""
 
     @abstractmethod
     async def set_charging_limit(
@@ -115,20 +189,10 @@ class ChargerProtocol(ABC):
         """accepted, rejected or not_implemented."""
 
     @abstractmethod
-    async def data_transfer(
-        self, vendor_id: str, message_id: str | None, data: str | None
-    ) -> Payload:
-        """{"status", "data"}."""
-
-    @abstractmethod
     async def reserve_now(
         self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
     ) -> str:
         """accepted, faulted, occupied, rejected or unavailable."""
-
-    @abstractmethod
-    async def cancel_reservation(self, reservation_id: int) -> str:
-        """accepted or rejected."""
 
     @abstractmethod
     def supports_local_list(self, configuration: dict[str, str]) -> bool:

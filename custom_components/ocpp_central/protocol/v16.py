@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
-from ocpp.exceptions import PropertyConstraintViolationError, SecurityError
+from ocpp.exceptions import PropertyConstraintViolationError
 
 from ..connection import OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, ID_TAG_MAX_LENGTH, PENDING_RETRY_INTERVAL
@@ -17,13 +16,12 @@ from ..measurands import merge, normalize
 from ..model import (
     MAX_CONNECTORS,
     NO_ERROR,
-    Charger,
     ChargerInfo,
     ConnectorStatus,
     ErrorInfo,
     Transaction,
 )
-from . import ChargerProtocol, now_iso, parse_time
+from . import ChargerProtocol, composite_periods, now_iso, parse_time, profile_id, snake
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -94,11 +92,6 @@ _ERROR_CODES = {
 }
 
 
-def snake(value: str) -> str:
-    """CamelCase OCPP enum value to the snake_case our entities use."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", value).lower()
-
-
 def id_tag_info(result: AuthResult) -> Payload:
     """IdTagInfo for an authorization result."""
     info: Payload = {"status": result.status.value}
@@ -148,13 +141,6 @@ class V16Protocol(ChargerProtocol):
             "StopTransaction": self._stop_transaction,
         }
         connection.on_call_handled = self._call_handled
-        self._ready = False
-
-    def _charger(self) -> Charger:
-        """The approved charger; a charger not (yet) accepted may only boot."""
-        if (charger := self.central.chargers.get(self.charger_id)) is None:
-            raise SecurityError(description="Charger is not accepted; send BootNotification")
-        return charger
 
     # --- charger-initiated -------------------------------------------------------------
 
@@ -168,15 +154,6 @@ class V16Protocol(ChargerProtocol):
         status = self.central.boot(self.charger_id, info)
         interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
         return {"currentTime": now_iso(), "interval": interval, "status": status}
-
-    def _call_handled(self, action: str, response: Payload) -> None:
-        """The first message an accepted charger gets answered makes it ready for commands."""
-        if self._ready or self.charger_id not in self.central.chargers:
-            return
-        if action == "BootNotification" and response.get("status") != "Accepted":
-            return
-        self._ready = True
-        self.central.charger_ready(self.charger_id)
 
     def _heartbeat(self, payload: Payload) -> Payload:
         return {"currentTime": now_iso()}
@@ -268,22 +245,6 @@ class V16Protocol(ChargerProtocol):
         charger.notify((tx.connector_id,))
         return response
 
-    def _data_transfer(self, payload: Payload) -> Payload:
-        self._charger()
-        self.connection.log_once.once(
-            f"datatransfer-{payload.get('vendorId')}",
-            "DataTransfer from vendor %s is not handled",
-            payload.get("vendorId"),
-        )
-        return {"status": "UnknownVendorId"}
-
-    def _firmware_status(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        charger.firmware_status = snake(payload["status"])
-        self.central.save_soon()
-        charger.notify()
-        return {}
-
     def _diagnostics_status(self, payload: Payload) -> Payload:
         charger = self._charger()
         charger.diagnostics_status = snake(payload["status"])
@@ -305,10 +266,6 @@ class V16Protocol(ChargerProtocol):
             "RemoteStopTransaction", {"transactionId": transaction_id}
         )
         return bool(answer.get("status") == "Accepted")
-
-    async def trigger_boot(self) -> None:
-        """TriggerMessage(BootNotification)."""
-        await self.connection.call("TriggerMessage", {"requestedMessage": "BootNotification"})
 
     # --- charging limits ---------------------------------------------------------------
 
@@ -338,7 +295,7 @@ class V16Protocol(ChargerProtocol):
         now = dt_util.utcnow().replace(microsecond=0)
         midnight = dt_util.start_of_local_day().astimezone(dt_util.UTC)
         profile: Payload = {
-            "chargingProfileId": _profile_id(connector_id, transaction_id is not None),
+            "chargingProfileId": profile_id(connector_id, transaction_id is not None),
             "stackLevel": self._stack_level(),
             "chargingProfilePurpose": "TxProfile" if transaction_id is not None else "TxDefaultProfile",
             "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
@@ -358,7 +315,7 @@ class V16Protocol(ChargerProtocol):
         accepted = False
         for in_transaction in (True, False):
             answer = await self.connection.call(
-                "ClearChargingProfile", {"id": _profile_id(connector_id, in_transaction)}
+                "ClearChargingProfile", {"id": profile_id(connector_id, in_transaction)}
             )
             accepted |= answer.get("status") == "Accepted"
         return accepted
@@ -375,14 +332,7 @@ class V16Protocol(ChargerProtocol):
             "schedule_start": answer.get("scheduleStart") or schedule.get("startSchedule"),
             "duration": schedule.get("duration"),
             "charging_rate_unit": schedule.get("chargingRateUnit"),
-            "periods": [
-                {
-                    "start": period["startPeriod"],
-                    "limit": float(period["limit"]),
-                    **({"phases": period["numberPhases"]} if "numberPhases" in period else {}),
-                }
-                for period in schedule.get("chargingSchedulePeriod", [])
-            ],
+            "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
         }
 
     # --- other controls ----------------------------------------------------------------
@@ -468,16 +418,6 @@ class V16Protocol(ChargerProtocol):
         answer = await self.connection.call("TriggerMessage", payload)
         return snake(answer.get("status", "Rejected"))
 
-    async def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> Payload:
-        """DataTransfer; returns {"status", "data"}."""
-        payload: Payload = {"vendorId": vendor_id}
-        if message_id is not None:
-            payload["messageId"] = message_id
-        if data is not None:
-            payload["data"] = data
-        answer = await self.connection.call("DataTransfer", payload)
-        return {"status": snake(answer.get("status", "Rejected")), "data": answer.get("data")}
-
     async def reserve_now(
         self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
     ) -> str:
@@ -491,11 +431,6 @@ class V16Protocol(ChargerProtocol):
                 "reservationId": reservation_id,
             },
         )
-        return snake(answer.get("status", "Rejected"))
-
-    async def cancel_reservation(self, reservation_id: int) -> str:
-        """CancelReservation; returns accepted or rejected."""
-        answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
         return snake(answer.get("status", "Rejected"))
 
     # --- local authorization list ------------------------------------------------------
@@ -535,8 +470,3 @@ def _local_list_entry(id_tag: str, result: AuthResult | None) -> Payload:
     if result is not None:
         entry["idTagInfo"] = id_tag_info(result)
     return entry
-
-
-def _profile_id(connector_id: int, in_transaction: bool) -> int:
-    """Stable charging profile id per connector and purpose."""
-    return (200 if in_transaction else 100) + connector_id

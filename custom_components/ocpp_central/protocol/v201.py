@@ -11,7 +11,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
-from ocpp.exceptions import FormatViolationError, SecurityError
+from ocpp.exceptions import FormatViolationError
 
 from ..connection import CallErrorReceived, OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
@@ -20,15 +20,13 @@ from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
 from ..model import (
     MAX_CONNECTORS,
-    Charger,
     ChargerInfo,
     Connector,
     ConnectorStatus,
     ErrorInfo,
     Transaction,
 )
-from . import ChargerProtocol, now_iso, parse_time
-from .v16 import snake
+from . import ChargerProtocol, composite_periods, now_iso, parse_time, profile_id, snake
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -218,25 +216,11 @@ class V201Protocol(ChargerProtocol):
             **{action: self._acknowledge for action in _ACKNOWLEDGED},
         }
         connection.on_call_handled = self._call_handled
-        self._ready = False
         # Live connector state the model derives status from (Occupied needs the session's state).
         self._occupied: dict[int, bool] = {}
         self._charging_state: dict[int, str] = {}
         self._request_ids = itertools.count(1)
         self._reports: dict[int, tuple[list[Payload], asyncio.Future[list[Payload]]]] = {}
-
-    def _charger(self) -> Charger:
-        if (charger := self.central.chargers.get(self.charger_id)) is None:
-            raise SecurityError(description="Charging station is not accepted; send BootNotification")
-        return charger
-
-    def _call_handled(self, action: str, response: Payload) -> None:
-        if self._ready or self.charger_id not in self.central.chargers:
-            return
-        if action == "BootNotification" and response.get("status") != "Accepted":
-            return
-        self._ready = True
-        self.central.charger_ready(self.charger_id)
 
     # --- charging-station-initiated ----------------------------------------------------
 
@@ -396,13 +380,6 @@ class V201Protocol(ChargerProtocol):
                 future.set_result(items)
         return {}
 
-    def _firmware_status(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        charger.firmware_status = snake(payload["status"])
-        self.central.save_soon()
-        charger.notify()
-        return {}
-
     def _log_status(self, payload: Payload) -> Payload:
         charger = self._charger()
         charger.diagnostics_status = _LOG_STATUS.get(payload["status"], "upload_failed")
@@ -415,15 +392,6 @@ class V201Protocol(ChargerProtocol):
             charger, payload["type"], payload.get("techInfo"), payload.get("timestamp")
         )
         return {}
-
-    def _data_transfer(self, payload: Payload) -> Payload:
-        self._charger()
-        self.connection.log_once.once(
-            f"datatransfer-{payload.get('vendorId')}",
-            "DataTransfer from vendor %s is not handled",
-            payload.get("vendorId"),
-        )
-        return {"status": "UnknownVendorId"}
 
     # --- device model --------------------------------------------------------------------
 
@@ -534,10 +502,6 @@ class V201Protocol(ChargerProtocol):
         )
         return bool(answer.get("status") == "Accepted")
 
-    async def trigger_boot(self) -> None:
-        """TriggerMessage(BootNotification)."""
-        await self.connection.call("TriggerMessage", {"requestedMessage": "BootNotification"})
-
     def _rate_unit(self) -> str:
         units = self.central.configuration(self.charger_id).get(RATE_UNIT_KEY, "")
         return "W" if "W" in units and "A" not in units else "A"
@@ -559,11 +523,11 @@ class V201Protocol(ChargerProtocol):
         schedule = charging_schedule(limit, self._rate_unit(), settings, now, midnight)
         in_tx = transaction_id is not None
         profile: Payload = {
-            "id": _profile_id(connector_id, in_tx),
+            "id": profile_id(connector_id, in_tx),
             "stackLevel": self._stack_level(),
             "chargingProfilePurpose": "TxProfile" if in_tx else "TxDefaultProfile",
             "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
-            "chargingSchedule": [{"id": _profile_id(connector_id, in_tx), **schedule}],
+            "chargingSchedule": [{"id": profile_id(connector_id, in_tx), **schedule}],
         }
         if limit.schedule:
             profile["recurrencyKind"] = "Daily"
@@ -579,7 +543,7 @@ class V201Protocol(ChargerProtocol):
         accepted = False
         for in_transaction in (True, False):
             answer = await self.connection.call(
-                "ClearChargingProfile", {"chargingProfileId": _profile_id(connector_id, in_transaction)}
+                "ClearChargingProfile", {"chargingProfileId": profile_id(connector_id, in_transaction)}
             )
             accepted |= answer.get("status") == "Accepted"
         return accepted
@@ -596,14 +560,7 @@ class V201Protocol(ChargerProtocol):
             "schedule_start": schedule.get("scheduleStart"),
             "duration": schedule.get("duration"),
             "charging_rate_unit": schedule.get("chargingRateUnit"),
-            "periods": [
-                {
-                    "start": period["startPeriod"],
-                    "limit": float(period["limit"]),
-                    **({"phases": period["numberPhases"]} if "numberPhases" in period else {}),
-                }
-                for period in schedule.get("chargingSchedulePeriod", [])
-            ],
+            "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
         }
 
     async def change_availability(self, connector_id: int, available: bool) -> str:
@@ -667,16 +624,6 @@ class V201Protocol(ChargerProtocol):
         answer = await self.connection.call("TriggerMessage", payload)
         return snake(answer.get("status", "Rejected"))
 
-    async def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> Payload:
-        """DataTransfer."""
-        payload: Payload = {"vendorId": vendor_id}
-        if message_id is not None:
-            payload["messageId"] = message_id
-        if data is not None:
-            payload["data"] = data
-        answer = await self.connection.call("DataTransfer", payload)
-        return {"status": snake(answer.get("status", "Rejected")), "data": answer.get("data")}
-
     async def reserve_now(
         self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
     ) -> str:
@@ -690,11 +637,6 @@ class V201Protocol(ChargerProtocol):
                 "evseId": connector_id,
             },
         )
-        return snake(answer.get("status", "Rejected"))
-
-    async def cancel_reservation(self, reservation_id: int) -> str:
-        """CancelReservation."""
-        answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
         return snake(answer.get("status", "Rejected"))
 
     def supports_local_list(self, configuration: dict[str, str]) -> bool:
@@ -725,8 +667,3 @@ class V201Protocol(ChargerProtocol):
             },
         )
         return snake(answer.get("status", "Failed"))
-
-
-def _profile_id(connector_id: int, in_transaction: bool) -> int:
-    """Stable charging profile id per EVSE and purpose."""
-    return (200 if in_transaction else 100) + connector_id
