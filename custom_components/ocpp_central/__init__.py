@@ -6,11 +6,10 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from .central import CentralSystem, OcppConfigEntry
-from .const import DOMAIN, STORAGE_VERSION
+from .central import CentralSystem, OcppConfigEntry, central_store
+from .const import DOMAIN
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -69,7 +68,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> boo
 
 async def async_remove_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> None:
     """Delete the stored sessions and id tags of a removed central system."""
-    await Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}").async_remove()
+    await central_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

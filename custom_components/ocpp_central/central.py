@@ -106,6 +106,11 @@ def server_settings(entry: ConfigEntry) -> ServerSettings:
     )
 
 
+def central_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a central system keeps sessions, registers, id tags and counters."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+
+
 def charger_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     """Approved chargers of an entry, by charger id."""
     return {
@@ -122,9 +127,7 @@ class CentralSystem:
         """Initialize; async_start() loads storage and starts listening."""
         self.hass = hass
         self.entry = entry
-        self.store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
+        self.store = central_store(hass, entry.entry_id)
         self.chargers: dict[str, Charger] = {}
         self.sessions: dict[str, ChargerProtocol] = {}
         self.pending: dict[str, ChargerInfo] = {}
