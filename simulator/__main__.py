@@ -36,19 +36,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ocpp", choices=("1.6", "2.0.1"), default="1.6", help="OCPP version the chargers speak"
     )
-    parser.add_argument("-c", "--connectors", type=int, default=1, help="connectors (EVSEs) per charger")
+    parser.add_argument(
+        "-c", "--connectors", type=int, default=1, help="connectors (EVSEs) per charger"
+    )
     parser.add_argument("-i", "--interval", type=int, default=10, help="meter sample interval, s")
     parser.add_argument(
         "--password", help="HTTP Basic auth password (the username is the charger id)"
     )
-    parser.add_argument("--url", default="ws://127.0.0.1:9000", help="central system URL (without the id)")
-    parser.add_argument("--prefix", default="SIM", help="charger ids are <prefix>001, <prefix>002 ...")
+    parser.add_argument(
+        "--url", default="ws://127.0.0.1:9000", help="central system URL (without the id)"
+    )
+    parser.add_argument(
+        "--prefix", default="SIM", help="charger ids are <prefix>001, <prefix>002 ..."
+    )
     parser.add_argument("--id-tag", default="SIMTAG01", help="RFID tag presented at each session")
     parser.add_argument("--session", type=float, default=300, help="average session length, s")
     parser.add_argument("--idle", type=float, default=60, help="average pause between sessions, s")
-    parser.add_argument("--max-current", type=float, default=16, help="charger's maximum current per phase, A")
-    parser.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl+C)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: debug, -vv: every OCPP frame")
+    parser.add_argument(
+        "--max-current", type=float, default=16, help="charger's maximum current per phase, A"
+    )
+    parser.add_argument(
+        "--duration", type=float, help="stop after this many seconds (default: run until Ctrl+C)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="-v: debug, -vv: every OCPP frame"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.chargers <= 1000:
         parser.error("--chargers must be 1..1000")

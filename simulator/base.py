@@ -39,7 +39,7 @@ class Options:
     session: float = 300.0  # average session length, s
     idle: float = 60.0  # average pause between sessions, s
     max_current: float = 16.0  # per phase, A
-    vendor: str = "OCPP Central Simulator"
+    vendor: str = "OCPP Simulator"  # 1.6 allows 20 characters
 
 
 @dataclass(slots=True)
@@ -113,7 +113,8 @@ class Link:
         async with self._call_lock:  # type: ignore[attr-defined]
             await self._send(msg.to_json())  # type: ignore[attr-defined]
             response = await self._get_specific_response(  # type: ignore[attr-defined]
-                msg.unique_id, self._response_timeout  # type: ignore[attr-defined]
+                msg.unique_id,
+                self._response_timeout,  # type: ignore[attr-defined]
             )
         if response.message_type_id == MessageType.CallError:
             raise response.to_exception()
@@ -242,14 +243,17 @@ class SimCharger:
                     open_timeout=15,
                     ping_interval=None,
                 ) as websocket:
-                    self.log.info("connected to %s (%s)", url, websocket.subprotocol or "no subprotocol")
+                    self.log.info(
+                        "connected to %s (%s)", url, websocket.subprotocol or "no subprotocol"
+                    )
                     await self._serve(websocket)
                 self.log.info("connection closed")
             except InvalidStatus as err:
                 status = err.response.status_code
                 if status == 401:
                     self.warn_once(
-                        "401", "the central system refused the password (HTTP 401); check --password"
+                        "401",
+                        "the central system refused the password (HTTP 401); check --password",
                     )
                 else:
                     self.log.warning("handshake refused: HTTP %s", status)
@@ -365,7 +369,11 @@ class SimCharger:
         first = True
         while True:
             if outlet.remote_tag is None:
-                pause = self.rng.uniform(2, 6) if first else self.rng.uniform(0.5, 1.5) * self.options.idle
+                pause = (
+                    self.rng.uniform(2, 6)
+                    if first
+                    else self.rng.uniform(0.5, 1.5) * self.options.idle
+                )
                 await self.sleep(outlet, pause)
             first = False
             if not outlet.operative:

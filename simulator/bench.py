@@ -33,6 +33,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
+import math
 import os
 from pathlib import Path
 import platform
@@ -72,6 +73,28 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def collected_rss(pid: int, probe_file: str | None) -> tuple[int, int | None]:
+    """RSS (KiB) of the server after asking its probe for a full garbage collection, and
+    the number of objects its collector tracks (None when the probe did not answer).
+
+    The few file operations here are tiny and the client is idle while it waits.
+    """
+    objects = None
+    if probe_file:
+        request = Path(probe_file + ".collect")
+        done = Path(probe_file + ".collect.done")
+        done.unlink(missing_ok=True)  # noqa: ASYNC240
+        request.write_text("")  # noqa: ASYNC240
+        for _ in range(100):  # bounded: 20 s
+            await asyncio.sleep(0.2)
+            if done.exists() and not request.exists():  # noqa: ASYNC240
+                with contextlib.suppress(ValueError):
+                    objects = int(done.read_text())  # noqa: ASYNC240
+                break
+        request.unlink(missing_ok=True)  # noqa: ASYNC240
+    return rss_kib(pid), objects
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -138,13 +161,15 @@ class LoadCharger:
 
     def __init__(self, charger_id: str, seed: int) -> None:
         """Meter and car state for realistic, changing readings."""
-        from .ev import Car, Meter  # noqa: PLC0415
+        from .ev import Car, Meter
 
         rng = random.Random(seed)
         self.charger_id = charger_id
         self.meter = Meter(rng, energy_wh=round(rng.uniform(100_000, 2_000_000)))
         # A big battery that never fills during the run: readings keep moving.
-        self.car = Car(capacity_kwh=1000.0, soc=rng.uniform(20, 40), target_soc=100.0, max_current=16.0)
+        self.car = Car(
+            capacity_kwh=1000.0, soc=rng.uniform(20, 40), target_soc=100.0, max_current=16.0
+        )
         self.transaction_id: int | None = None
         self.websocket: Any = None
         self._pending: dict[str, asyncio.Future[Any]] = {}
@@ -152,7 +177,7 @@ class LoadCharger:
 
     async def connect(self, url: str) -> None:
         """Open the websocket and start reading."""
-        from websockets.asyncio.client import connect  # noqa: PLC0415
+        from websockets.asyncio.client import connect
 
         self.websocket = await connect(
             f"{url}/{self.charger_id}",
@@ -175,8 +200,8 @@ class LoadCharger:
                 await self._reader
 
     async def _read(self) -> None:
-        from ocpp.messages import Call, MessageType, unpack  # noqa: PLC0415
-        from websockets.exceptions import ConnectionClosed  # noqa: PLC0415
+        from ocpp.messages import Call, MessageType, unpack
+        from websockets.exceptions import ConnectionClosed
 
         try:
             async for frame in self.websocket:
@@ -185,9 +210,10 @@ class LoadCharger:
                     assert isinstance(msg, Call)
                     answer = _ANSWERS.get(msg.action, {"status": "Accepted"})
                     await self.websocket.send(msg.create_call_result(answer).to_json())
-                elif (future := self._pending.pop(msg.unique_id, None)) is not None:
-                    if not future.done():
-                        future.set_result(msg)
+                elif (
+                    future := self._pending.pop(msg.unique_id, None)
+                ) is not None and not future.done():
+                    future.set_result(msg)
         except ConnectionClosed:
             pass
         finally:
@@ -195,9 +221,11 @@ class LoadCharger:
                 if not future.done():
                     future.set_exception(ConnectionError("connection closed"))
 
-    async def call(self, action: str, payload: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
+    async def call(
+        self, action: str, payload: dict[str, Any], timeout: float = 30
+    ) -> dict[str, Any]:
         """Send a Call; return the CallResult payload (raise on CallError or timeout)."""
-        from ocpp.messages import Call, MessageType  # noqa: PLC0415
+        from ocpp.messages import Call, MessageType
 
         msg = Call(uuid.uuid4().hex, action, payload)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -214,7 +242,7 @@ class LoadCharger:
 
     async def setup(self) -> None:
         """Boot (until Accepted), plug in, start a transaction."""
-        from .ev import now_iso  # noqa: PLC0415
+        from .ev import now_iso
 
         for _ in range(30):
             answer = await self.call(
@@ -234,7 +262,12 @@ class LoadCharger:
         for status in ("Preparing", "Charging"):
             await self.call(
                 "StatusNotification",
-                {"connectorId": 1, "errorCode": "NoError", "status": status, "timestamp": now_iso()},
+                {
+                    "connectorId": 1,
+                    "errorCode": "NoError",
+                    "status": status,
+                    "timestamp": now_iso(),
+                },
             )
         answer = await self.call(
             "StartTransaction",
@@ -331,7 +364,7 @@ async def _rate_load(
             sent = time.monotonic()
             try:
                 await charger.call("MeterValues", charger.meter_values())
-            except Exception:  # noqa: BLE001 - counted, reported
+            except Exception:
                 recorder.errors += 1
             else:
                 recorder.record(sent, time.monotonic())
@@ -351,7 +384,7 @@ async def _closed_load(chargers: list[LoadCharger], recorder: Recorder, stop_at:
             sent = time.monotonic()
             try:
                 await charger.call("MeterValues", charger.meter_values())
-            except Exception:  # noqa: BLE001
+            except Exception:
                 recorder.errors += 1
                 await asyncio.sleep(0.1)
             else:
@@ -365,7 +398,13 @@ async def client_main(args: argparse.Namespace) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{args.port}"
     pid = args.server_pid
     phases = [int(n) for n in args.phases.split(",")]
-    out: dict[str, Any] = {"rss_baseline_kib": rss_kib(pid), "phases": [], "connect_s": {}}
+    rss, objects = await collected_rss(pid, args.probe_file)
+    out: dict[str, Any] = {
+        "rss_baseline_kib": rss,
+        "objects_baseline": objects,
+        "phases": [],
+        "connect_s": {},
+    }
     chargers: list[LoadCharger] = []
     try:
         for count in phases:
@@ -392,7 +431,9 @@ async def client_main(args: argparse.Namespace) -> dict[str, Any]:
                 f"p99 {result['p99_ms']:.1f} ms, server CPU {result['server_cpu_pct']:.0f}%",
                 file=sys.stderr,
             )
-        out["rss_connected_kib"] = rss_kib(pid)
+        out["rss_connected_kib"], out["objects_connected"] = await collected_rss(
+            pid, args.probe_file
+        )
         out["connected"] = len(chargers)
         if args.max_chargers:
             active = chargers[: args.max_chargers]
@@ -401,7 +442,9 @@ async def client_main(args: argparse.Namespace) -> dict[str, Any]:
             window = Window(now + args.warmup, now + args.warmup + args.max_measure)
             recorder = Recorder(window, pid)
             await asyncio.gather(recorder.watch(), _closed_load(active, recorder, window.end))
-            result = recorder.result(f"max throughput ({len(active)} chargers, closed loop)", len(active))
+            result = recorder.result(
+                f"max throughput ({len(active)} chargers, closed loop)", len(active)
+            )
             out["phases"].append(result)
             print(
                 f"  {result['name']}: {result['msgs_per_s']:.0f} msg/s, p50 {result['p50_ms']:.1f} ms, "
@@ -409,6 +452,7 @@ async def client_main(args: argparse.Namespace) -> dict[str, Any]:
                 f"client CPU {result['client_cpu_pct']:.0f}%",
                 file=sys.stderr,
             )
+            out["rss_end_kib"], _ = await collected_rss(pid, args.probe_file)
     finally:
         await asyncio.gather(*(c.close() for c in chargers), return_exceptions=True)
     return out
@@ -421,16 +465,16 @@ async def client_main(args: argparse.Namespace) -> dict[str, Any]:
 
 async def bare_main(args: argparse.Namespace) -> None:
     """An `ocpp`-library central system with library defaults, until SIGTERM."""
-    import itertools  # noqa: PLC0415
+    import itertools
 
-    import ocpp.messages  # noqa: PLC0415
-    from ocpp.routing import on  # noqa: PLC0415
-    from ocpp.v16 import ChargePoint, call_result  # noqa: PLC0415
-    from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus  # noqa: PLC0415
-    from websockets.asyncio.server import serve  # noqa: PLC0415
-    from websockets.exceptions import ConnectionClosed  # noqa: PLC0415
+    import ocpp.messages
+    from ocpp.routing import on
+    from ocpp.v16 import ChargePoint, call_result
+    from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
+    from websockets.asyncio.server import serve
+    from websockets.exceptions import ConnectionClosed
 
-    from .ocpp_bench_probe import LagProbe  # noqa: PLC0415
+    from .ocpp_bench_probe import LagProbe
 
     if args.sync_validation:
         ocpp.messages.ASYNC_VALIDATION = False
@@ -493,11 +537,20 @@ async def bare_main(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def write_ha_config(config: Path, ocpp_port: int, http_port: int, lag_file: Path) -> None:
+def write_ha_config(
+    config: Path,
+    ocpp_port: int,
+    http_port: int,
+    lag_file: Path,
+    stalls: bool = False,
+    integration: Path = REPO / "custom_components" / "ocpp_central",
+) -> None:
     """A minimal HA config: the integration (accepting every charger and tag) and the probe."""
     (config / "custom_components").mkdir(parents=True)
-    (config / "custom_components" / "ocpp_central").symlink_to(REPO / "custom_components" / "ocpp_central")
-    (config / "custom_components" / "ocpp_bench_probe").symlink_to(REPO / "simulator" / "ocpp_bench_probe")
+    (config / "custom_components" / "ocpp_central").symlink_to(integration)
+    (config / "custom_components" / "ocpp_bench_probe").symlink_to(
+        REPO / "simulator" / "ocpp_bench_probe"
+    )
     (config / "configuration.yaml").write_text(
         "homeassistant:\n"
         "  name: OCPP bench\n"
@@ -515,6 +568,7 @@ def write_ha_config(config: Path, ocpp_port: int, http_port: int, lag_file: Path
         "  default: warning\n"
         "ocpp_bench_probe:\n"
         f"  file: {lag_file}\n"
+        f"  stalls: {'true' if stalls else 'false'}\n"
     )
     now = datetime.now(UTC).isoformat()
     entry = {
@@ -571,12 +625,19 @@ class Server:
                 self.proc.wait(10)
 
 
-def start_ha(workdir: Path) -> Server:
+def start_ha(workdir: Path, stalls: bool = False, integration: Path | None = None) -> Server:
     """Start `hass` on a fresh config; return when the OCPP port listens."""
     config = workdir / "ha-config"
     port, http_port = free_port(), free_port()
     lag_file = workdir / "lag-ha.jsonl"
-    write_ha_config(config, port, http_port, lag_file)
+    write_ha_config(
+        config,
+        port,
+        http_port,
+        lag_file,
+        stalls,
+        integration or REPO / "custom_components" / "ocpp_central",
+    )
     log = workdir / "ha.out"
     proc = subprocess.Popen(
         [str(VENV_BIN / "hass"), "-c", str(config), "--skip-pip"],
@@ -600,10 +661,21 @@ def start_bare(workdir: Path, sync_validation: bool) -> Server:
     suffix = "-sync" if sync_validation else ""
     lag_file = workdir / f"lag-bare{suffix}.jsonl"
     log = workdir / f"bare{suffix}.out"
-    cmd = [sys.executable, "-m", "simulator.bench", "bare", "--port", str(port), "--lag-file", str(lag_file)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "simulator.bench",
+        "bare",
+        "--port",
+        str(port),
+        "--lag-file",
+        str(lag_file),
+    ]
     if sync_validation:
         cmd.append("--sync-validation")
-    proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+    )
     name = "bare ocpp" + (" (in-thread validation)" if sync_validation else "")
     server = Server(name, proc, port, lag_file, log)
     try:
@@ -619,24 +691,30 @@ def lag_stats(lag_file: Path, window: tuple[float, float]) -> dict[str, float]:
     state writes per second over it (Home Assistant only)."""
     lags: list[float] = []
     writes: list[tuple[float, int]] = []
+    gc_max = 0.0
     if lag_file.exists():
         for line in lag_file.read_text().splitlines():
             with contextlib.suppress(ValueError, KeyError):
                 item = json.loads(line)
-                # Each line holds the second of ticks that ended at t.
-                if window[0] + 1 <= item["t"] <= window[1]:
+                # Each line holds the ticks of the second that ended at t: take every
+                # line whose second overlaps the window.
+                if window[0] < item["t"] < window[1] + 1:
                     lags.extend(item["lags_ms"])
                     if "state_writes" in item:
                         writes.append((item["t"], item["state_writes"]))
+                    gc_max = max(gc_max, item.get("gc_max_ms", 0.0))
     nan = float("nan")
     stats = {
         "lag_p50_ms": percentile(lags, 50) if lags else nan,
         "lag_p99_ms": percentile(lags, 99) if lags else nan,
         "lag_max_ms": max(lags) if lags else nan,
         "state_writes_per_s": nan,
+        "gc_max_ms": gc_max,
     }
     if len(writes) >= 2 and writes[-1][0] > writes[0][0]:
-        stats["state_writes_per_s"] = (writes[-1][1] - writes[0][1]) / (writes[-1][0] - writes[0][0])
+        stats["state_writes_per_s"] = (writes[-1][1] - writes[0][1]) / (
+            writes[-1][0] - writes[0][0]
+        )
     return stats
 
 
@@ -663,8 +741,12 @@ def run_client(server: Server, plan: argparse.Namespace, timeout: float) -> dict
         str(plan.max_chargers),
         "--settle",
         str(plan.settle),
+        "--probe-file",
+        str(server.lag_file),
     ]
-    proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, timeout=timeout, check=False, text=True)
+    proc = subprocess.run(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, timeout=timeout, check=False, text=True
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"load client failed ({proc.returncode}) against {server.name}")
     result: dict[str, Any] = json.loads(proc.stdout)
@@ -678,11 +760,33 @@ def profile_start(server: Server, out: Path, seconds: int) -> subprocess.Popen[A
     py_spy = VENV_BIN / "py-spy"
     if not py_spy.exists():
         subprocess.run(
-            [str(VENV_BIN / "uv"), "pip", "install", "-q", "--python", sys.executable, "py-spy==0.4.3"],
+            [
+                str(VENV_BIN / "uv"),
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                sys.executable,
+                "py-spy==0.4.3",
+            ],
             check=True,
         )
     return subprocess.Popen(
-        [str(py_spy), "record", "-p", str(server.proc.pid), "-o", str(out), "-f", "raw", "-d", str(seconds), "-r", "200", "--nonblocking"],
+        [
+            str(py_spy),
+            "record",
+            "-p",
+            str(server.proc.pid),
+            "-o",
+            str(out),
+            "-f",
+            "raw",
+            "-d",
+            str(seconds),
+            "-r",
+            "200",
+            "--nonblocking",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -704,9 +808,14 @@ def summarize_profile(raw: Path, top: int = 30) -> str:
             inclusive[frame] = inclusive.get(frame, 0) + count
         own[frames[-1]] = own.get(frames[-1], 0) + count
     lines = [f"{total} samples", "", "inclusive:"]
-    lines += [f"{100 * n / total:5.1f}%  {f}" for f, n in sorted(inclusive.items(), key=lambda x: -x[1])[:top]]
+    lines += [
+        f"{100 * n / total:5.1f}%  {f}"
+        for f, n in sorted(inclusive.items(), key=lambda x: -x[1])[:top]
+    ]
     lines += ["", "own:"]
-    lines += [f"{100 * n / total:5.1f}%  {f}" for f, n in sorted(own.items(), key=lambda x: -x[1])[:top]]
+    lines += [
+        f"{100 * n / total:5.1f}%  {f}" for f, n in sorted(own.items(), key=lambda x: -x[1])[:top]
+    ]
     return "\n".join(lines)
 
 
@@ -726,7 +835,7 @@ def machine() -> dict[str, str]:
     versions = {}
     for package in ("homeassistant", "ocpp", "websockets"):
         with contextlib.suppress(Exception):
-            from importlib.metadata import version  # noqa: PLC0415
+            from importlib.metadata import version
 
             versions[package] = version(package)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -741,10 +850,12 @@ def machine() -> dict[str, str]:
 
 
 def _fmt(value: float, digits: int = 1) -> str:
-    return "–" if value != value else f"{value:.{digits}f}"  # NaN -> dash
+    return "–" if math.isnan(value) else f"{value:.{digits}f}"
 
 
-def report(results: dict[str, dict[str, Any]], info: dict[str, str], plan: argparse.Namespace, label: str) -> str:
+def report(
+    results: dict[str, dict[str, Any]], info: dict[str, str], plan: argparse.Namespace, label: str
+) -> str:
     """The markdown block written into docs/performance.md."""
     ha = results.get("ha")
     bare = results.get("bare")
@@ -761,11 +872,12 @@ def report(results: dict[str, dict[str, Any]], info: dict[str, str], plan: argpa
         f"Each rate row: {plan.warmup} s warm-up, then {plan.measure} s measured; max throughput: "
         f"{plan.max_chargers} chargers in a closed loop, {plan.max_measure} s measured. Latency is "
         "from sending MeterValues (10 sampled values) to receiving its CallResult, at the client. "
-        "Loop lag: how late a 50 ms timer inside the server fires (p99 / max). States written: "
+        "Loop lag: how late a 50 ms timer inside the server fires (p99 / max), and the longest "
+        "pause of Python's garbage collector in the window. States written: "
         "state_changed events per MeterValues (the probe counts them; last_seen and "
         "session_duration change every second, so about 2 of them are not readings).",
         "",
-        "| load | HA msg/s | HA p50 ms | HA p99 ms | HA loop lag p99 / max ms | HA CPU % "
+        "| load | HA msg/s | HA p50 ms | HA p99 ms | HA loop lag p99 / max / GC pause max ms | HA CPU % "
         "| HA states written / msg | bare msg/s | bare p50 ms | bare p99 ms | bare CPU % "
         "| p99 HA/bare | msg/s HA/bare |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -782,14 +894,19 @@ def report(results: dict[str, dict[str, Any]], info: dict[str, str], plan: argpa
                 _fmt(h["msgs_per_s"], 0),
                 _fmt(h["p50_ms"]),
                 _fmt(h["p99_ms"]),
-                f"{_fmt(h['lag_p99_ms'])} / {_fmt(h['lag_max_ms'])}",
+                f"{_fmt(h['lag_p99_ms'])} / {_fmt(h['lag_max_ms'])} / {_fmt(h['gc_max_ms'], 0)}",
                 _fmt(h["server_cpu_pct"], 0),
                 _fmt(h["state_writes_per_s"] / h["msgs_per_s"]) if h["msgs_per_s"] else "–",
             ]
         else:
             cells += ["–"] * 6
         if b:
-            cells += [_fmt(b["msgs_per_s"], 0), _fmt(b["p50_ms"]), _fmt(b["p99_ms"]), _fmt(b["server_cpu_pct"], 0)]
+            cells += [
+                _fmt(b["msgs_per_s"], 0),
+                _fmt(b["p50_ms"]),
+                _fmt(b["p99_ms"]),
+                _fmt(b["server_cpu_pct"], 0),
+            ]
         else:
             cells += ["–"] * 4
         if h and b:
@@ -806,10 +923,28 @@ def report(results: dict[str, dict[str, Any]], info: dict[str, str], plan: argpa
     for key, result in (("HA", ha), ("bare", bare)):
         if result and result.get("connected"):
             delta = result["rss_connected_kib"] - result["rss_baseline_kib"]
+            objects = ""
+            if result.get("objects_baseline") and result.get("objects_connected"):
+                per = (result["objects_connected"] - result["objects_baseline"]) / result[
+                    "connected"
+                ]
+                objects = (
+                    f" The garbage collector tracks {result['objects_baseline'] / 1e6:.2f} M objects "
+                    f"before, {result['objects_connected'] / 1e6:.2f} M after ({per:.0f} per charger)."
+                )
+            end = ""
+            if result.get("rss_end_kib"):
+                end_delta = result["rss_end_kib"] - result["rss_baseline_kib"]
+                end = (
+                    f" At the end of the run (after the max-throughput step): "
+                    f"{result['rss_end_kib'] / 1024:.0f} MiB, "
+                    f"{end_delta / result['connected']:.0f} KiB per charger."
+                )
             out.append(
                 f"- {key}: RSS {result['rss_baseline_kib'] / 1024:.0f} MiB before any charger, "
-                f"{result['rss_connected_kib'] / 1024:.0f} MiB with {result['connected']} connected: "
-                f"**{delta / result['connected']:.0f} KiB per charger**."
+                f"{result['rss_connected_kib'] / 1024:.0f} MiB with {result['connected']} connected "
+                f"(each read right after a full garbage collection): "
+                f"**{delta / result['connected']:.0f} KiB per charger**.{end}{objects}"
             )
     if ha:
         out.append(
@@ -839,10 +974,16 @@ def write_report(block: str, path: Path) -> None:
 def orchestrate(args: argparse.Namespace) -> int:
     """Run the plan against HA and the bare central system; report."""
     if args.quick:
-        args.warmup, args.measure, args.max_measure, args.settle = 2, 5, 8, 1
+        args.warmup, args.measure, args.max_measure, args.settle = 1.5, 5, 6, 0.5
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, load {info['load']}")
-    plan_seconds = len(args.phases) * (args.settle + args.warmup + args.measure) + args.max_measure + args.warmup
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, load {info['load']}"
+    )
+    plan_seconds = (
+        len(args.phases) * (args.settle + args.warmup + args.measure)
+        + args.max_measure
+        + args.warmup
+    )
     client_timeout = plan_seconds + 600
     results: dict[str, Any] = {"extra": []}
     workdir = Path(tempfile.mkdtemp(prefix="ocpp-bench-"))
@@ -852,12 +993,14 @@ def orchestrate(args: argparse.Namespace) -> int:
             print(f"{target}: starting")
             started = time.monotonic()
             if target == "ha":
-                server = start_ha(workdir)
-                time.sleep(5)  # let startup finish (HA keeps loading after the port is bound)
+                server = start_ha(workdir, args.stalls, args.integration)
+                time.sleep(3 if args.quick else 5)  # HA keeps loading after the port is bound
             else:
                 server = start_bare(workdir, target == "bare-sync")
                 time.sleep(1)
-            print(f"{target}: listening after {time.monotonic() - started:.1f} s (pid {server.proc.pid})")
+            print(
+                f"{target}: listening after {time.monotonic() - started:.1f} s (pid {server.proc.pid})"
+            )
             spy = None
             if args.profile and target == "ha":
                 spy = profile_start(server, workdir / "ha-profile.txt", int(plan_seconds + 120))
@@ -913,6 +1056,7 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         parser.add_argument("--max-measure", type=float, default=20)
         parser.add_argument("--max-chargers", type=int, default=100)
         parser.add_argument("--settle", type=float, default=2)
+        parser.add_argument("--probe-file", help="the server's lag probe file (for collections)")
         args = parser.parse_args(argv[1:])
         args.mode = "client"
         return args
@@ -929,23 +1073,47 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         description="Benchmark ocpp_central in a real Home Assistant against a bare ocpp central system.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="short windows: done in under two minutes")
-    parser.add_argument("--phases", default=",".join(map(str, PHASES)), help="charger counts at 1 msg/s each")
-    parser.add_argument("--warmup", type=float, default=5, help="seconds before each measured window")
+    parser.add_argument(
+        "--quick", action="store_true", help="short windows: done in under two minutes"
+    )
+    parser.add_argument(
+        "--phases", default=",".join(map(str, PHASES)), help="charger counts at 1 msg/s each"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=5, help="seconds before each measured window"
+    )
     parser.add_argument("--measure", type=float, default=30, help="measured seconds per rate step")
-    parser.add_argument("--max-measure", type=float, default=20, help="measured seconds of the max-throughput run")
-    parser.add_argument("--max-chargers", type=int, default=100, help="chargers in the max-throughput run (0: skip)")
+    parser.add_argument(
+        "--max-measure", type=float, default=20, help="measured seconds of the max-throughput run"
+    )
+    parser.add_argument(
+        "--max-chargers", type=int, default=100, help="chargers in the max-throughput run (0: skip)"
+    )
     parser.add_argument("--settle", type=float, default=2, help="pause after connecting chargers")
     parser.add_argument(
         "--targets",
         default="ha,bare",
         help="comma-separated: ha, bare, bare-sync (bare with the library's in-thread validation)",
     )
+    parser.add_argument(
+        "--integration",
+        type=Path,
+        help="another copy of custom_components/ocpp_central to run (A/B comparisons)",
+    )
     parser.add_argument("--output", default="docs/performance.md", help="markdown file to update")
     parser.add_argument("--no-write", action="store_true", help="only print the table")
     parser.add_argument("--label", default="", help="heading of the written block")
-    parser.add_argument("--profile", help="sample HA with py-spy during the run; write a summary here")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, lag files)")
+    parser.add_argument(
+        "--profile", help="sample HA with py-spy during the run; write a summary here"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (logs, lag files)"
+    )
+    parser.add_argument(
+        "--stalls",
+        action="store_true",
+        help="record HA's stack whenever its loop stalls (in the lag file; use --keep)",
+    )
     args = parser.parse_args(argv)
     args.phases = [int(n) for n in args.phases.split(",")]
     args.targets = args.targets.split(",")

@@ -90,7 +90,12 @@ class Charger16(SimCharger):
         self.configuration["HeartbeatInterval"] = (str(self.heartbeat), False)
         await self.send(
             "StatusNotification",
-            {"connectorId": 0, "errorCode": "NoError", "status": "Available", "timestamp": now_iso()},
+            {
+                "connectorId": 0,
+                "errorCode": "NoError",
+                "status": "Available",
+                "timestamp": now_iso(),
+            },
         )
 
     async def send_status(self, outlet: Outlet, status: str) -> None:
@@ -111,7 +116,9 @@ class Charger16(SimCharger):
     async def session(self, outlet: Outlet) -> None:
         """Plug in, authorize, start, charge, stop, unplug."""
         remote = outlet.remote_tag is not None
-        tag = outlet.remote_tag or (outlet.reservation[1] if outlet.reservation else self.options.id_tag)
+        tag = outlet.remote_tag or (
+            outlet.reservation[1] if outlet.reservation else self.options.id_tag
+        )
         outlet.remote_tag = None
         outlet.car = Car.random(self.rng)
         await self.send_status(outlet, "Preparing")
@@ -145,7 +152,10 @@ class Charger16(SimCharger):
         outlet.session_start = datetime.now(UTC)
         outlet.id_tag = tag
         self.log.info(
-            "connector %s: transaction %s started (id tag %s)", outlet.number, outlet.transaction_id, tag
+            "connector %s: transaction %s started (id tag %s)",
+            outlet.number,
+            outlet.transaction_id,
+            tag,
         )
         if answer["idTagInfo"]["status"] != "Accepted":
             outlet.stop_reason = "DeAuthorized"
@@ -201,7 +211,10 @@ class Charger16(SimCharger):
             payload["idTag"] = outlet.id_tag
         await self.send("StopTransaction", payload)
         self.log.info(
-            "connector %s: transaction %s stopped (%s)", outlet.number, outlet.transaction_id, reason
+            "connector %s: transaction %s stopped (%s)",
+            outlet.number,
+            outlet.transaction_id,
+            reason,
         )
         rebooting = reason in ("SoftReset", "HardReset", "Reboot")
         self.end_session(outlet)
@@ -333,7 +346,9 @@ class Charger16(SimCharger):
 
     def on_Reset(self, payload: Payload) -> tuple[Payload, After]:
         hard = payload["type"] == "Hard"
-        return {"status": "Accepted"}, lambda: self.reboot("HardReset" if hard else "SoftReset", hard)
+        return {"status": "Accepted"}, lambda: self.reboot(
+            "HardReset" if hard else "SoftReset", hard
+        )
 
     def on_TriggerMessage(self, payload: Payload) -> tuple[Payload, After]:
         message = payload["requestedMessage"]

@@ -27,7 +27,9 @@ _STOPS = {
     "Reboot": ("ResetCommand", "Reboot"),
 }
 
-MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,Current.Offered"
+MEASURANDS = (
+    "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,Current.Offered"
+)
 
 
 class Link201(Link, ChargePoint):
@@ -53,7 +55,10 @@ class Charger201(SimCharger):
             ("OCPPCommCtrlr", None, "NetworkProfileConnectionAttempts"): ("3", False),
             ("SampledDataCtrlr", None, "TxUpdatedInterval"): (str(self.options.interval), False),
             ("SampledDataCtrlr", None, "TxUpdatedMeasurands"): (MEASURANDS, False),
-            ("SampledDataCtrlr", None, "TxEndedMeasurands"): ("Energy.Active.Import.Register", False),
+            ("SampledDataCtrlr", None, "TxEndedMeasurands"): (
+                "Energy.Active.Import.Register",
+                False,
+            ),
             ("AlignedDataCtrlr", None, "Interval"): ("0", False),
             ("AuthCtrlr", None, "AuthorizeRemoteStart"): ("false", False),
             ("AuthCtrlr", None, "LocalPreAuthorize"): ("false", False),
@@ -146,13 +151,18 @@ class Charger201(SimCharger):
         if meter_value is not None:
             payload["meterValue"] = [meter_value]
         if id_tag is not None:
-            payload["idToken"] = {"idToken": id_tag, "type": "Central" if outlet.remote_start_id else "ISO14443"}
+            payload["idToken"] = {
+                "idToken": id_tag,
+                "type": "Central" if outlet.remote_start_id else "ISO14443",
+            }
         return await self.send("TransactionEvent", payload)
 
     async def session(self, outlet: Outlet) -> None:
         """Plug in (transaction starts), authorize, charge, stop, unplug."""
         remote = outlet.remote_tag is not None
-        tag = outlet.remote_tag or (outlet.reservation[1] if outlet.reservation else self.options.id_tag)
+        tag = outlet.remote_tag or (
+            outlet.reservation[1] if outlet.reservation else self.options.id_tag
+        )
         outlet.remote_tag = None
         outlet.car = Car.random(self.rng)
         outlet.transaction_id = uuid.uuid4().hex[:20]
@@ -173,9 +183,7 @@ class Charger201(SimCharger):
         if remote and self.variables[("AuthCtrlr", None, "AuthorizeRemoteStart")][0] != "true":
             outlet.id_tag = tag
         else:
-            answer = await self.send(
-                "Authorize", {"idToken": {"idToken": tag, "type": "ISO14443"}}
-            )
+            answer = await self.send("Authorize", {"idToken": {"idToken": tag, "type": "ISO14443"}})
             status = answer["idTokenInfo"]["status"]
             if status != "Accepted":
                 self.warn_once(
@@ -239,7 +247,9 @@ class Charger201(SimCharger):
             meter_value=outlet.meter.register_201("Transaction.End"),
             stopped_reason=stopped,
         )
-        self.log.info("EVSE %s: transaction %s ended (%s)", outlet.number, outlet.transaction_id, stopped)
+        self.log.info(
+            "EVSE %s: transaction %s ended (%s)", outlet.number, outlet.transaction_id, stopped
+        )
         rebooting = trigger == "ResetCommand"
         outlet.remote_start_id = None
         self.end_session(outlet)
@@ -368,7 +378,9 @@ class Charger201(SimCharger):
         if not hard and any(o.in_session for o in self.outlets.values()):
             # OnIdle: a real station waits for the sessions; we stop them first.
             return {"status": "Scheduled"}, lambda: self.reboot("SoftReset", False)
-        return {"status": "Accepted"}, lambda: self.reboot("HardReset" if hard else "SoftReset", hard)
+        return {"status": "Accepted"}, lambda: self.reboot(
+            "HardReset" if hard else "SoftReset", hard
+        )
 
     def on_TriggerMessage(self, payload: Payload) -> tuple[Payload, After]:
         message = payload["requestedMessage"]
@@ -402,13 +414,19 @@ class Charger201(SimCharger):
                 for outlet in outlets:
                     await self.send(
                         "MeterValues",
-                        {"evseId": outlet.number, "meterValue": [outlet.meter.meter_value_201(outlet.car, "Trigger")]},
+                        {
+                            "evseId": outlet.number,
+                            "meterValue": [outlet.meter.meter_value_201(outlet.car, "Trigger")],
+                        },
                     )
             elif message == "TransactionEvent":
                 for outlet in outlets:
                     if outlet.in_session:
                         await self._event(
-                            outlet, "Updated", "Trigger", meter_value=outlet.meter.meter_value_201(outlet.car, "Trigger")
+                            outlet,
+                            "Updated",
+                            "Trigger",
+                            meter_value=outlet.meter.meter_value_201(outlet.car, "Trigger"),
                         )
             elif message == "FirmwareStatusNotification":
                 await self.send("FirmwareStatusNotification", {"status": "Idle"})
@@ -486,7 +504,9 @@ class Charger201(SimCharger):
             result: Payload = {"component": item["component"], "variable": item["variable"]}
             if key not in self.variables:
                 result["attributeStatus"] = (
-                    "UnknownComponent" if not any(k[0] == key[0] for k in self.variables) else "UnknownVariable"
+                    "UnknownComponent"
+                    if not any(k[0] == key[0] for k in self.variables)
+                    else "UnknownVariable"
                 )
             elif self.variables[key][1]:
                 result["attributeStatus"] = "Rejected"
@@ -511,22 +531,32 @@ class Charger201(SimCharger):
             wait = (retrieve - datetime.now(UTC)).total_seconds()
             await asyncio.sleep(min(max(wait, 0), 60))
             for status in ("Downloading", "Downloaded", "Installing"):
-                await self.send("FirmwareStatusNotification", {"status": status, "requestId": request_id})
+                await self.send(
+                    "FirmwareStatusNotification", {"status": status, "requestId": request_id}
+                )
                 await asyncio.sleep(2)
             self.firmware = f"1.0.{int(time.time()) % 1000}"
-            await self.send("FirmwareStatusNotification", {"status": "Installed", "requestId": request_id})
+            await self.send(
+                "FirmwareStatusNotification", {"status": "Installed", "requestId": request_id}
+            )
             await self.reboot("Reboot", True)
 
         return {"status": "Accepted"}, update
 
     def on_GetLog(self, payload: Payload) -> tuple[Payload, After]:
         request_id = payload["requestId"]
-        name = f"{payload['logType'].lower()}-{self.charger_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+        name = (
+            f"{payload['logType'].lower()}-{self.charger_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+        )
 
         async def upload() -> None:
-            await self.send("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
+            await self.send(
+                "LogStatusNotification", {"status": "Uploading", "requestId": request_id}
+            )
             await asyncio.sleep(2)
-            await self.send("LogStatusNotification", {"status": "Uploaded", "requestId": request_id})
+            await self.send(
+                "LogStatusNotification", {"status": "Uploaded", "requestId": request_id}
+            )
 
         return {"status": "Accepted", "filename": name}, upload
 
@@ -550,7 +580,10 @@ class Charger201(SimCharger):
             await asyncio.sleep(min(max((expiry - datetime.now(UTC)).total_seconds(), 0), 86400))
             if outlet.reservation and outlet.reservation[0] == reservation_id:
                 outlet.reservation = None
-                await self.send("ReservationStatusUpdate", {"reservationId": reservation_id, "reservationUpdateStatus": "Expired"})
+                await self.send(
+                    "ReservationStatusUpdate",
+                    {"reservationId": reservation_id, "reservationUpdateStatus": "Expired"},
+                )
                 if not outlet.in_session and outlet.car is None:
                     await self.send_status(outlet, self.idle_status(outlet))
 

@@ -96,7 +96,9 @@ class Profile:
             valid_to=parse_time(data.get("validTo")),
         )
 
-    def limit_amps(self, now: datetime, session_start: datetime | None, phases: int) -> float | None:
+    def limit_amps(
+        self, now: datetime, session_start: datetime | None, phases: int
+    ) -> float | None:
         """The limit in A per phase this profile sets now, or None when it sets none."""
         if self.valid_to is not None and now >= self.valid_to:
             return None
@@ -191,7 +193,11 @@ class ProfileStore:
             return None
 
         station_max = best(
-            [p for p in self.profiles if p.purpose in ("ChargePointMaxProfile", "ChargingStationMaxProfile")]
+            [
+                p
+                for p in self.profiles
+                if p.purpose in ("ChargePointMaxProfile", "ChargingStationMaxProfile")
+            ]
         )
         if station_max is not None:
             limit = min(limit, station_max)
@@ -208,10 +214,16 @@ class ProfileStore:
             )
         if tx is None:
             tx = best(
-                [p for p in self.profiles if p.purpose == "TxDefaultProfile" and p.connector == connector]
+                [
+                    p
+                    for p in self.profiles
+                    if p.purpose == "TxDefaultProfile" and p.connector == connector
+                ]
             )
         if tx is None:
-            tx = best([p for p in self.profiles if p.purpose == "TxDefaultProfile" and p.connector == 0])
+            tx = best(
+                [p for p in self.profiles if p.purpose == "TxDefaultProfile" and p.connector == 0]
+            )
         if tx is not None:
             limit = min(limit, tx)
         return max(0.0, limit)

@@ -43,7 +43,9 @@ class SimCharger(ChargePoint):
             return
         await super().route_message(raw_msg)
 
-    async def raw_call(self, action: str, payload: Any, timeout: float = 5) -> CallResult | CallError:
+    async def raw_call(
+        self, action: str, payload: Any, timeout: float = 5
+    ) -> CallResult | CallError:
         """Send a Call frame without validating it; return the answer (CallResult or CallError)."""
         unique_id = uuid.uuid4().hex
         async with self._call_lock:
@@ -200,7 +202,9 @@ class SimCharger(ChargePoint):
             call.BootNotification(charge_point_vendor=vendor, charge_point_model=model, **kwargs)
         )
 
-    async def status(self, connector_id: int, status: str, error_code: str = "NoError", **kw: Any) -> None:
+    async def status(
+        self, connector_id: int, status: str, error_code: str = "NoError", **kw: Any
+    ) -> None:
         """Send a StatusNotification."""
         await self.call(
             call.StatusNotification(

@@ -102,9 +102,14 @@ class SimStation(ChargePoint):
         for seq, chunk in enumerate(chunks):
             report = [
                 {
-                    "component": {"name": comp, **({"evse": {"id": evse}} if evse is not None else {})},
+                    "component": {
+                        "name": comp,
+                        **({"evse": {"id": evse}} if evse is not None else {}),
+                    },
                     "variable": {"name": var},
-                    "variableAttribute": [{"type": "Actual", "value": value, "mutability": "ReadWrite"}],
+                    "variableAttribute": [
+                        {"type": "Actual", "value": value, "mutability": "ReadWrite"}
+                    ],
                     "variableCharacteristics": {"dataType": "string", "supportsMonitoring": False},
                 }
                 for (comp, evse, var), value in chunk
@@ -138,10 +143,15 @@ class SimStation(ChargePoint):
         result = await self.call(request, suppress=False)
         return snake_to_camel_case(serialize_as_dict(result))  # type: ignore[no-any-return]
 
-    async def boot(self, vendor: str = "Acme", model: str = "Station 22", **station: Any) -> Payload:
+    async def boot(
+        self, vendor: str = "Acme", model: str = "Station 22", **station: Any
+    ) -> Payload:
         return await self.send(
             "BootNotification",
-            {"chargingStation": {"vendorName": vendor, "model": model, **station}, "reason": "PowerUp"},
+            {
+                "chargingStation": {"vendorName": vendor, "model": model, **station},
+                "reason": "PowerUp",
+            },
         )
 
     async def status(self, evse: int, status: str, connector: int = 1) -> Payload:
@@ -162,7 +172,9 @@ async def connected_station(
 ) -> AsyncIterator[SimStation]:
     """Connect a simulated 2.x station and serve its incoming calls while in the block."""
     async with connect(
-        f"ws://127.0.0.1:{port}/{station_id}", subprotocols=[subprotocol], **kwargs  # type: ignore[list-item]
+        f"ws://127.0.0.1:{port}/{station_id}",
+        subprotocols=[subprotocol],
+        **kwargs,  # type: ignore[list-item]
     ) as websocket:
         station = SimStation(station_id, websocket)
         if subprotocol == "ocpp2.1":
@@ -176,5 +188,3 @@ async def connected_station(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-
-

@@ -397,7 +397,9 @@ async def test_refused_limit_is_not_reapplied(
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 16})
         cp.answers["SetChargingProfile"] = "Rejected"
         with pytest.raises(HomeAssistantError):
-            await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 6})
+            await service(
+                hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 6}
+            )
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
@@ -478,9 +480,7 @@ async def test_unknown_device_and_connector(
 # --- clear_charging_limit ------------------------------------------------------------------
 
 
-async def test_clear_charging_limit(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int
-) -> None:
+async def test_clear_charging_limit(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 10})
@@ -549,9 +549,7 @@ async def test_get_composite_schedule_rejected(
 ) -> None:
     cp.composite = None  # the simulator answers Rejected
     with pytest.raises(HomeAssistantError) as err:
-        await service(
-            hass, "get_composite_schedule", {"device_id": device_id(hass)}, response=True
-        )
+        await service(hass, "get_composite_schedule", {"device_id": device_id(hass)}, response=True)
     assert_not_validation(err)
     assert cp.calls("GetCompositeSchedule")
 
@@ -559,7 +557,9 @@ async def test_get_composite_schedule_rejected(
 # --- set_availability ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("answer", "status"), [("Accepted", "accepted"), ("Scheduled", "scheduled")])
+@pytest.mark.parametrize(
+    ("answer", "status"), [("Accepted", "accepted"), ("Scheduled", "scheduled")]
+)
 async def test_set_availability(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, answer: str, status: str
 ) -> None:
@@ -570,7 +570,9 @@ async def test_set_availability(
     assert result == {"status": status}
     assert cp.calls("ChangeAvailability") == [{"connector_id": 0, "type": "Inoperative"}]
     await service(
-        hass, "set_availability", {"device_id": device_id(hass), "available": True, "connector_id": 1}
+        hass,
+        "set_availability",
+        {"device_id": device_id(hass), "available": True, "connector_id": 1},
     )
     assert cp.calls("ChangeAvailability")[-1] == {"connector_id": 1, "type": "Operative"}
 
@@ -602,7 +604,9 @@ async def test_reset(hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 # --- unlock_connector ----------------------------------------------------------------------
 
 
-async def test_unlock_connector(hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger) -> None:
+async def test_unlock_connector(
+    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
+) -> None:
     await service(hass, "unlock_connector", {"device_id": device_id(hass)})
     assert cp.calls("UnlockConnector") == [{"connector_id": 1}]
 
@@ -717,7 +721,10 @@ async def test_get_diagnostics_nothing_to_upload(
 async def test_get_configuration(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(
-            hass, cp, HeartbeatInterval=("300", False), MeterValuesSampledData=("Energy.Active.Import.Register", False)
+            hass,
+            cp,
+            HeartbeatInterval=("300", False),
+            MeterValuesSampledData=("Energy.Active.Import.Register", False),
         )
         result = await service(
             hass,
@@ -866,7 +873,9 @@ async def test_trigger_message_refused(
 ) -> None:
     cp.answers["TriggerMessage"] = answer
     with pytest.raises(HomeAssistantError) as err:
-        await service(hass, "trigger_message", {"device_id": device_id(hass), "message": "MeterValues"})
+        await service(
+            hass, "trigger_message", {"device_id": device_id(hass), "message": "MeterValues"}
+        )
     assert_not_validation(err)
     assert cp.calls("TriggerMessage") == [{"requested_message": "MeterValues"}]
 
@@ -891,12 +900,17 @@ async def test_data_transfer(hass: HomeAssistant, entry: MockConfigEntry, cp: Si
         response=True,
     )
     assert result == {"status": "accepted", "data": '{"led": "green"}'}
-    assert cp.calls("DataTransfer") == [{"vendor_id": "com.acme", "message_id": "led", "data": "{}"}]
+    assert cp.calls("DataTransfer") == [
+        {"vendor_id": "com.acme", "message_id": "led", "data": "{}"}
+    ]
 
     # Without message id and data; without data in the answer.
     cp.answers.pop("DataTransferData")
     result = await service(
-        hass, "data_transfer", {"device_id": device_id(hass), "vendor_id": "com.acme"}, response=True
+        hass,
+        "data_transfer",
+        {"device_id": device_id(hass), "vendor_id": "com.acme"},
+        response=True,
     )
     assert result == {"status": "accepted", "data": None}
     assert cp.calls("DataTransfer")[-1] == {"vendor_id": "com.acme"}
@@ -908,7 +922,9 @@ async def test_data_transfer_refused(
 ) -> None:
     cp.answers["DataTransfer"] = answer
     with pytest.raises(HomeAssistantError) as err:
-        await service(hass, "data_transfer", {"device_id": device_id(hass), "vendor_id": "com.acme"})
+        await service(
+            hass, "data_transfer", {"device_id": device_id(hass), "vendor_id": "com.acme"}
+        )
     assert_not_validation(err)
     assert cp.calls("DataTransfer") == [{"vendor_id": "com.acme"}]
 
@@ -916,7 +932,9 @@ async def test_data_transfer_refused(
 # --- reserve_now / cancel_reservation ------------------------------------------------------
 
 
-async def test_reserve_and_cancel(hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger) -> None:
+async def test_reserve_and_cancel(
+    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
+) -> None:
     result = await service(
         hass,
         "reserve_now",
@@ -954,7 +972,11 @@ async def test_reserve_now_refused(
         await service(
             hass,
             "reserve_now",
-            {"device_id": device_id(hass), "id_tag": "CARD1", "expiry": "2026-01-01T12:00:00+00:00"},
+            {
+                "device_id": device_id(hass),
+                "id_tag": "CARD1",
+                "expiry": "2026-01-01T12:00:00+00:00",
+            },
             response=True,
         )
     assert_not_validation(err)
@@ -966,7 +988,9 @@ async def test_cancel_reservation_rejected(
 ) -> None:
     cp.answers["CancelReservation"] = "Rejected"
     with pytest.raises(HomeAssistantError) as err:
-        await service(hass, "cancel_reservation", {"device_id": device_id(hass), "reservation_id": 7})
+        await service(
+            hass, "cancel_reservation", {"device_id": device_id(hass), "reservation_id": 7}
+        )
     assert_not_validation(err)
     assert cp.calls("CancelReservation") == [{"reservation_id": 7}]
 
@@ -992,7 +1016,9 @@ ACTIONS: list[tuple[str, dict[str, Any], bool, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "data", "response", "action"), ACTIONS, ids=[a[0] for a in ACTIONS])
+@pytest.mark.parametrize(
+    ("name", "data", "response", "action"), ACTIONS, ids=[a[0] for a in ACTIONS]
+)
 async def test_action_on_offline_charger(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -1007,7 +1033,9 @@ async def test_action_on_offline_charger(
     assert err.value.translation_key == "charger_offline"
 
 
-@pytest.mark.parametrize(("name", "data", "response", "action"), ACTIONS, ids=[a[0] for a in ACTIONS])
+@pytest.mark.parametrize(
+    ("name", "data", "response", "action"), ACTIONS, ids=[a[0] for a in ACTIONS]
+)
 async def test_action_charger_never_answers(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -1070,7 +1098,9 @@ async def test_limit_timeout_keeps_previous(
 # --- entities ------------------------------------------------------------------------------
 
 
-async def test_number_sets_limit(hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger) -> None:
+async def test_number_sets_limit(
+    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
+) -> None:
     number = entity_id(hass, "number", "CP1_1_charging_limit")
     await hass.services.async_call(
         "number", "set_value", {"entity_id": number, "value": 13}, blocking=True
@@ -1088,7 +1118,9 @@ async def test_number_sets_limit(hass: HomeAssistant, entry: MockConfigEntry, cp
     )
     last = cp.calls("SetChargingProfile")[-1]["cs_charging_profiles"]
     assert last["charging_profile_id"] == TX_DEFAULT_ID
-    assert last["charging_schedule"]["charging_schedule_period"] == [{"start_period": 0, "limit": 0}]
+    assert last["charging_schedule"]["charging_schedule_period"] == [
+        {"start_period": 0, "limit": 0}
+    ]
     assert limit_state(hass) == "0.0"
 
 
@@ -1151,7 +1183,9 @@ async def test_unlock_button(hass: HomeAssistant, entry: MockConfigEntry, cp: Si
     assert len(cp.calls("UnlockConnector")) == 2
 
 
-async def test_available_switch(hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger) -> None:
+async def test_available_switch(
+    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
+) -> None:
     switch = entity_id(hass, "switch", "CP1_available")
     await cp.status(0, "Available")
     await wait_for_state(hass, "switch", "CP1_available", lambda s: s.state == STATE_ON)
@@ -1207,7 +1241,10 @@ async def test_schedule_reapplied_after_reconnect(
         await service(
             hass,
             "set_charging_limit",
-            {"device_id": device_id(hass), "schedule": [{"start": "23:00", "limit": 20}, {"start": "07:00", "limit": 6}]},
+            {
+                "device_id": device_id(hass),
+                "schedule": [{"start": "23:00", "limit": 20}, {"start": "07:00", "limit": 6}],
+            },
         )
         first = only_profile(cp)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
@@ -1216,7 +1253,9 @@ async def test_schedule_reapplied_after_reconnect(
         assert await cp.wait_for_call("SetChargingProfile") == first  # midnight: same start
 
 
-async def test_limit_survives_restart(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
+async def test_limit_survives_restart(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 9})
@@ -1289,7 +1328,9 @@ async def test_connectors_from_number_of_connectors(
 
         # A connector device implies its connector.
         await service(
-            hass, "set_charging_limit", {"device_id": device_id(hass, "CP1-connector-2"), "limit_amps": 7}
+            hass,
+            "set_charging_limit",
+            {"device_id": device_id(hass, "CP1-connector-2"), "limit_amps": 7},
         )
         payload = only_profile(cp)
         assert payload["connector_id"] == 2

@@ -131,11 +131,15 @@ async def test_concurrent_tx_and_parent_tags(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         first = await cp.call(
-            call.StartTransaction(connector_id=1, id_tag="CARD1", meter_start=0, timestamp="2026-01-01T00:00:00Z")
+            call.StartTransaction(
+                connector_id=1, id_tag="CARD1", meter_start=0, timestamp="2026-01-01T00:00:00Z"
+            )
         )
         assert first.id_tag_info["status"] == "Accepted"
         second = await cp.call(
-            call.StartTransaction(connector_id=2, id_tag="card1", meter_start=0, timestamp="2026-01-01T00:00:05Z")
+            call.StartTransaction(
+                connector_id=2, id_tag="card1", meter_start=0, timestamp="2026-01-01T00:00:05Z"
+            )
         )
         assert second.id_tag_info["status"] == "ConcurrentTx"
         child = await cp.call(call.Authorize(id_tag="CHILD"))
@@ -168,7 +172,9 @@ async def test_local_list_full_on_connect_then_differential(
             {
                 "list_version": 2,
                 "update_type": "Differential",
-                "local_authorization_list": [{"id_tag": "BBB", "id_tag_info": {"status": "Blocked"}}],
+                "local_authorization_list": [
+                    {"id_tag": "BBB", "id_tag_info": {"status": "Blocked"}}
+                ],
             },
             {
                 "list_version": 3,
@@ -187,27 +193,57 @@ async def test_local_list_full_on_connect_then_differential(
 
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
 _FIELDS = st.sampled_from(
-    ["connectorId", "idTag", "meterStart", "timestamp", "transactionId", "meterValue", "status",
-     "errorCode", "meterStop", "chargePointVendor", "chargePointModel", "sampledValue", "value"]
+    [
+        "connectorId",
+        "idTag",
+        "meterStart",
+        "timestamp",
+        "transactionId",
+        "meterValue",
+        "status",
+        "errorCode",
+        "meterStop",
+        "chargePointVendor",
+        "chargePointModel",
+        "sampledValue",
+        "value",
+    ]
 )
 _PAYLOAD = st.dictionaries(_FIELDS, _JSON, max_size=6)
-_FRAME = st.one_of(
-    st.tuples(st.just(2), st.text(max_size=8), st.sampled_from(sorted(KNOWN_ACTIONS) + ["Bogus"]), _PAYLOAD).map(list),
-    st.tuples(st.sampled_from([3, 4, 5, "2"]), st.text(max_size=8), _JSON).map(list),
-    _JSON,
-).map(json.dumps) | st.text(max_size=40) | st.binary(max_size=20).map(lambda b: b.decode("latin-1"))
+_FRAME = (
+    st.one_of(
+        st.tuples(
+            st.just(2),
+            st.text(max_size=8),
+            st.sampled_from(sorted(KNOWN_ACTIONS) + ["Bogus"]),
+            _PAYLOAD,
+        ).map(list),
+        st.tuples(st.sampled_from([3, 4, 5, "2"]), st.text(max_size=8), _JSON).map(list),
+        _JSON,
+    ).map(json.dumps)
+    | st.text(max_size=40)
+    | st.binary(max_size=20).map(lambda b: b.decode("latin-1"))
+)
 
 
 def _frames(count: int) -> list[str]:
     """Frames drawn by hypothesis (deterministic, no shrinking: we replay them over a socket)."""
     drawn: list[str] = []
 
-    @settings(max_examples=count, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(_FRAME)
     def collect(frame: str) -> None:
         drawn.append(frame)
@@ -223,7 +259,9 @@ async def test_random_frames_keep_server_and_model_sound(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await cp.call(
-            call.StartTransaction(connector_id=1, id_tag="X", meter_start=5000, timestamp="2026-01-01T00:00:00Z")
+            call.StartTransaction(
+                connector_id=1, id_tag="X", meter_start=5000, timestamp="2026-01-01T00:00:00Z"
+            )
         )
         energy_before = float(state_of(hass, "sensor", "CP1_1_energy").state)
     async with connect(f"ws://127.0.0.1:{port}/CP1", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
@@ -233,7 +271,12 @@ async def test_random_frames_keep_server_and_model_sound(
                 data = json.loads(frame)
             except ValueError:
                 continue
-            if isinstance(data, list) and len(data) == 4 and data[0] == 2 and isinstance(data[1], str):
+            if (
+                isinstance(data, list)
+                and len(data) == 4
+                and data[0] == 2
+                and isinstance(data[1], str)
+            ):
                 answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 assert answer[0] in (3, 4) and answer[1] == data[1]
         # Still serving: a Heartbeat is answered.
@@ -337,12 +380,20 @@ def _pki(directory: Any) -> dict[str, str]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -365,7 +416,9 @@ def _pki(directory: Any) -> dict[str, str]:
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                 critical=False,
             )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
         )
         if server:
             builder = builder.add_extension(
@@ -409,7 +462,11 @@ async def test_client_certificates(hass: HomeAssistant, tmp_path: Any) -> None:
     url = f"wss://127.0.0.1:{port}/CP1"
     # The certificate issued to CP1 works for CP1.
     async with connect(url, subprotocols=["ocpp1.6"], ssl=_client_context(files, "CP1")) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps([2, "1", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]))
+        await ws.send(
+            json.dumps(
+                [2, "1", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]
+            )
+        )
         answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert answer[2]["status"] == "Accepted"
     # Another charger's certificate does not.
@@ -458,7 +515,10 @@ async def test_local_list_parent_change_and_long_tags(
         await hass.async_block_till_done(wait_background_tasks=True)
         update = cp.calls("SendLocalList")[-1]
         assert update["update_type"] == "Differential"
-        assert {item["id_tag"]: item["id_tag_info"]["status"] for item in update["local_authorization_list"]} == {
+        assert {
+            item["id_tag"]: item["id_tag_info"]["status"]
+            for item in update["local_authorization_list"]
+        } == {
             "FAMILY": "Blocked",
             "KID": "Blocked",
         }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 import pytest
 
 from custom_components.ocpp_central.const import (
@@ -40,19 +40,26 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
     port = await setup_entry(hass, entry)
     started = capture_events(hass, EVENT_TRANSACTION_STARTED)
     stopped = capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    stop_seen = asyncio.Event()
+    hass.bus.async_listen(EVENT_TRANSACTION_STOPPED, callback(lambda _: stop_seen.set()))
     options = Options(url=f"ws://127.0.0.1:{port}", interval=1, session=3, idle=1, max_current=16)
     charger = cls(options, "SIM001")
     async with running(charger):
-        await wait_for_state(hass, "sensor", "SIM001_1_power", lambda s: float(s.state) > 0, timeout=20)
+        await wait_for_state(
+            hass, "sensor", "SIM001_1_power", lambda s: float(s.state) > 0, timeout=20
+        )
         for key in ("energy", "current_l1", "current_l3", "voltage_l2", "soc", "current_offered"):
             assert state_of(hass, "sensor", f"SIM001_1_{key}") is not None, key
         assert state_of(hass, "sensor", "SIM001_1_connector_status").state == "charging"
         await wait_for_state(
-            hass, "sensor", "SIM001_1_session_energy", lambda s: s.state not in ("unknown", "0.0"), timeout=20
+            hass,
+            "sensor",
+            "SIM001_1_session_energy",
+            lambda s: s.state not in ("unknown", "0.0"),
+            timeout=20,
         )
         async with asyncio.timeout(20):
-            while not stopped:
-                await asyncio.sleep(0.2)
+            await stop_seen.wait()
         assert started and started[0].data["charge_point_id"] == "SIM001"
         assert stopped[0].data["energy_kwh"] > 0
 
@@ -69,13 +76,22 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
         )
         # Configuration read and a remote stop of the running session.
         config = await hass.services.async_call(
-            DOMAIN, "get_configuration", {"device_id": device_id}, blocking=True, return_response=True
+            DOMAIN,
+            "get_configuration",
+            {"device_id": device_id},
+            blocking=True,
+            return_response=True,
         )
         assert config["keys"]
-        await wait_for_state(hass, "sensor", "SIM001_1_connector_status", lambda s: s.state == "charging", timeout=30)
+        await wait_for_state(
+            hass, "sensor", "SIM001_1_connector_status", lambda s: s.state == "charging", timeout=30
+        )
         count = len(stopped)
-        await hass.services.async_call(DOMAIN, "stop_charging", {"device_id": device_id}, blocking=True)
+        await hass.services.async_call(
+            DOMAIN, "stop_charging", {"device_id": device_id}, blocking=True
+        )
         async with asyncio.timeout(10):
             while len(stopped) == count:
-                await asyncio.sleep(0.1)
+                stop_seen.clear()
+                await stop_seen.wait()
         assert stopped[-1].data["reason"] == "remote"

@@ -19,7 +19,11 @@ async def test_boot_status_meter(hass: HomeAssistant, port: int) -> None:
                     {
                         "timestamp": "2026-01-01T00:00:00Z",
                         "sampledValue": [
-                            {"value": "1500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                            {
+                                "value": "1500",
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            },
                             {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"},
                         ],
                     }

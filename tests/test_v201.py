@@ -19,13 +19,27 @@ from .conftest import capture_events, state_of
 pytestmark = pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
 
 
-def _meter(energy_wh: float, power_w: float, ts: str = "2026-01-01T00:00:10Z", context: str = "Sample.Periodic") -> list[dict[str, Any]]:
+def _meter(
+    energy_wh: float,
+    power_w: float,
+    ts: str = "2026-01-01T00:00:10Z",
+    context: str = "Sample.Periodic",
+) -> list[dict[str, Any]]:
     return [
         {
             "timestamp": ts,
             "sampledValue": [
-                {"value": energy_wh, "measurand": "Energy.Active.Import.Register", "context": context},
-                {"value": power_w / 1000, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "kW"}, "context": context},
+                {
+                    "value": energy_wh,
+                    "measurand": "Energy.Active.Import.Register",
+                    "context": context,
+                },
+                {
+                    "value": power_w / 1000,
+                    "measurand": "Power.Active.Import",
+                    "unitOfMeasure": {"unit": "kW"},
+                    "context": context,
+                },
             ],
         }
     ]
@@ -35,7 +49,11 @@ def _tx_event(event: str, seq: int, ts: str, tx_id: str = "TX1", **extra: Any) -
     return {
         "eventType": event,
         "timestamp": ts,
-        "triggerReason": {"Started": "CablePluggedIn", "Updated": "MeterValuePeriodic", "Ended": "EVCommunicationLost"}[event],
+        "triggerReason": {
+            "Started": "CablePluggedIn",
+            "Updated": "MeterValuePeriodic",
+            "Ended": "EVCommunicationLost",
+        }[event],
         "seqNo": seq,
         "transactionInfo": {"transactionId": tx_id, **extra.pop("info", {})},
         **extra,
@@ -90,7 +108,9 @@ async def test_transaction_lifecycle(
         answer = await station.send(
             "TransactionEvent",
             _tx_event(
-                "Started", 0, "2026-01-01T00:00:00Z",
+                "Started",
+                0,
+                "2026-01-01T00:00:00Z",
                 evse={"id": 1, "connectorId": 1},
                 idToken={"idToken": "TAG1", "type": "ISO14443"},
                 meterValue=_meter(10000, 0, "2026-01-01T00:00:00Z", "Transaction.Begin"),
@@ -104,7 +124,13 @@ async def test_transaction_lifecycle(
         assert state_of(hass, "switch", "CS1_1_charging").state == "on"
         await station.send(
             "TransactionEvent",
-            _tx_event("Updated", 1, "2026-01-01T00:10:00Z", meterValue=_meter(11500, 7200, "2026-01-01T00:10:00Z"), info={"chargingState": "Charging"}),
+            _tx_event(
+                "Updated",
+                1,
+                "2026-01-01T00:10:00Z",
+                meterValue=_meter(11500, 7200, "2026-01-01T00:10:00Z"),
+                info={"chargingState": "Charging"},
+            ),
         )
         await hass.async_block_till_done()
         assert state_of(hass, "sensor", "CS1_1_connector_status").state == "charging"
@@ -112,7 +138,13 @@ async def test_transaction_lifecycle(
         assert state_of(hass, "sensor", "CS1_1_session_energy").state == "1.5"
         await station.send(
             "TransactionEvent",
-            _tx_event("Ended", 2, "2026-01-01T00:20:00Z", meterValue=_meter(12000, 0, "2026-01-01T00:20:00Z", "Transaction.End"), info={"stoppedReason": "EVDisconnected", "chargingState": "Idle"}),
+            _tx_event(
+                "Ended",
+                2,
+                "2026-01-01T00:20:00Z",
+                meterValue=_meter(12000, 0, "2026-01-01T00:20:00Z", "Transaction.End"),
+                info={"stoppedReason": "EVDisconnected", "chargingState": "Idle"},
+            ),
         )
         await hass.async_block_till_done()
         assert state_of(hass, "switch", "CS1_1_charging").state == "off"
@@ -130,9 +162,15 @@ async def test_offline_events_apply_in_order(
     stopped = capture_events(hass, f"{DOMAIN}_transaction_stopped")
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
-        await station.send("MeterValues", {"evseId": 1, "meterValue": _meter(5000, 100, "2026-01-01T02:00:00Z")})
+        await station.send(
+            "MeterValues", {"evseId": 1, "meterValue": _meter(5000, 100, "2026-01-01T02:00:00Z")}
+        )
         for seq, (event, ts, wh) in enumerate(
-            [("Started", "2026-01-01T00:00:00Z", 1000), ("Updated", "2026-01-01T00:30:00Z", 2000), ("Ended", "2026-01-01T01:00:00Z", 3000)]
+            [
+                ("Started", "2026-01-01T00:00:00Z", 1000),
+                ("Updated", "2026-01-01T00:30:00Z", 2000),
+                ("Ended", "2026-01-01T01:00:00Z", 3000),
+            ]
         ):
             extra: dict[str, Any] = {"offline": True, "meterValue": _meter(wh, 0, ts)}
             if event == "Started":
@@ -162,7 +200,9 @@ async def test_notify_event_fault(
             "variable": {"name": "Problem"},
             "techCode": "E42",
         }
-        await station.send("NotifyEvent", {"generatedAt": "2026-01-01T00:00:00Z", "seqNo": 0, "eventData": [event]})
+        await station.send(
+            "NotifyEvent", {"generatedAt": "2026-01-01T00:00:00Z", "seqNo": 0, "eventData": [event]}
+        )
         await hass.async_block_till_done()
         assert state_of(hass, "binary_sensor", "CS1_problem").state == "on"
         error = state_of(hass, "sensor", "CS1_error_code")
@@ -170,7 +210,10 @@ async def test_notify_event_fault(
         assert error.attributes["vendor_error_code"] == "E42"
         assert errors[0].data["error_code"] == "connector_lock_failure"
         cleared = {**event, "eventId": 2, "actualValue": "false", "cleared": True}
-        await station.send("NotifyEvent", {"generatedAt": "2026-01-01T00:01:00Z", "seqNo": 1, "eventData": [cleared]})
+        await station.send(
+            "NotifyEvent",
+            {"generatedAt": "2026-01-01T00:01:00Z", "seqNo": 1, "eventData": [cleared]},
+        )
         await hass.async_block_till_done()
         assert state_of(hass, "binary_sensor", "CS1_problem").state == "off"
         assert len(errors) == 1
@@ -182,25 +225,43 @@ async def test_remote_start_stop_and_limits(
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         device_id = _device_id(hass)
-        await hass.services.async_call(DOMAIN, "start_charging", {"device_id": device_id}, blocking=True)
+        await hass.services.async_call(
+            DOMAIN, "start_charging", {"device_id": device_id}, blocking=True
+        )
         start = await station.wait_for_call("RequestStartTransaction")
         assert start["idToken"] == {"idToken": "HomeAssistant", "type": "Central"}
         assert start["evseId"] == 1
         await station.send(
             "TransactionEvent",
-            _tx_event("Started", 0, "2026-01-01T00:00:00Z", "R1", evse={"id": 1}, idToken={"idToken": "HomeAssistant", "type": "Central"}, triggerReason="RemoteStart"),
+            _tx_event(
+                "Started",
+                0,
+                "2026-01-01T00:00:00Z",
+                "R1",
+                evse={"id": 1},
+                idToken={"idToken": "HomeAssistant", "type": "Central"},
+                triggerReason="RemoteStart",
+            ),
         )
-        await hass.services.async_call(DOMAIN, "set_charging_limit", {"device_id": device_id, "limit_amps": 10}, blocking=True)
-        profile = (await station.wait_for_call("SetChargingProfile"))
+        await hass.services.async_call(
+            DOMAIN, "set_charging_limit", {"device_id": device_id, "limit_amps": 10}, blocking=True
+        )
+        profile = await station.wait_for_call("SetChargingProfile")
         assert profile["evseId"] == 1
         assert profile["chargingProfile"]["chargingProfilePurpose"] == "TxProfile"
         assert profile["chargingProfile"]["transactionId"] == "R1"
-        assert profile["chargingProfile"]["chargingSchedule"][0]["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 10.0}]
-        await hass.services.async_call(DOMAIN, "stop_charging", {"device_id": device_id}, blocking=True)
+        assert profile["chargingProfile"]["chargingSchedule"][0]["chargingSchedulePeriod"] == [
+            {"startPeriod": 0, "limit": 10.0}
+        ]
+        await hass.services.async_call(
+            DOMAIN, "stop_charging", {"device_id": device_id}, blocking=True
+        )
         assert (await station.wait_for_call("RequestStopTransaction")) == {"transactionId": "R1"}
         station.answers["Reset"] = {"status": "Rejected"}
         with pytest.raises(HomeAssistantError):
-            await hass.services.async_call(DOMAIN, "reset", {"device_id": device_id, "type": "hard"}, blocking=True)
+            await hass.services.async_call(
+                DOMAIN, "reset", {"device_id": device_id, "type": "hard"}, blocking=True
+            )
         assert station.calls("Reset") == [{"type": "Immediate"}]
 
 
@@ -219,18 +280,42 @@ async def test_variables(
         assert state_of(hass, "sensor", "CS1_2_connector_status") is not None
         device_id = _device_id(hass)
         result = await hass.services.async_call(
-            DOMAIN, "get_configuration", {"device_id": device_id, "keys": ["SampledDataCtrlr/TxUpdatedInterval", "Nope/Missing"]},
-            blocking=True, return_response=True,
+            DOMAIN,
+            "get_configuration",
+            {
+                "device_id": device_id,
+                "keys": ["SampledDataCtrlr/TxUpdatedInterval", "Nope/Missing"],
+            },
+            blocking=True,
+            return_response=True,
         )
-        assert result == {"keys": [{"key": "SampledDataCtrlr/TxUpdatedInterval", "value": "60", "readonly": False}], "unknown_keys": ["Nope/Missing"]}
+        assert result == {
+            "keys": [
+                {"key": "SampledDataCtrlr/TxUpdatedInterval", "value": "60", "readonly": False}
+            ],
+            "unknown_keys": ["Nope/Missing"],
+        }
         result = await hass.services.async_call(
-            DOMAIN, "set_configuration", {"device_id": device_id, "key": "SampledDataCtrlr/TxUpdatedInterval", "value": "30"},
-            blocking=True, return_response=True,
+            DOMAIN,
+            "set_configuration",
+            {"device_id": device_id, "key": "SampledDataCtrlr/TxUpdatedInterval", "value": "30"},
+            blocking=True,
+            return_response=True,
         )
         assert result == {"status": "accepted"}
         assert station.variables[("SampledDataCtrlr", None, "TxUpdatedInterval")] == "30"
-        full = await hass.services.async_call(DOMAIN, "get_configuration", {"device_id": device_id}, blocking=True, return_response=True)
-        assert {"key": "SampledDataCtrlr/TxUpdatedInterval", "value": "30", "readonly": False} in full["keys"]
+        full = await hass.services.async_call(
+            DOMAIN,
+            "get_configuration",
+            {"device_id": device_id},
+            blocking=True,
+            return_response=True,
+        )
+        assert {
+            "key": "SampledDataCtrlr/TxUpdatedInterval",
+            "value": "30",
+            "readonly": False,
+        } in full["keys"]
 
 
 async def test_security_event_and_firmware(
@@ -239,7 +324,10 @@ async def test_security_event_and_firmware(
     security = capture_events(hass, f"{DOMAIN}_security_event")
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
-        await station.send("SecurityEventNotification", {"type": "FirmwareUpdated", "timestamp": "2026-01-01T00:00:00Z"})
+        await station.send(
+            "SecurityEventNotification",
+            {"type": "FirmwareUpdated", "timestamp": "2026-01-01T00:00:00Z"},
+        )
         await station.send("FirmwareStatusNotification", {"status": "Installed"})
         await station.send("LogStatusNotification", {"status": "Uploaded", "requestId": 1})
         await hass.async_block_till_done()

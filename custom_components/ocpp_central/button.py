@@ -20,6 +20,7 @@ from .model import Charger, Connector
 
 PARALLEL_UPDATES = 1
 
+
 @dataclass(frozen=True, kw_only=True)
 class OcppButtonDescription(OcppEntityDescription, ButtonEntityDescription):
     """Button description."""

@@ -144,6 +144,7 @@ class CentralSystem:
         self._next_transaction_id = 1
         self._next_reservation_id = 1
         self._id_tags_version = 0
+        self._save_due: float | None = None  # loop time of the next scheduled save
         self._subentry_ids: dict[str, str] = {}
         # The password each connected charger authenticated with (None: none needed).
         self._session_passwords: dict[str, str | None] = {}
@@ -198,8 +199,21 @@ class CentralSystem:
 
     @callback
     def save_soon(self, delay: float = SAVE_DELAY_READINGS) -> None:
-        """Save within `delay` seconds (coalescing saves in between)."""
-        self.store.async_delay_save(self._data, delay)
+        """Save within `delay` seconds, coalescing the saves asked for in between.
+
+        Store.async_delay_save restarts its timer on every call, so a charger reporting
+        more often than `delay` would postpone the save forever; keep the earliest due time.
+        """
+        due = self.hass.loop.time() + delay
+        if self._save_due is not None and self._save_due <= due:
+            return
+        self._save_due = due
+        self.store.async_delay_save(self._data_to_save, delay)
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        self._save_due = None
+        return self._data()
 
     async def async_entry_updated(self) -> None:
         """Apply a changed entry: reload for server settings, else sync chargers live."""
@@ -244,7 +258,9 @@ class CentralSystem:
         subentry = charger_subentries(self.entry).get(charger_id)
         required = subentry.data.get(CONF_PASSWORD) if subentry else None
         if required:
-            return password is not None and hmac.compare_digest(password.encode(), required.encode())
+            return password is not None and hmac.compare_digest(
+                password.encode(), required.encode()
+            )
         return not self.entry.options.get(CONF_REQUIRE_PASSWORD, False)
 
     def _auth_failed(self, charger_id: str, address: str, failures: int) -> None:
@@ -451,7 +467,9 @@ class CentralSystem:
             self._push_id_tag_change(id_tag), f"{DOMAIN} local list update"
         )
 
-    async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> bool:
+    async def apply_limit(
+        self, session: ChargerProtocol, charger: Charger, conn: Connector
+    ) -> bool:
         """Send a connector's limit: bound to the running session, else as the default."""
         assert conn.limit is not None
         if conn.limit.expired(dt_util.utcnow()):
@@ -522,9 +540,7 @@ class CentralSystem:
         self.hass.config_entries.async_add_subentry(self.entry, subentry)
         self._add_charger(subentry, approving_flow_id=flow_id)
 
-    def _add_charger(
-        self, subentry: ConfigSubentry, approving_flow_id: str | None = None
-    ) -> None:
+    def _add_charger(self, subentry: ConfigSubentry, approving_flow_id: str | None = None) -> None:
         charger_id: str = subentry.data[CONF_CHARGER_ID]
         if charger_id in self.chargers:
             return
@@ -556,9 +572,7 @@ class CentralSystem:
             )
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
 
-    async def _abort_discovered_flows(
-        self, charger_id: str, approving_flow_id: str | None
-    ) -> None:
+    async def _abort_discovered_flows(self, charger_id: str, approving_flow_id: str | None) -> None:
         for flow in self.hass.config_entries.flow.async_progress_by_handler(
             DOMAIN, match_context={"unique_id": charger_id}
         ):
@@ -652,17 +666,23 @@ class CentralSystem:
         return device.id if device else None
 
     @callback
-    def add_entity_factory(self, factory: EntityFactory, add: AddConfigEntryEntitiesCallback) -> None:
+    def add_entity_factory(
+        self, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
+    ) -> None:
         """Register a platform; it gets entities for every charger, now and later."""
         self._factories.append((factory, add))
         for charger in self.chargers.values():
             self._spawn_charger(charger, factory, add)
 
-    def _add(self, charger: Charger, add: AddConfigEntryEntitiesCallback, entities: Sequence[Entity]) -> None:
+    def _add(
+        self, charger: Charger, add: AddConfigEntryEntitiesCallback, entities: Sequence[Entity]
+    ) -> None:
         if entities:
             add(entities, config_subentry_id=self._subentry_ids[charger.charger_id])
 
-    def _spawn_charger(self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback) -> None:
+    def _spawn_charger(
+        self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
+    ) -> None:
         self._add(charger, add, factory.charger(self, charger))
         for connector_id, conn in sorted(charger.connectors.items()):
             if connector_id > 0:
@@ -672,7 +692,11 @@ class CentralSystem:
                     self._spawn_measurand(charger, conn, key, factory, add)
 
     def _spawn_connector(
-        self, charger: Charger, conn: Connector, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
+        self,
+        charger: Charger,
+        conn: Connector,
+        factory: EntityFactory,
+        add: AddConfigEntryEntitiesCallback,
     ) -> None:
         if factory.connector is not None:
             self._add(charger, add, factory.connector(self, charger, conn))
@@ -688,7 +712,9 @@ class CentralSystem:
         assert factory.measurand is not None
         self._add(charger, add, factory.measurand(self, charger, conn, key))
 
-    def track_connector_entity(self, charger_id: str, connector_id: int, platform: str, unique_id: str) -> None:
+    def track_connector_entity(
+        self, charger_id: str, connector_id: int, platform: str, unique_id: str
+    ) -> None:
         """Remember a connector entity, to move it to a child device later if needed."""
         self._connector_unique_ids.setdefault((charger_id, connector_id), []).append(
             (platform, unique_id)
@@ -700,10 +726,16 @@ class CentralSystem:
         if len(charger.outlet_ids) == 2:
             # The charger turned out to have several outlets: the first one's entities
             # move from the charger device to a child device of their own.
-            first = charger.outlet_ids[0] if charger.outlet_ids[0] != conn.connector_id else charger.outlet_ids[1]
+            first = (
+                charger.outlet_ids[0]
+                if charger.outlet_ids[0] != conn.connector_id
+                else charger.outlet_ids[1]
+            )
             device = self._register_connector_device(charger, first)
             ent_reg = er.async_get(self.hass)
-            for platform, unique_id in self._connector_unique_ids.get((charger.charger_id, first), []):
+            for platform, unique_id in self._connector_unique_ids.get(
+                (charger.charger_id, first), []
+            ):
                 if entity_id := ent_reg.async_get_entity_id(platform, DOMAIN, unique_id):
                     ent_reg.async_update_entity(entity_id, device_id=device.id)
         if len(charger.outlet_ids) > 1:
@@ -738,7 +770,9 @@ class CentralSystem:
         for other in self.chargers.values():
             for conn in other.connectors.values():
                 tx = conn.transaction
-                busy = tx is not None and tx.id_tag is not None and tx.id_tag.upper() == id_tag.upper()
+                busy = (
+                    tx is not None and tx.id_tag is not None and tx.id_tag.upper() == id_tag.upper()
+                )
                 if busy and (other is not charger or conn.connector_id != connector_id):
                     return AuthResult(AuthStatus.CONCURRENT_TX, result.expiry, result.parent)
         return result
@@ -803,7 +837,9 @@ class CentralSystem:
             },
         )
 
-    async def _reapply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> None:
+    async def _reapply_limit(
+        self, session: ChargerProtocol, charger: Charger, conn: Connector
+    ) -> None:
         try:
             await self.apply_limit(session, charger, conn)
         except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:

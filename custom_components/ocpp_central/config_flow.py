@@ -336,7 +336,9 @@ class OptionsFlowHandler(OptionsFlow):
         )
 
     def _save_tag(self, id_tag: str, user_input: dict[str, Any]) -> ConfigFlowResult:
-        expiry = dt_util.parse_datetime(user_input[ATTR_EXPIRY]) if user_input.get(ATTR_EXPIRY) else None
+        expiry = (
+            dt_util.parse_datetime(user_input[ATTR_EXPIRY]) if user_input.get(ATTR_EXPIRY) else None
+        )
         if expiry is not None and expiry.tzinfo is None:
             expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
         self.config_entry.runtime_data.add_id_tag(
@@ -375,7 +377,9 @@ class OptionsFlowHandler(OptionsFlow):
             return await self.async_step_edit_id_tag_details()
         return self.async_show_form(
             step_id="edit_id_tag",
-            data_schema=vol.Schema({vol.Required(ATTR_ID_TAG): _tag_selector(tags, multiple=False)}),
+            data_schema=vol.Schema(
+                {vol.Required(ATTR_ID_TAG): _tag_selector(tags, multiple=False)}
+            ),
         )
 
     async def async_step_edit_id_tag_details(
@@ -426,18 +430,14 @@ def _tag_selector(tags: dict[str, IdTag], *, multiple: bool) -> SelectSelector:
 class ChargerSubentryFlow(ConfigSubentryFlow):
     """Add a charger by id before it connects, or change a charger's settings."""
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask for the charger id."""
         errors: dict[str, str] = {}
         if user_input is not None:
             charger_id = user_input[CONF_CHARGER_ID].strip()
             if not valid_charger_id(charger_id):
                 errors[CONF_CHARGER_ID] = "invalid_charger_id"
-            elif any(
-                sub.unique_id == charger_id for sub in self._get_entry().subentries.values()
-            ):
+            elif any(sub.unique_id == charger_id for sub in self._get_entry().subentries.values()):
                 errors[CONF_CHARGER_ID] = "charger_exists"
             else:
                 data = {CONF_CHARGER_ID: charger_id, CONF_LENIENT: user_input[CONF_LENIENT]}

@@ -260,9 +260,7 @@ class OcppConnection:
     async def _send_error(self, unique_id: str, err: OCPPError) -> None:
         details = err.details if isinstance(err.details, dict) else {}
         details = {k: str(v) for k, v in details.items() if k == "cause"}
-        await self._send(
-            CallError(unique_id, err.code, err.description or "", details).to_json()
-        )
+        await self._send(CallError(unique_id, err.code, err.description or "", details).to_json())
 
     def _check(self, msg: Call | CallResult) -> None:
         """Validate against the schema; in lenient mode log once and carry on."""
@@ -333,6 +331,8 @@ class OcppConnection:
             raise CallTimeoutError(action) from err
         finally:
             self._pending.pop(msg.unique_id, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: a close after a failed send must not warn
         if isinstance(answer, CallError):
             raise CallErrorReceived(answer.error_code, answer.error_description)
         answer.action = action

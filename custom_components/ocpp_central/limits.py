@@ -87,7 +87,9 @@ def _seconds(moment: time) -> int:
     return moment.hour * 3600 + moment.minute * 60 + moment.second
 
 
-def schedule_periods(limit: ChargingLimit, unit: str, settings: ElectricalSettings) -> list[dict[str, Any]]:
+def schedule_periods(
+    limit: ChargingLimit, unit: str, settings: ElectricalSettings
+) -> list[dict[str, Any]]:
     """OCPP chargingSchedulePeriod list (startPeriod seconds, limit in A or W, 0.1 steps)."""
 
     def value(amps: float) -> float:

@@ -295,7 +295,9 @@ class Charger:
         """Return a connector, creating it (and announcing it) on first sight."""
         if (conn := self.connectors.get(connector_id)) is not None:
             return conn
-        if not 0 <= connector_id <= MAX_CONNECTORS:  # bad input must not add a (persisted) connector
+        if (
+            not 0 <= connector_id <= MAX_CONNECTORS
+        ):  # bad input must not add a (persisted) connector
             raise ValueError(f"invalid connector id {connector_id}")
         conn = self.connectors[connector_id] = Connector(connector_id)
         if connector_id > 0 and self.on_new_connector is not None:
@@ -381,13 +383,14 @@ class Charger:
     def problem(self) -> bool:
         """Whether anything on this charger reports an error or is faulted."""
         return any(
-            c.error.active or c.status == ConnectorStatus.FAULTED
-            for c in self.connectors.values()
+            c.error.active or c.status == ConnectorStatus.FAULTED for c in self.connectors.values()
         )
 
     # --- listeners ---------------------------------------------------------------------
 
-    def add_listener(self, connector_id: int | None, listener: UpdateListener) -> Callable[[], None]:
+    def add_listener(
+        self, connector_id: int | None, listener: UpdateListener
+    ) -> Callable[[], None]:
         """Listen to changes of one connector (or, with None, of the whole charger)."""
         listeners = self._listeners.setdefault(connector_id, [])
         listeners.append(listener)

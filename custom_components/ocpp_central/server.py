@@ -23,6 +23,21 @@ from .const import MAX_FRAME_BYTES, PING_INTERVAL
 
 _LOGGER = logging.getLogger(__name__)
 
+
+class _HandshakeNoise(logging.Filter):
+    """websockets logs a connection that closes before its handshake (a port scan, a
+    health check) as an error with a traceback; it is routine, so keep it at debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() == "opening handshake failed" and record.levelno >= logging.ERROR:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return _WEBSOCKETS_LOGGER.isEnabledFor(logging.DEBUG)
+        return True
+
+
+_WEBSOCKETS_LOGGER = logging.getLogger(f"{__name__}.websockets")
+_WEBSOCKETS_LOGGER.addFilter(_HandshakeNoise())
+
 # Subprotocol -> OCPP version understood by the `ocpp` library's schemas.
 # In order of preference when a charger offers several.
 SUPPORTED_SUBPROTOCOLS: dict[str, str] = {
@@ -136,7 +151,7 @@ class OcppServer:
             ping_interval=PING_INTERVAL,
             # Some chargers ignore pings; they are still alive, so never drop them for it.
             ping_timeout=None,
-            logger=_LOGGER,
+            logger=_WEBSOCKETS_LOGGER,
         )
 
     @property
@@ -174,7 +189,9 @@ class OcppServer:
         if self._on_auth_failure is not None:
             self._on_auth_failure(charger_id, address, failures)
         if failures > AUTH_FREE_FAILURES:
-            await asyncio.sleep(min(AUTH_DELAY_STEP * (failures - AUTH_FREE_FAILURES), AUTH_MAX_DELAY))
+            await asyncio.sleep(
+                min(AUTH_DELAY_STEP * (failures - AUTH_FREE_FAILURES), AUTH_MAX_DELAY)
+            )
         response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
         return response

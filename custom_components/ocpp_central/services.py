@@ -201,7 +201,10 @@ AVAILABILITY_SCHEMA = vol.Schema(
     }
 )
 RESET_SCHEMA = vol.Schema(
-    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Optional("type", default="soft"): vol.In(["soft", "hard"])}
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Optional("type", default="soft"): vol.In(["soft", "hard"]),
+    }
 )
 FIRMWARE_SCHEMA = vol.Schema(
     {
@@ -221,7 +224,10 @@ DIAGNOSTICS_SCHEMA = vol.Schema(
     }
 )
 GET_CONFIG_SCHEMA = vol.Schema(
-    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Optional("keys"): vol.All(cv.ensure_list, [cv.string])}
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Optional("keys"): vol.All(cv.ensure_list, [cv.string]),
+    }
 )
 SET_CONFIG_SCHEMA = vol.Schema(
     {
@@ -522,7 +528,11 @@ def async_setup_control_services(hass: HomeAssistant) -> None:
         supports_response=SupportsResponse.OPTIONAL,
     )
     register(
-        DOMAIN, "reserve_now", _reserve_now, RESERVE_SCHEMA, supports_response=SupportsResponse.OPTIONAL
+        DOMAIN,
+        "reserve_now",
+        _reserve_now,
+        RESERVE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )
     register(DOMAIN, "cancel_reservation", _cancel_reservation, CANCEL_RESERVATION_SCHEMA)
     register(

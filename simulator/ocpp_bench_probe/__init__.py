@@ -6,15 +6,23 @@ Loaded as a custom integration only by the bench's temporary Home Assistant conf
 and over, and how much later than asked it wakes up is the loop's lag. Once a second the
 lags are appended to a JSON-lines file by a writer thread (the loop never touches the disk),
 with (in Home Assistant) the running count of state writes, so the bench can tell how many
-states one message wrote.
+states one message wrote, and the time spent in the garbage collector. When the bench
+creates `<file>.collect`, the probe runs a full collection and writes the number of objects
+the collector tracks to `<file>.collect.done` (memory is then read without the garbage
+that happened to be waiting for the next collection).
 """
 
 from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+import gc
 import json
+import os
+import sys
+import threading
 import time
+import traceback
 from typing import Any
 
 import voluptuous as vol
@@ -26,47 +34,145 @@ TICK = 0.05  # s
 class LagProbe:
     """Measure how late a periodic sleep wakes up; append the lags to a file."""
 
-    def __init__(self, path: str, interval: float = TICK) -> None:
-        """Write to `path` (one JSON line a second: wall time and the lags in ms)."""
+    def __init__(self, path: str, interval: float = TICK, *, watchdog: bool = False) -> None:
+        """Write to `path` (one JSON line a second: wall time and the lags in ms).
+
+        `watchdog`: also record the loop thread's stack whenever it stalls (a diagnostic
+        for finding what blocks the loop; the bench turns it on with --stalls).
+        """
         self.path = path
         self.interval = interval
+        self.watchdog = watchdog
+        self._beat = 0.0
+        self._gc_start = 0.0
+        self._gc_ms = 0.0  # time spent in the cyclic garbage collector since the last line
+        self._gc_max_ms = 0.0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lag-probe")
         self.state_writes = 0  # counted by Home Assistant's state_changed listener
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        elif self._gc_start:
+            spent = (time.perf_counter() - self._gc_start) * 1000
+            self._gc_ms += spent
+            self._gc_max_ms = max(self._gc_max_ms, spent)
+
+    def _collect(self, request: str) -> None:
+        """Collect garbage (on purpose in the loop: memory is read right after), count
+        the objects the collector tracks, and acknowledge by removing the request."""
+        started = time.perf_counter()
+        unreachable = gc.collect()
+        objects = len(gc.get_objects())
+        line = json.dumps(
+            {
+                "t": time.time(),
+                "collected": unreachable,
+                "tracked_objects": objects,
+                "collect_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        )
+        self._writer.submit(self._append, line)
+        self._writer.submit(self._acknowledge, request, objects)
+
+    @staticmethod
+    def _acknowledge(request: str, objects: int) -> None:
+        with open(request + ".done", "w", encoding="utf-8") as file:
+            file.write(str(objects))
+        os.remove(request)
 
     def _append(self, line: str) -> None:
         with open(self.path, "a", encoding="utf-8") as file:
             file.write(line + "\n")
 
+    def _watchdog(self, loop_thread: int, stop: threading.Event) -> None:
+        """From a thread: when the loop has not ticked for 4 intervals, record what it runs."""
+        reported = 0.0
+        while not stop.wait(0.02):
+            stalled = time.monotonic() - self._beat
+            if stalled > 4 * self.interval and self._beat != reported:
+                frame = sys._current_frames().get(loop_thread)
+                if frame is None:
+                    continue
+                reported = self._beat
+                stack = "".join(traceback.format_stack(frame)[-12:])
+                others = {
+                    str(ident): "".join(traceback.format_stack(other)[-4:])
+                    for ident, other in sys._current_frames().items()
+                    if ident not in (loop_thread, threading.get_ident())
+                    and other.f_code.co_name not in ("wait", "_worker", "select", "poll", "get")
+                }
+                self._append(
+                    json.dumps(
+                        {
+                            "t": time.time(),
+                            "stall_ms": round(stalled * 1000),
+                            "gc_ms": round(self._gc_ms, 1),
+                            "stack": stack,
+                            "threads": others,
+                        }
+                    )
+                )
+
     async def run(self) -> None:
         """Measure until cancelled."""
         loop = asyncio.get_running_loop()
+        self._beat = time.monotonic()
+        stop = threading.Event()
+        gc.callbacks.append(self._gc)
+        if self.watchdog:
+            threading.Thread(
+                target=self._watchdog, args=(threading.get_ident(), stop), daemon=True
+            ).start()
         lags: list[float] = []
         flush_at = time.monotonic() + 1.0
+        # The bench asks for a full collection (then reads RSS) by creating this file.
+        request = self.path + ".collect"
+        collect: asyncio.Future[bool] | None = None
         try:
             while True:
                 start = loop.time()
                 await asyncio.sleep(self.interval)
                 lags.append(round(max(loop.time() - start - self.interval, 0.0) * 1000, 2))
+                self._beat = time.monotonic()
                 if time.monotonic() >= flush_at:
                     flush_at += 1.0
                     line = json.dumps(
-                        {"t": time.time(), "lags_ms": lags, "state_writes": self.state_writes}
+                        {
+                            "t": time.time(),
+                            "lags_ms": lags,
+                            "state_writes": self.state_writes,
+                            "gc_ms": round(self._gc_ms, 1),
+                            "gc_max_ms": round(self._gc_max_ms, 1),
+                        }
                     )
                     lags = []
+                    self._gc_ms = self._gc_max_ms = 0.0
                     loop.run_in_executor(self._writer, self._append, line)
+                    if collect is None:
+                        collect = loop.run_in_executor(self._writer, os.path.exists, request)
+                    elif collect.done():
+                        if collect.result():
+                            self._collect(request)
+                        collect = None
         finally:
+            gc.callbacks.remove(self._gc)
+            stop.set()
             self._writer.shutdown(wait=False)
 
 
-CONFIG_SCHEMA = vol.Schema({DOMAIN: vol.Schema({vol.Required("file"): str})}, extra=vol.ALLOW_EXTRA)
+CONFIG_SCHEMA = vol.Schema(
+    {DOMAIN: vol.Schema({vol.Required("file"): str, vol.Optional("stalls", default=False): bool})},
+    extra=vol.ALLOW_EXTRA,
+)
 
 
 async def async_setup(hass: Any, config: dict[str, Any]) -> bool:
     """Start the probe for as long as Home Assistant runs."""
-    from homeassistant.const import EVENT_STATE_CHANGED  # noqa: PLC0415
-    from homeassistant.core import callback  # noqa: PLC0415
+    from homeassistant.const import EVENT_STATE_CHANGED
+    from homeassistant.core import callback
 
-    probe = LagProbe(config[DOMAIN]["file"])
+    probe = LagProbe(config[DOMAIN]["file"], watchdog=config[DOMAIN].get("stalls", False))
 
     @callback
     def _count(event: Any) -> None:

@@ -96,7 +96,9 @@ class ChargerProtocol(ABC):
         """TriggerMessage(BootNotification)."""
         await self.connection.call("TriggerMessage", {"requestedMessage": "BootNotification"})
 
-    async def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> Payload:
+    async def data_transfer(
+        self, vendor_id: str, message_id: str | None, data: str | None
+    ) -> Payload:
         """DataTransfer; returns {"status", "data"}."""
         payload: Payload = {"vendorId": vendor_id}
         if message_id is not None:

@@ -297,9 +297,13 @@ class V16Protocol(ChargerProtocol):
         profile: Payload = {
             "chargingProfileId": profile_id(connector_id, transaction_id is not None),
             "stackLevel": self._stack_level(),
-            "chargingProfilePurpose": "TxProfile" if transaction_id is not None else "TxDefaultProfile",
+            "chargingProfilePurpose": "TxProfile"
+            if transaction_id is not None
+            else "TxDefaultProfile",
             "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
-            "chargingSchedule": charging_schedule(limit, self._rate_unit(), settings, now, midnight),
+            "chargingSchedule": charging_schedule(
+                limit, self._rate_unit(), settings, now, midnight
+            ),
         }
         if limit.schedule:
             profile["recurrencyKind"] = "Daily"

@@ -315,10 +315,14 @@ class V201Protocol(ChargerProtocol):
             if event == "Ended" and not payload.get("meterValue"):
                 # A session we never saw start, with nothing to record: just acknowledge.
                 self.connection.log_once.once(
-                    "unknown-tx", "TransactionEvent Ended for unknown transaction %s", transaction_id
+                    "unknown-tx",
+                    "TransactionEvent Ended for unknown transaction %s",
+                    transaction_id,
                 )
                 return response
-            tx = Transaction(transaction_id=transaction_id, connector_id=evse, id_tag=token, start=timestamp)
+            tx = Transaction(
+                transaction_id=transaction_id, connector_id=evse, id_tag=token, start=timestamp
+            )
             if conn.transaction is not None:
                 self.central.close_transaction(charger, conn.transaction, timestamp, None)
             conn.transaction = tx
@@ -337,7 +341,9 @@ class V201Protocol(ChargerProtocol):
         if (state := info.get("chargingState")) is not None:
             self._charging_state[evse] = state
         if event == "Ended" and tx.stop is None:
-            self.central.close_transaction(charger, tx, timestamp, info.get("stoppedReason", "Local"))
+            self.central.close_transaction(
+                charger, tx, timestamp, info.get("stoppedReason", "Local")
+            )
             self._charging_state.pop(evse, None)
         self._refresh_status(conn)
         charger.notify((evse,))
@@ -543,7 +549,8 @@ class V201Protocol(ChargerProtocol):
         accepted = False
         for in_transaction in (True, False):
             answer = await self.connection.call(
-                "ClearChargingProfile", {"chargingProfileId": profile_id(connector_id, in_transaction)}
+                "ClearChargingProfile",
+                {"chargingProfileId": profile_id(connector_id, in_transaction)},
             )
             accepted |= answer.get("status") == "Accepted"
         return accepted
@@ -610,7 +617,8 @@ class V201Protocol(ChargerProtocol):
         if stop is not None:
             log["latestTimestamp"] = stop.isoformat()
         answer = await self.connection.call(
-            "GetLog", {"logType": "DiagnosticsLog", "requestId": next(self._request_ids), "log": log}
+            "GetLog",
+            {"logType": "DiagnosticsLog", "requestId": next(self._request_ids), "log": log},
         )
         if answer.get("status") not in ("Accepted", "AcceptedCanceled"):
             raise CallErrorReceived(str(answer.get("status")), "log upload refused")
