@@ -75,7 +75,7 @@ async def async_stop_charging(central: CentralSystem, charger: Charger, connecto
         raise _rejected(charger, "stop")
 
 
-def _status_error(charger: Charger, action: str, status: str) -> HomeAssistantError:
+def status_error(charger: Charger, action: str, status: str) -> HomeAssistantError:
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="command_failed",
@@ -155,7 +155,7 @@ async def async_set_availability(
         charger.charger_id, lambda s: s.change_availability(connector_id, available)
     )
     if status not in ("accepted", "scheduled"):
-        raise _status_error(charger, "availability", status)
+        raise status_error(charger, "availability", status)
     return status
 
 
@@ -172,7 +172,7 @@ async def async_unlock(central: CentralSystem, charger: Charger, connector_id: i
     central.session(charger.charger_id)
     status: str = await central.run_command(charger.charger_id, lambda s: s.unlock(connector_id))
     if status != "unlocked":
-        raise _status_error(charger, "unlock", status)
+        raise status_error(charger, "unlock", status)
 
 
 async def async_call_status(
@@ -182,5 +182,5 @@ async def async_call_status(
     central.session(charger.charger_id)
     status: str = await central.run_command(charger.charger_id, command)
     if status not in ok:
-        raise _status_error(charger, action, status)
+        raise status_error(charger, action, status)
     return status

@@ -14,7 +14,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -29,6 +29,7 @@ from .commands import (
     async_start_charging,
     async_stop_charging,
     async_unlock,
+    status_error,
     to_amps,
 )
 from .const import (
@@ -309,15 +310,7 @@ async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
         lambda s: s.get_composite_schedule(connector_id, call.data["duration"]),
     )
     if result["status"] != "accepted":
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_failed",
-            translation_placeholders={
-                "charger_id": charger.charger_id,
-                "action": "composite schedule",
-                "status": result["status"],
-            },
-        )
+        raise status_error(charger, "composite schedule", result["status"])
     return result
 
 
@@ -410,15 +403,7 @@ async def _data_transfer(call: ServiceCall) -> ServiceResponse:
         ),
     )
     if result["status"] != "accepted":  # also unknown_vendor_id / unknown_message_id
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_failed",
-            translation_placeholders={
-                "charger_id": charger.charger_id,
-                "action": "data transfer",
-                "status": result["status"],
-            },
-        )
+        raise status_error(charger, "data transfer", result["status"])
     return result
 
 

@@ -108,6 +108,17 @@ class ChargerProtocol(ABC):
         answer = await self.connection.call("DataTransfer", payload)
         return {"status": snake(answer.get("status", "Rejected")), "data": answer.get("data")}
 
+    async def clear_charging_limit(self, connector_id: int) -> bool:
+        """ClearChargingProfile for both of our profiles on the connector."""
+        accepted = False
+        for in_transaction in (True, False):
+            answer = await self.connection.call(
+                "ClearChargingProfile",
+                {self.profile_id_field: profile_id(connector_id, in_transaction)},
+            )
+            accepted |= answer.get("status") == "Accepted"
+        return accepted
+
     async def cancel_reservation(self, reservation_id: int) -> str:
         """CancelReservation; returns accepted or rejected."""
         answer = await self.connection.call("CancelReservation", {"reservationId": reservation_id})
@@ -123,6 +134,8 @@ class ChargerProtocol(ABC):
     meter_interval_key: str
     # The configuration key holding the charger's HTTP Basic password.
     password_key: str
+    # The field naming a profile id in ClearChargingProfile.
+    profile_id_field: str
 
     @abstractmethod
     async def read_configuration(self) -> dict[str, str]:
@@ -145,10 +158,6 @@ class ChargerProtocol(ABC):
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
     ) -> bool:
         """Send a limit (bound to the running transaction, if any); return whether accepted."""
-
-    @abstractmethod
-    async def clear_charging_limit(self, connector_id: int) -> bool:
-        """Remove our limits from a connector."""
 
     @abstractmethod
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:

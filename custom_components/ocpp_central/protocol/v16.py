@@ -314,16 +314,6 @@ class V16Protocol(ChargerProtocol):
         )
         return bool(answer.get("status") == "Accepted")
 
-    async def clear_charging_limit(self, connector_id: int) -> bool:
-        """ClearChargingProfile for both of our profiles on the connector."""
-        accepted = False
-        for in_transaction in (True, False):
-            answer = await self.connection.call(
-                "ClearChargingProfile", {"id": profile_id(connector_id, in_transaction)}
-            )
-            accepted |= answer.get("status") == "Accepted"
-        return accepted
-
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""
         answer = await self.connection.call(
@@ -383,7 +373,8 @@ class V16Protocol(ChargerProtocol):
         return answer.get("fileName")
 
     meter_interval_key = "MeterValueSampleInterval"
-    password_key = "AuthorizationKey"  # OCPP 1.6 security extension
+    password_key = "AuthorizationKey"
+    profile_id_field = "id"  # of ClearChargingProfile  # OCPP 1.6 security extension
 
     async def read_configuration(self) -> dict[str, str]:
         """GetConfiguration of every key."""

@@ -195,6 +195,7 @@ class V201Protocol(ChargerProtocol):
 
     meter_interval_key = METER_INTERVAL_KEY
     password_key = "SecurityCtrlr/BasicAuthPassword"
+    profile_id_field = "chargingProfileId"  # of ClearChargingProfile
 
     def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
         """Register the charging-station-initiated message handlers."""
@@ -543,17 +544,6 @@ class V201Protocol(ChargerProtocol):
             "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
         )
         return bool(answer.get("status") == "Accepted")
-
-    async def clear_charging_limit(self, connector_id: int) -> bool:
-        """ClearChargingProfile for both of our profiles on the EVSE."""
-        accepted = False
-        for in_transaction in (True, False):
-            answer = await self.connection.call(
-                "ClearChargingProfile",
-                {"chargingProfileId": profile_id(connector_id, in_transaction)},
-            )
-            accepted |= answer.get("status") == "Accepted"
-        return accepted
 
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""
