@@ -843,7 +843,7 @@ async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert (await cp.call(call.Authorize(id_tag="04aabb"))).id_tag_info["status"] == "Accepted"
-        assert central.id_tags["04AABB"].name == "Anna"
+        assert central.authorization.tags["04AABB"].name == "Anna"
 
         # The same tag again is an error on the field.
         result = await _options_step(hass, entry, "add_id_tag")
@@ -870,7 +870,7 @@ async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
             result["flow_id"], {"status": "blocked", "expiry": "2030-01-01 00:00:00"}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
-        tag = central.id_tags["04AABB"]
+        tag = central.authorization.tags["04AABB"]
         assert tag.expiry is not None and tag.expiry.tzinfo is not None
         assert tag.name is None  # cleared in the form
         assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Blocked"
@@ -881,7 +881,7 @@ async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
             result["flow_id"], {"id_tag": ["04AABB"]}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert central.id_tags == {}
+        assert central.authorization.tags == {}
         assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Invalid"
     # Options did not change and nothing reloaded.
     assert entry.runtime_data is central

@@ -125,9 +125,9 @@ async def test_concurrent_tx_and_parent_tags(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     central = entry.runtime_data
-    central.add_id_tag(IdTag("CARD1"))
-    central.add_id_tag(IdTag("GROUP", status=IdTagStatus.BLOCKED))
-    central.add_id_tag(IdTag("CHILD", parent="GROUP"))
+    central.authorization.add(IdTag("CARD1"))
+    central.authorization.add(IdTag("GROUP", status=IdTagStatus.BLOCKED))
+    central.authorization.add(IdTag("CHILD", parent="GROUP"))
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         first = await cp.call(
@@ -501,9 +501,9 @@ async def test_local_list_parent_change_and_long_tags(
 ) -> None:
     """Children follow a changed parent; tags longer than 1.6 allows are left out."""
     central = entry.runtime_data
-    central.add_id_tag(IdTag("FAMILY"))
-    central.add_id_tag(IdTag("KID", parent="FAMILY"))
-    central.add_id_tag(IdTag("X" * 30))
+    central.authorization.add(IdTag("FAMILY"))
+    central.authorization.add(IdTag("KID", parent="FAMILY"))
+    central.authorization.add(IdTag("X" * 30))
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {"SupportedFeatureProfiles": ("Core,LocalAuthListManagement", True)}
         await cp.boot()

@@ -99,7 +99,7 @@ async def test_transaction_lifecycle(
 ) -> None:
     started = capture_events(hass, f"{DOMAIN}_transaction_started")
     stopped = capture_events(hass, f"{DOMAIN}_transaction_stopped")
-    entry.runtime_data.add_id_tag(IdTag("TAG1"))
+    entry.runtime_data.authorization.add(IdTag("TAG1"))
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         await station.status(1, "Occupied")
@@ -381,7 +381,7 @@ async def test_set_charger_password(
 async def test_concurrent_tx_and_refused_log(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
 ) -> None:
-    entry.runtime_data.add_id_tag(IdTag("CARD"))
+    entry.runtime_data.authorization.add(IdTag("CARD"))
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         token = {"idToken": "CARD", "type": "ISO14443"}

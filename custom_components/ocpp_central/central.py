@@ -25,6 +25,7 @@ from homeassistant.util import dt as dt_util
 from ocpp.exceptions import OCPPError
 from websockets.asyncio.server import ServerConnection
 
+from .authorization import Authorization
 from .connection import (
     CallErrorReceived,
     CallTimeoutError,
@@ -35,7 +36,6 @@ from .connection import (
 from .const import (
     CALL_TIMEOUT,
     CONF_CHARGER_ID,
-    CONF_ID_TAG_POLICY,
     CONF_LENIENT,
     CONF_MAX_CURRENT,
     CONF_METER_INTERVAL,
@@ -48,21 +48,19 @@ from .const import (
     CONF_VOLTAGE,
     DEFAULT_HOST,
     DEFAULT_PORT,
-    DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
     EVENT_ERROR,
     EVENT_ID_TAG,
     EVENT_SECURITY,
     EVENT_TRANSACTION_STARTED,
     EVENT_TRANSACTION_STOPPED,
-    ID_TAG_POLICY_ACCEPT_ALL,
     NEW_CHARGERS_ACCEPT,
     NEW_CHARGERS_ASK,
     NEW_CHARGERS_REJECT,
     STORAGE_VERSION,
     SUBENTRY_CHARGER,
 )
-from .id_tags import AuthResult, AuthStatus, IdTag, authorize
+from .id_tags import AuthStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
 from .protocol import ChargerProtocol, snake
@@ -131,8 +129,7 @@ class CentralSystem:
         self.chargers: dict[str, Charger] = {}
         self.sessions: dict[str, ChargerProtocol] = {}
         self.pending: dict[str, ChargerInfo] = {}
-        self.id_tags: dict[str, IdTag] = {}
-        self.remote_id_tags: set[str] = {DEFAULT_REMOTE_ID_TAG.upper()}
+        self.authorization = Authorization(self)
         self.server = OcppServer(
             server_settings(entry),
             self._on_connect,
@@ -143,7 +140,6 @@ class CentralSystem:
         self._stored: dict[str, Any] = {}
         self._next_transaction_id = 1
         self._next_reservation_id = 1
-        self._id_tags_version = 0
         self._save_due: float | None = None  # loop time of the next scheduled save
         self._subentry_ids: dict[str, str] = {}
         # The password each connected charger authenticated with (None: none needed).
@@ -161,11 +157,7 @@ class CentralSystem:
         self._stored = data.get("chargers", {})
         self._next_transaction_id = data.get("next_transaction_id", 1)
         self._next_reservation_id = data.get("next_reservation_id", 1)
-        self.remote_id_tags.update(tag.upper() for tag in data.get("remote_id_tags", []))
-        self._id_tags_version = data.get("id_tags_version", 0)
-        self.id_tags = {
-            tag["id_tag"].upper(): IdTag.from_dict(tag) for tag in data.get("id_tags", [])
-        }
+        self.authorization.load(data)
         for subentry in charger_subentries(self.entry).values():
             self._add_charger(subentry)
         for version in set(SUPPORTED_SUBPROTOCOLS.values()) - _PRELOADED:
@@ -192,9 +184,7 @@ class CentralSystem:
             "chargers": chargers,
             "next_transaction_id": self._next_transaction_id,
             "next_reservation_id": self._next_reservation_id,
-            "id_tags": [tag.as_dict() for tag in self.id_tags.values()],
-            "id_tags_version": self._id_tags_version,
-            "remote_id_tags": sorted(self.remote_id_tags),
+            **self.authorization.as_data(),
         }
 
     @callback
@@ -411,61 +401,11 @@ class CentralSystem:
                 except errors as err:
                     _LOGGER.info("%s: could not re-apply a limit: %s", session.charger_id, err)
         try:
-            await self._sync_local_list(session, charger)
+            await self.authorization.sync_local_list(session, charger)
         except (*errors, OCPPError) as err:
             _LOGGER.info("%s: could not send the local list: %s", session.charger_id, err)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         charger.notify_all()
-
-    def _local_list(self, tags: list[str] | None = None) -> dict[str, AuthResult | None]:
-        """Id tags as a charger's local list holds them (None: removed)."""
-        now = dt_util.utcnow()
-        wanted = tags if tags is not None else [tag.id_tag for tag in self.id_tags.values()]
-        return {
-            tag: (
-                authorize(self.id_tags, tag, accept_unknown=False, now=now)
-                if tag.upper() in self.id_tags
-                else None
-            )
-            for tag in wanted
-        }
-
-    async def _sync_local_list(self, session: ChargerProtocol, charger: Charger) -> None:
-        """Send the whole list when the charger's version differs from ours."""
-        if not session.supports_local_list(charger.configuration):
-            return
-        if await session.get_local_list_version() != self._id_tags_version:
-            await session.send_local_list(self._id_tags_version, self._local_list(), full=True)
-
-    async def _push_id_tag_change(self, id_tag: str) -> None:
-        """Send one changed tag to every charger keeping a local list (all of it on mismatch)."""
-        for charger_id, session in list(self.sessions.items()):
-            charger = self.chargers.get(charger_id)
-            if charger is None or not session.supports_local_list(charger.configuration):
-                continue
-            try:
-                # Children follow their parent's status, so they change with it.
-                changed = [id_tag] + [
-                    tag.id_tag
-                    for tag in self.id_tags.values()
-                    if tag.parent and tag.parent.upper() == id_tag.upper()
-                ]
-                status = await session.send_local_list(
-                    self._id_tags_version, self._local_list(changed), full=False
-                )
-                if status != "accepted":
-                    await session.send_local_list(
-                        self._id_tags_version, self._local_list(), full=True
-                    )
-            except (NotConnectedError, CallTimeoutError, CallErrorReceived, OCPPError) as err:
-                _LOGGER.info("%s: could not update the local list: %s", charger_id, err)
-
-    def _id_tags_changed(self, id_tag: str) -> None:
-        self._id_tags_version += 1
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
-        self.hass.async_create_background_task(
-            self._push_id_tag_change(id_tag), f"{DOMAIN} local list update"
-        )
 
     async def apply_limit(
         self, session: ChargerProtocol, charger: Charger, conn: Connector
@@ -753,30 +693,6 @@ class CentralSystem:
 
     # --- authorization and transactions ------------------------------------------------
 
-    def authorize(self, id_tag: str) -> AuthResult:
-        """Decide an id tag; tags Home Assistant itself sent in a remote start are fine."""
-        # Known tags keep their status (a blocked card stays blocked); a tag only Home
-        # Assistant used, in a remote start or reservation, is accepted.
-        if id_tag.upper() not in self.id_tags and id_tag.upper() in self.remote_id_tags:
-            return AuthResult(AuthStatus.ACCEPTED)
-        accept_all = self.entry.options.get(CONF_ID_TAG_POLICY) == ID_TAG_POLICY_ACCEPT_ALL
-        return authorize(self.id_tags, id_tag, accept_unknown=accept_all, now=dt_util.utcnow())
-
-    def authorize_start(self, id_tag: str, charger: Charger, connector_id: int) -> AuthResult:
-        """Decide an id tag starting a session: a known card may run one session at a time."""
-        result = self.authorize(id_tag)
-        if result.status != AuthStatus.ACCEPTED or id_tag.upper() not in self.id_tags:
-            return result
-        for other in self.chargers.values():
-            for conn in other.connectors.values():
-                tx = conn.transaction
-                busy = (
-                    tx is not None and tx.id_tag is not None and tx.id_tag.upper() == id_tag.upper()
-                )
-                if busy and (other is not charger or conn.connector_id != connector_id):
-                    return AuthResult(AuthStatus.CONCURRENT_TX, result.expiry, result.parent)
-        return result
-
     def next_reservation_id(self) -> int:
         """A reservation id never handed out before (persisted)."""
         reservation_id = self._next_reservation_id
@@ -883,23 +799,6 @@ class CentralSystem:
                 **data,
             },
         )
-
-    # --- id tags -----------------------------------------------------------------------
-
-    def add_id_tag(self, tag: IdTag) -> None:
-        """Add or replace a known id tag."""
-        self.id_tags[tag.id_tag.upper()] = tag
-        self._id_tags_changed(tag.id_tag)
-
-    def remove_id_tag(self, id_tag: str) -> None:
-        """Forget an id tag; raises if it is unknown."""
-        if self.id_tags.pop(id_tag.upper(), None) is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_id_tag",
-                translation_placeholders={"id_tag": id_tag},
-            )
-        self._id_tags_changed(id_tag)
 
     # --- commands ----------------------------------------------------------------------
 

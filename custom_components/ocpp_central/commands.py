@@ -45,7 +45,7 @@ async def async_start_charging(
         )
     _connector(charger, connector_id)
     central.session(charger.charger_id)  # offline is a validation error, before anything else
-    central.remote_id_tags.add(id_tag.upper())
+    central.authorization.remember_remote(id_tag)
     accepted: bool = await central.run_command(
         charger.charger_id, lambda session: session.remote_start(connector_id, id_tag)
     )

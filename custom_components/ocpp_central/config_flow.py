@@ -269,7 +269,7 @@ class OptionsFlowHandler(OptionsFlow):
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return await self.async_step_policies()
         menu = ["policies", "add_id_tag"]
-        if self.config_entry.runtime_data.id_tags:
+        if self.config_entry.runtime_data.authorization.tags:
             menu += ["edit_id_tag", "remove_id_tag"]
         return self.async_show_menu(step_id="init", menu_options=menu)
 
@@ -341,7 +341,7 @@ class OptionsFlowHandler(OptionsFlow):
         )
         if expiry is not None and expiry.tzinfo is None:
             expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
-        self.config_entry.runtime_data.add_id_tag(
+        self.config_entry.runtime_data.authorization.add(
             IdTag(
                 id_tag=id_tag,
                 name=user_input.get(ATTR_NAME) or None,
@@ -359,7 +359,7 @@ class OptionsFlowHandler(OptionsFlow):
         """Add an RFID card or app token."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if user_input[ATTR_ID_TAG].upper() in self.config_entry.runtime_data.id_tags:
+            if user_input[ATTR_ID_TAG].upper() in self.config_entry.runtime_data.authorization.tags:
                 errors[ATTR_ID_TAG] = "id_tag_exists"
             else:
                 return self._save_tag(user_input[ATTR_ID_TAG], user_input)
@@ -371,7 +371,7 @@ class OptionsFlowHandler(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick the id tag to change."""
-        tags = self.config_entry.runtime_data.id_tags
+        tags = self.config_entry.runtime_data.authorization.tags
         if user_input is not None:
             self._editing = tags[user_input[ATTR_ID_TAG]]
             return await self.async_step_edit_id_tag_details()
@@ -402,12 +402,16 @@ class OptionsFlowHandler(OptionsFlow):
         central = self.config_entry.runtime_data
         if user_input is not None:
             for key in user_input[ATTR_ID_TAG]:
-                central.remove_id_tag(central.id_tags[key].id_tag)
+                central.authorization.remove(central.authorization.tags[key].id_tag)
             return self.async_create_entry(data=dict(self.config_entry.options))
         return self.async_show_form(
             step_id="remove_id_tag",
             data_schema=vol.Schema(
-                {vol.Required(ATTR_ID_TAG): _tag_selector(central.id_tags, multiple=True)}
+                {
+                    vol.Required(ATTR_ID_TAG): _tag_selector(
+                        central.authorization.tags, multiple=True
+                    )
+                }
             ),
         )
 

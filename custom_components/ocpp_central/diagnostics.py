@@ -36,7 +36,7 @@ async def async_get_config_entry_diagnostics(
                 for charger_id, charger in central.chargers.items()
             },
             "pending_chargers": sorted(central.pending),
-            "id_tag_count": len(central.id_tags),
+            "id_tag_count": len(central.authorization.tags),
         },
         TO_REDACT,
     )

@@ -145,7 +145,7 @@ async def _add_id_tag(call: ServiceCall) -> None:
     expiry = call.data.get(ATTR_EXPIRY)
     if expiry is not None and expiry.tzinfo is None:
         expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
-    central.add_id_tag(
+    central.authorization.add(
         IdTag(
             id_tag=call.data[ATTR_ID_TAG],
             name=call.data.get(ATTR_NAME),
@@ -157,7 +157,7 @@ async def _add_id_tag(call: ServiceCall) -> None:
 
 
 async def _remove_id_tag(call: ServiceCall) -> None:
-    resolve_entry(call.hass, call).remove_id_tag(call.data[ATTR_ID_TAG])
+    resolve_entry(call.hass, call).authorization.remove(call.data[ATTR_ID_TAG])
 
 
 @callback
@@ -419,7 +419,7 @@ async def _reserve_now(call: ServiceCall) -> ServiceResponse:
         lambda s: s.reserve_now(connector_id, call.data[ATTR_ID_TAG], expiry, reservation_id),
         ("accepted",),
     )
-    central.remote_id_tags.add(call.data[ATTR_ID_TAG].upper())
+    central.authorization.remember_remote(call.data[ATTR_ID_TAG])
     return {"reservation_id": reservation_id}
 
 

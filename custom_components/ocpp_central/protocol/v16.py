@@ -190,7 +190,7 @@ class V16Protocol(ChargerProtocol):
     def _authorize(self, payload: Payload) -> Payload:
         charger = self._charger()
         id_tag = payload["idTag"]
-        result = self.central.authorize(id_tag)
+        result = self.central.authorization.authorize(id_tag)
         self.central.fire_id_tag(charger, id_tag, result.status)
         return {"idTagInfo": id_tag_info(result)}
 
@@ -200,7 +200,7 @@ class V16Protocol(ChargerProtocol):
         if connector_id < 1:
             raise PropertyConstraintViolationError(description="A session needs a connector >= 1")
         id_tag = payload["idTag"]
-        result = self.central.authorize_start(id_tag, charger, connector_id)
+        result = self.central.authorization.authorize_start(id_tag, charger, connector_id)
         conn = charger.connector(connector_id)
         meter_start = float(payload["meterStart"])
         tx = Transaction(
@@ -224,7 +224,7 @@ class V16Protocol(ChargerProtocol):
         charger = self._charger()
         response: Payload = {}
         if (id_tag := payload.get("idTag")) is not None:
-            response["idTagInfo"] = id_tag_info(self.central.authorize(id_tag))
+            response["idTagInfo"] = id_tag_info(self.central.authorization.authorize(id_tag))
         tx = charger.find_transaction(payload["transactionId"])
         if tx is None or tx.stop is not None:
             # Unknown (or already closed): acknowledge so the charger drops it from its queue.

@@ -285,7 +285,7 @@ class V201Protocol(ChargerProtocol):
     def _authorize(self, payload: Payload) -> Payload:
         charger = self._charger()
         token = payload["idToken"]["idToken"]
-        result = self.central.authorize(token)
+        result = self.central.authorization.authorize(token)
         self.central.fire_id_tag(charger, token, result.status)
         return {"idTokenInfo": id_token_info(result)}
 
@@ -306,9 +306,9 @@ class V201Protocol(ChargerProtocol):
         response: Payload = {}
         if token is not None:
             result = (
-                self.central.authorize_start(token, charger, evse)
+                self.central.authorization.authorize_start(token, charger, evse)
                 if tx is None
-                else self.central.authorize(token)
+                else self.central.authorization.authorize(token)
             )
             response["idTokenInfo"] = id_token_info(result)
         event = payload["eventType"]
