@@ -64,7 +64,7 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
         assert stopped[0].data["energy_kwh"] > 0
 
         # A limit from Home Assistant: the charger follows it in its readings.
-        device_id = entry.runtime_data.device_id("SIM001")
+        device_id = entry.runtime_data.devices.device_id("SIM001")
         await hass.services.async_call(
             DOMAIN, "set_charging_limit", {"device_id": device_id, "limit_amps": 8}, blocking=True
         )

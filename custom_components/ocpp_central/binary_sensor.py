@@ -13,7 +13,8 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .central import CentralSystem, OcppConfigEntry
+from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .model import Charger
 
@@ -62,4 +63,6 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up binary sensors for every charger, now and as they appear."""
-    entry.runtime_data.add_entity_factory(EntityFactory(_charger_entities), async_add_entities)
+    entry.runtime_data.devices.add_entity_factory(
+        EntityFactory(_charger_entities), async_add_entities
+    )

@@ -13,8 +13,9 @@ from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .central import CentralSystem, OcppConfigEntry
 from .commands import async_reset, async_unlock
+from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .model import Charger, Connector
 
@@ -68,4 +69,4 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up buttons for every charger and connector, now and as they appear."""
-    entry.runtime_data.add_entity_factory(_factory(), async_add_entities)
+    entry.runtime_data.devices.add_entity_factory(_factory(), async_add_entities)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 import hmac
 import logging
 from types import MappingProxyType
@@ -17,9 +16,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from ocpp.exceptions import OCPPError
@@ -60,6 +57,7 @@ from .const import (
     STORAGE_VERSION,
     SUBENTRY_CHARGER,
 )
+from .devices import ChargerDevices
 from .id_tags import AuthStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
@@ -82,15 +80,6 @@ MAX_PENDING = 20
 _PRELOADED: set[str] = set()
 # Failed handshakes from one address before the user is told.
 AUTH_REPORT_AFTER = 3
-
-
-@dataclass(slots=True, frozen=True)
-class EntityFactory:
-    """How one platform makes entities for chargers, connectors and measurands."""
-
-    charger: Callable[[CentralSystem, Charger], Sequence[Entity]]
-    connector: Callable[[CentralSystem, Charger, Connector], Sequence[Entity]] | None = None
-    measurand: Callable[[CentralSystem, Charger, Connector, str], Sequence[Entity]] | None = None
 
 
 def server_settings(entry: ConfigEntry) -> ServerSettings:
@@ -141,13 +130,11 @@ class CentralSystem:
         self._next_transaction_id = 1
         self._next_reservation_id = 1
         self._save_due: float | None = None  # loop time of the next scheduled save
-        self._subentry_ids: dict[str, str] = {}
+        self.subentry_ids: dict[str, str] = {}
         # The password each connected charger authenticated with (None: none needed).
         self._session_passwords: dict[str, str | None] = {}
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
-        self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
-        # unique ids of connector entities, to move them when a charger turns out multi-outlet
-        self._connector_unique_ids: dict[tuple[str, int], list[tuple[str, str]]] = {}
+        self.devices = ChargerDevices(self)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -321,7 +308,7 @@ class CentralSystem:
             async_delete_reboot_issue(self.hass, charger_id)
             if info != charger.info:
                 charger.info = info
-                self._register_devices(charger)
+                self.devices.register(charger)
                 self.save_soon(SAVE_DELAY_TRANSACTIONS)
             return "Accepted"
         policy = self.entry.options.get(CONF_NEW_CHARGERS, NEW_CHARGERS_ASK)
@@ -429,7 +416,7 @@ class CentralSystem:
     def _charger_subentry(self, charger_id: str) -> ConfigSubentry | None:
         """A charger's subentry, found through its id (entities read settings per message:
         scanning every subentry there would cost O(chargers) per message)."""
-        sub_id = self._subentry_ids.get(charger_id)
+        sub_id = self.subentry_ids.get(charger_id)
         sub = self.entry.subentries.get(sub_id) if sub_id is not None else None
         if sub is not None and sub.data.get(CONF_CHARGER_ID) == charger_id:
             return sub
@@ -488,13 +475,12 @@ class CentralSystem:
         charger = Charger.from_dict(charger_id, stored) if stored else Charger(charger_id)
         if (info := self.pending.pop(charger_id, None)) is not None:
             charger.info = info
-        charger.on_new_connector = self._on_new_connector
-        charger.on_new_measurand = self._on_new_measurand
+        charger.on_new_connector = self.devices.on_new_connector
+        charger.on_new_measurand = self.devices.on_new_measurand
         self.chargers[charger_id] = charger
-        self._subentry_ids[charger_id] = subentry.subentry_id
-        self._register_devices(charger)
-        for factory, add in self._factories:
-            self._spawn_charger(charger, factory, add)
+        self.subentry_ids[charger_id] = subentry.subentry_id
+        self.devices.register(charger)
+        self.devices.add_entities(charger)
         # A discovered flow for it is moot; abort it once the running flow step is over (that
         # may be the approving flow itself, which the flow manager must finish on its own).
         self.entry.async_create_task(
@@ -528,9 +514,8 @@ class CentralSystem:
     async def _remove_charger(self, charger_id: str) -> None:
         self.chargers.pop(charger_id, None)
         self._stored.pop(charger_id, None)
-        self._subentry_ids.pop(charger_id, None)
-        for key in [key for key in self._connector_unique_ids if key[0] == charger_id]:
-            del self._connector_unique_ids[key]
+        self.subentry_ids.pop(charger_id, None)
+        self.devices.forget(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
             await session.connection.close()
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
@@ -539,9 +524,9 @@ class CentralSystem:
     def remove_device(self, device: dr.DeviceEntry) -> bool:
         """Remove the charger a device stands for (its subentry goes with it)."""
         for domain, identifier in device.identifiers:
-            if domain == DOMAIN and identifier in self._subentry_ids:
+            if domain == DOMAIN and identifier in self.subentry_ids:
                 self.hass.config_entries.async_remove_subentry(
-                    self.entry, self._subentry_ids[identifier]
+                    self.entry, self.subentry_ids[identifier]
                 )
                 return True
         # A connector device goes with its charger; an orphan may go.
@@ -549,147 +534,6 @@ class CentralSystem:
             domain == DOMAIN and identifier.split("-connector-")[0] in self.chargers
             for domain, identifier in device.identifiers
         )
-
-    # --- devices and entities ----------------------------------------------------------
-
-    @staticmethod
-    def connector_identifier(charger_id: str, connector_id: int) -> str:
-        """Device identifier of a connector's child device."""
-        return f"{charger_id}-connector-{connector_id}"
-
-    def device_identifier(self, charger: Charger, connector_id: int) -> str:
-        """Identifier of the device that carries a connector's entities."""
-        if connector_id > 0 and len(charger.outlet_ids) > 1:
-            return self.connector_identifier(charger.charger_id, connector_id)
-        return charger.charger_id
-
-    def charger_name(self, charger_id: str) -> str:
-        """The charger's title (the user may rename the subentry)."""
-        sub_id = self._subentry_ids.get(charger_id)
-        if sub_id and (sub := self.entry.subentries.get(sub_id)) is not None:
-            return sub.title
-        return charger_id
-
-    def _register_devices(self, charger: Charger) -> None:
-        dev_reg = dr.async_get(self.hass)
-        subentry_id = self._subentry_ids[charger.charger_id]
-        info = charger.info
-        dev_reg.async_get_or_create(
-            config_entry_id=self.entry.entry_id,
-            config_subentry_id=subentry_id,
-            identifiers={(DOMAIN, charger.charger_id)},
-            name=self.charger_name(charger.charger_id),
-            manufacturer=info.vendor,
-            model=info.model,
-            serial_number=info.serial,
-            sw_version=info.firmware,
-        )
-        if len(charger.outlet_ids) > 1:
-            for connector_id in charger.outlet_ids:
-                self._register_connector_device(charger, connector_id)
-
-    def _register_connector_device(self, charger: Charger, connector_id: int) -> dr.DeviceEntry:
-        name = self.charger_name(charger.charger_id)
-        return dr.async_get(self.hass).async_get_or_create(
-            config_entry_id=self.entry.entry_id,
-            config_subentry_id=self._subentry_ids[charger.charger_id],
-            identifiers={(DOMAIN, self.connector_identifier(charger.charger_id, connector_id))},
-            name=f"{name} Connector {connector_id}",
-            manufacturer=charger.info.vendor,
-            model=charger.info.model,
-            via_device=(DOMAIN, charger.charger_id),
-        )
-
-    def device_id(self, charger_id: str) -> str | None:
-        """HA device id of a charger."""
-        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, charger_id)})
-        return device.id if device else None
-
-    @callback
-    def add_entity_factory(
-        self, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
-    ) -> None:
-        """Register a platform; it gets entities for every charger, now and later."""
-        self._factories.append((factory, add))
-        for charger in self.chargers.values():
-            self._spawn_charger(charger, factory, add)
-
-    def _add(
-        self, charger: Charger, add: AddConfigEntryEntitiesCallback, entities: Sequence[Entity]
-    ) -> None:
-        if entities:
-            add(entities, config_subentry_id=self._subentry_ids[charger.charger_id])
-
-    def _spawn_charger(
-        self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
-    ) -> None:
-        self._add(charger, add, factory.charger(self, charger))
-        for connector_id, conn in sorted(charger.connectors.items()):
-            if connector_id > 0:
-                self._spawn_connector(charger, conn, factory, add)
-            if factory.measurand is not None:
-                for key in sorted(conn.measurands):
-                    self._spawn_measurand(charger, conn, key, factory, add)
-
-    def _spawn_connector(
-        self,
-        charger: Charger,
-        conn: Connector,
-        factory: EntityFactory,
-        add: AddConfigEntryEntitiesCallback,
-    ) -> None:
-        if factory.connector is not None:
-            self._add(charger, add, factory.connector(self, charger, conn))
-
-    def _spawn_measurand(
-        self,
-        charger: Charger,
-        conn: Connector,
-        key: str,
-        factory: EntityFactory,
-        add: AddConfigEntryEntitiesCallback,
-    ) -> None:
-        assert factory.measurand is not None
-        self._add(charger, add, factory.measurand(self, charger, conn, key))
-
-    def track_connector_entity(
-        self, charger_id: str, connector_id: int, platform: str, unique_id: str
-    ) -> None:
-        """Remember a connector entity, to move it to a child device later if needed."""
-        self._connector_unique_ids.setdefault((charger_id, connector_id), []).append(
-            (platform, unique_id)
-        )
-
-    def _on_new_connector(self, charger: Charger, conn: Connector) -> None:
-        if charger.charger_id not in self._subentry_ids:
-            return
-        if len(charger.outlet_ids) == 2:
-            # The charger turned out to have several outlets: the first one's entities
-            # move from the charger device to a child device of their own.
-            first = (
-                charger.outlet_ids[0]
-                if charger.outlet_ids[0] != conn.connector_id
-                else charger.outlet_ids[1]
-            )
-            device = self._register_connector_device(charger, first)
-            ent_reg = er.async_get(self.hass)
-            for platform, unique_id in self._connector_unique_ids.get(
-                (charger.charger_id, first), []
-            ):
-                if entity_id := ent_reg.async_get_entity_id(platform, DOMAIN, unique_id):
-                    ent_reg.async_update_entity(entity_id, device_id=device.id)
-        if len(charger.outlet_ids) > 1:
-            self._register_connector_device(charger, conn.connector_id)
-        for factory, add in self._factories:
-            self._spawn_connector(charger, conn, factory, add)
-
-    def _on_new_measurand(self, charger: Charger, conn: Connector, key: str) -> None:
-        if charger.charger_id not in self._subentry_ids:
-            return
-        for factory, add in self._factories:
-            if factory.measurand is not None:
-                self._spawn_measurand(charger, conn, key, factory, add)
-        self.save_soon()
 
     # --- authorization and transactions ------------------------------------------------
 
@@ -793,7 +637,7 @@ class CentralSystem:
         self.hass.bus.async_fire(
             event,
             {
-                "device_id": self.device_id(charger.charger_id),
+                "device_id": self.devices.device_id(charger.charger_id),
                 "charge_point_id": charger.charger_id,
                 "connector_id": connector_id,
                 **data,

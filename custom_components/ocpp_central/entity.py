@@ -53,7 +53,9 @@ class OcppEntity(Entity):
             self._attr_unique_id = f"{cid}_{description.key}"
         else:
             self._attr_unique_id = f"{cid}_{connector_id}_{description.key}"
-            central.track_connector_entity(cid, connector_id, platform, self._attr_unique_id)
+            central.devices.track_connector_entity(
+                cid, connector_id, platform, self._attr_unique_id
+            )
         self._value: Any = None
         self._attrs: dict[str, Any] | None = None
         self._was_available: bool | None = None
@@ -66,7 +68,7 @@ class OcppEntity(Entity):
     @property
     def device_info(self) -> DeviceInfo:
         """Charger device, or the connector's child device on multi-outlet chargers."""
-        identifier = self.central.device_identifier(self.charger, self.connector_id or 0)
+        identifier = self.central.devices.device_identifier(self.charger, self.connector_id or 0)
         return DeviceInfo(identifiers={(DOMAIN, identifier)})
 
     @property

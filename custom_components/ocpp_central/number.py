@@ -17,8 +17,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .central import CentralSystem, OcppConfigEntry
 from .commands import async_set_charging_limit
+from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .limits import ChargingLimit, limit_now, next_change
 from .model import Charger, Connector
@@ -123,6 +124,6 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up limits for every connector, now and as they appear."""
-    entry.runtime_data.add_entity_factory(
+    entry.runtime_data.devices.add_entity_factory(
         EntityFactory(lambda central, charger: [], _connector_entities), async_add_entities
     )

@@ -27,7 +27,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .central import CentralSystem, OcppConfigEntry
+from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .measurands import ENERGY
 from .model import (
@@ -291,4 +292,4 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up sensors for every charger, now and as they appear."""
-    entry.runtime_data.add_entity_factory(_factory(), async_add_entities)
+    entry.runtime_data.devices.add_entity_factory(_factory(), async_add_entities)

@@ -10,8 +10,9 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .central import CentralSystem, EntityFactory, OcppConfigEntry
+from .central import CentralSystem, OcppConfigEntry
 from .commands import async_set_availability, async_start_charging, async_stop_charging
+from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .model import Charger, Connector, ConnectorStatus
 
@@ -87,6 +88,6 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up switches for every connector, now and as they appear."""
-    entry.runtime_data.add_entity_factory(
+    entry.runtime_data.devices.add_entity_factory(
         EntityFactory(_charger_entities, _connector_entities), async_add_entities
     )
