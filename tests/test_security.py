@@ -542,3 +542,24 @@ async def test_password_key_never_stored(
         assert charger.configuration == {"HeartbeatInterval": "300"}
         diagnostics = await async_get_config_entry_diagnostics(hass, entry)
         assert "super-secret-key-123" not in json.dumps(diagnostics)
+
+
+async def test_security_event_notification_16(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """The 1.6 security extension's SecurityEventNotification reaches automations."""
+    from .conftest import capture_events
+
+    events = capture_events(hass, f"{DOMAIN}_security_event")
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        answer = await cp.raw_call(
+            "SecurityEventNotification",
+            {"type": "InvalidCentralSystemCertificate", "timestamp": "2026-01-01T00:00:00Z"},
+        )
+        assert answer.message_type_id == 3 and answer.payload == {}
+        bad = await cp.raw_call("SecurityEventNotification", {"type": 42})
+        assert bad.message_type_id == 4 and bad.error_code == "TypeConstraintViolation"
+    await hass.async_block_till_done()
+    assert [e.data["type"] for e in events] == ["InvalidCentralSystemCertificate"]
+    assert events[0].data["charge_point_id"] == "CP1"

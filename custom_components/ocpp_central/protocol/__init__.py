@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
-from ocpp.exceptions import SecurityError
+from ocpp.exceptions import SecurityError, TypeConstraintViolationError
 
 from ..connection import OcppConnection, Payload
 from ..id_tags import AuthResult
@@ -84,6 +84,21 @@ class ChargerProtocol(ABC):
             payload.get("vendorId"),
         )
         return {"status": "UnknownVendorId"}
+
+    def _security_event(self, payload: Payload) -> Payload:
+        """SecurityEventNotification (2.x, and the 1.6 security extension, which the ocpp
+        library has no schema for: hence the checks here)."""
+        charger = self._charger()
+        event_type, tech_info = payload.get("type"), payload.get("techInfo")
+        if not isinstance(event_type, str) or not 0 < len(event_type) <= 50:
+            raise TypeConstraintViolationError(description="type must be a string of 1-50")
+        if tech_info is not None and not isinstance(tech_info, str):
+            raise TypeConstraintViolationError(description="techInfo must be a string")
+        timestamp = payload.get("timestamp")
+        self.central.fire_security_event(
+            charger, event_type, tech_info, timestamp if isinstance(timestamp, str) else None
+        )
+        return {}
 
     def _firmware_status(self, payload: Payload) -> Payload:
         charger = self._charger()

@@ -128,6 +128,7 @@ class V16Protocol(ChargerProtocol):
         """Register the charger-initiated message handlers."""
         super().__init__(central, connection)
         connection.known_actions = KNOWN_ACTIONS
+        connection.without_schema = frozenset({"SecurityEventNotification"})
         connection.handlers = {
             "Authorize": self._authorize,
             "BootNotification": self._boot_notification,
@@ -139,6 +140,8 @@ class V16Protocol(ChargerProtocol):
             "StartTransaction": self._start_transaction,
             "StatusNotification": self._status_notification,
             "StopTransaction": self._stop_transaction,
+            # OCPP 1.6 security extension
+            "SecurityEventNotification": self._security_event,
         }
         connection.on_call_handled = self._call_handled
 

@@ -393,13 +393,6 @@ class V201Protocol(ChargerProtocol):
         charger.notify()
         return {}
 
-    def _security_event(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        self.central.fire_security_event(
-            charger, payload["type"], payload.get("techInfo"), payload.get("timestamp")
-        )
-        return {}
-
     # --- device model --------------------------------------------------------------------
 
     async def _base_report(self, report_base: str) -> list[Payload]:
