@@ -12,7 +12,7 @@ from ocpp.exceptions import SecurityError, TypeConstraintViolationError
 
 from ..connection import OcppConnection, Payload
 from ..id_tags import AuthResult
-from ..limits import ChargingLimit
+from ..limits import ChargingLimit, charging_schedule
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -123,6 +123,40 @@ class ChargerProtocol(ABC):
         answer = await self.connection.call("DataTransfer", payload)
         return {"status": snake(answer.get("status", "Rejected")), "data": answer.get("data")}
 
+    @abstractmethod
+    def _rate_unit(self) -> str:
+        """A, unless the charger only takes limits in W."""
+
+    def _profile_core(self, limit: ChargingLimit, in_transaction: bool) -> Payload:
+        """What a charging profile says, the same in every version (only its envelope differs).
+
+        One stack level (the charger's maximum if it is 0) and a fixed id per connector and
+        purpose: a new limit replaces the previous one instead of piling up on the charger.
+        """
+        raw = self.central.configuration(self.charger_id).get(self.stack_level_key)
+        try:
+            stack_level = min(1, int(raw)) if raw is not None else 1
+        except ValueError:
+            stack_level = 1
+        core: Payload = {
+            "stackLevel": stack_level,
+            "chargingProfilePurpose": "TxProfile" if in_transaction else "TxDefaultProfile",
+            "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
+        }
+        if limit.schedule:
+            core["recurrencyKind"] = "Daily"
+        return core
+
+    def _schedule(self, limit: ChargingLimit) -> Payload:
+        """The ChargingSchedule of a limit, in the unit the charger takes."""
+        return charging_schedule(
+            limit,
+            self._rate_unit(),
+            self.central.electrical_settings(self.charger_id),
+            dt_util.utcnow().replace(microsecond=0),
+            dt_util.start_of_local_day().astimezone(dt_util.UTC),
+        )
+
     async def clear_charging_limit(self, connector_id: int) -> bool:
         """ClearChargingProfile for both of our profiles on the connector."""
         accepted = False
@@ -151,6 +185,8 @@ class ChargerProtocol(ABC):
     password_key: str
     # The field naming a profile id in ClearChargingProfile.
     profile_id_field: str
+    # The configuration key of the highest charging profile stack level.
+    stack_level_key: str
 
     @abstractmethod
     async def read_configuration(self) -> dict[str, str]:

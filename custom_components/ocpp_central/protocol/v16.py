@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.util import dt as dt_util
 from ocpp.exceptions import PropertyConstraintViolationError
 
 from ..connection import OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, ID_TAG_MAX_LENGTH, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
-from ..limits import ChargingLimit, charging_schedule
+from ..limits import ChargingLimit
 from ..measurands import merge, normalize
 from ..model import (
     MAX_CONNECTORS,
@@ -279,13 +278,6 @@ class V16Protocol(ChargerProtocol):
         )
         return "W" if "Power" in allowed and "Current" not in allowed else "A"
 
-    def _stack_level(self) -> int:
-        raw = self.central.configuration(self.charger_id).get("ChargeProfileMaxStackLevel")
-        try:
-            return min(1, int(raw)) if raw is not None else 1
-        except ValueError:
-            return 1
-
     async def set_charging_limit(
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
     ) -> bool:
@@ -294,23 +286,13 @@ class V16Protocol(ChargerProtocol):
         Profile ids are fixed per connector and purpose, so a new limit replaces the
         previous one instead of piling up on the charger.
         """
-        settings = self.central.electrical_settings(self.charger_id)
-        now = dt_util.utcnow().replace(microsecond=0)
-        midnight = dt_util.start_of_local_day().astimezone(dt_util.UTC)
+        in_tx = transaction_id is not None
         profile: Payload = {
-            "chargingProfileId": profile_id(connector_id, transaction_id is not None),
-            "stackLevel": self._stack_level(),
-            "chargingProfilePurpose": "TxProfile"
-            if transaction_id is not None
-            else "TxDefaultProfile",
-            "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
-            "chargingSchedule": charging_schedule(
-                limit, self._rate_unit(), settings, now, midnight
-            ),
+            "chargingProfileId": profile_id(connector_id, in_tx),
+            **self._profile_core(limit, in_tx),
+            "chargingSchedule": self._schedule(limit),
         }
-        if limit.schedule:
-            profile["recurrencyKind"] = "Daily"
-        if transaction_id is not None:
+        if in_tx:
             profile["transactionId"] = transaction_id
         answer = await self.connection.call(
             "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
@@ -376,6 +358,7 @@ class V16Protocol(ChargerProtocol):
         return answer.get("fileName")
 
     meter_interval_key = "MeterValueSampleInterval"
+    stack_level_key = "ChargeProfileMaxStackLevel"
     password_key = "AuthorizationKey"
     profile_id_field = "id"  # of ClearChargingProfile  # OCPP 1.6 security extension
 

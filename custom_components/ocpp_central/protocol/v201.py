@@ -10,13 +10,12 @@ from datetime import datetime
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.util import dt as dt_util
 from ocpp.exceptions import FormatViolationError
 
 from ..connection import CallErrorReceived, OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult, AuthStatus
-from ..limits import ChargingLimit, charging_schedule
+from ..limits import ChargingLimit
 from ..measurands import merge, normalize
 from ..model import (
     MAX_CONNECTORS,
@@ -194,6 +193,7 @@ class V201Protocol(ChargerProtocol):
     """One OCPP 2.0.1 (or 2.1) charging station."""
 
     meter_interval_key = METER_INTERVAL_KEY
+    stack_level_key = STACK_LEVEL_KEY
     password_key = "SecurityCtrlr/BasicAuthPassword"
     profile_id_field = "chargingProfileId"  # of ClearChargingProfile
 
@@ -506,31 +506,16 @@ class V201Protocol(ChargerProtocol):
         units = self.central.configuration(self.charger_id).get(RATE_UNIT_KEY, "")
         return "W" if "W" in units and "A" not in units else "A"
 
-    def _stack_level(self) -> int:
-        raw = self.central.configuration(self.charger_id).get(STACK_LEVEL_KEY)
-        try:
-            return min(1, int(raw)) if raw is not None else 1
-        except ValueError:
-            return 1
-
     async def set_charging_limit(
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
     ) -> bool:
         """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile."""
-        settings = self.central.electrical_settings(self.charger_id)
-        now = dt_util.utcnow().replace(microsecond=0)
-        midnight = dt_util.start_of_local_day().astimezone(dt_util.UTC)
-        schedule = charging_schedule(limit, self._rate_unit(), settings, now, midnight)
         in_tx = transaction_id is not None
         profile: Payload = {
             "id": profile_id(connector_id, in_tx),
-            "stackLevel": self._stack_level(),
-            "chargingProfilePurpose": "TxProfile" if in_tx else "TxDefaultProfile",
-            "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
-            "chargingSchedule": [{"id": profile_id(connector_id, in_tx), **schedule}],
+            **self._profile_core(limit, in_tx),
+            "chargingSchedule": [{"id": profile_id(connector_id, in_tx), **self._schedule(limit)}],
         }
-        if limit.schedule:
-            profile["recurrencyKind"] = "Daily"
         if in_tx:
             profile["transactionId"] = str(transaction_id)
         answer = await self.connection.call(
