@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 import hmac
 import logging
 from types import MappingProxyType
@@ -14,7 +15,7 @@ from homeassistant.config_entries import (
     ConfigSubentry,
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
@@ -23,6 +24,7 @@ from ocpp.exceptions import OCPPError
 from websockets.asyncio.server import ServerConnection
 
 from .authorization import Authorization
+from .cause import current_cause, update_cause
 from .connection import (
     CallErrorReceived,
     CallTimeoutError,
@@ -266,7 +268,7 @@ class CentralSystem:
             _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
             await previous.connection.close()
         self.sessions[charger_id] = protocol
-        connection.on_message = lambda: self._seen(charger_id)
+        connection.message_scope = lambda: self._message(charger_id)
         self._set_connected(charger_id, True)
         try:
             await connection.run()
@@ -282,13 +284,21 @@ class CentralSystem:
             charger.connected = connected
             charger.notify_all()
 
-    def _seen(self, charger_id: str) -> None:
-        if (charger := self.chargers.get(charger_id)) is not None:
-            now = dt_util.utcnow().replace(microsecond=0)
-            if now != charger.last_seen:
-                charger.last_seen = now
-                # Charger-level entities only (last_seen); at most once a second.
-                charger.notify()
+    @contextmanager
+    def _message(self, charger_id: str) -> Iterator[None]:
+        """Handle one frame from a charger: one cause, and the charger was seen now."""
+        with update_cause(Context(), from_call=False):
+            try:
+                yield
+            finally:
+                # After the frame's own changes, so that they (not last_seen) come first
+                # in its context; a frame from a charger not added yet adds it.
+                if (charger := self.chargers.get(charger_id)) is not None:
+                    now = dt_util.utcnow().replace(microsecond=0)
+                    if now != charger.last_seen:
+                        charger.last_seen = now
+                        # Charger-level entities only (last_seen); at most once a second.
+                        charger.notify()
 
     def session(self, charger_id: str) -> ChargerProtocol:
         """The connected charger's protocol handler; raises when offline."""
@@ -642,6 +652,7 @@ class CentralSystem:
                 "connector_id": connector_id,
                 **data,
             },
+            context=cause.context if (cause := current_cause()) else None,
         )
 
     # --- commands ----------------------------------------------------------------------

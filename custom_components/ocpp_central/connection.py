@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import contextlib
+from contextlib import AbstractContextManager
 import json
 import logging
 from pathlib import Path
@@ -178,7 +179,9 @@ class OcppConnection:
         self.known_actions: frozenset[str] = frozenset()
         # Handled actions the ocpp library has no schema for; their handlers check input.
         self.without_schema: frozenset[str] = frozenset()
-        self.on_message: Callable[[], None] | None = None
+        # Wraps the handling of each frame the charger sends (the central system records
+        # that it was seen and what the frame changes).
+        self.message_scope: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
         self.on_call_handled: AfterHandler | None = None
         self.log_once = LogOnce(_LOGGER, charger_id)
         self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
@@ -190,7 +193,8 @@ class OcppConnection:
         """Serve frames until the websocket closes."""
         try:
             async for frame in self.websocket:
-                await self._on_frame(frame)
+                with self.message_scope():
+                    await self._on_frame(frame)
                 # A flooding charger must not starve the event loop or other chargers.
                 await asyncio.sleep(0)
         except ConnectionClosed:
@@ -213,8 +217,6 @@ class OcppConnection:
             raise NotConnectedError from err
 
     async def _on_frame(self, frame: str | bytes) -> None:
-        if self.on_message is not None:
-            self.on_message()
         if isinstance(frame, bytes):
             try:
                 frame = frame.decode()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import time
 from typing import Any
 
-from homeassistant.core import callback
+from homeassistant.core import Context, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from .cause import current_cause
 from .central import CentralSystem
 from .const import DOMAIN
 from .model import Charger, Connector
@@ -24,6 +26,11 @@ class OcppEntityDescription(EntityDescription):
     live: bool = True
     value_fn: Callable[[Charger, Connector], Any] = lambda charger, conn: None
     attrs_fn: Callable[[Charger, Connector], dict[str, Any]] | None = None
+
+
+# How long HA attributes an entity's changes to the action called on it (HA's own "recent
+# context" time): a charger message within it does not take the attribution over.
+CALL_CONTEXT_SECONDS = 5
 
 
 class OcppEntity(Entity):
@@ -59,6 +66,7 @@ class OcppEntity(Entity):
         self._value: Any = None
         self._attrs: dict[str, Any] | None = None
         self._was_available: bool | None = None
+        self._call_context_until = 0.0
 
     @property
     def connector(self) -> Connector:
@@ -94,6 +102,12 @@ class OcppEntity(Entity):
         self._was_available = self.available
 
     @callback
+    def async_set_context(self, context: Context) -> None:
+        """An action called on this entity (or one of ours): its changes are the call's."""
+        super().async_set_context(context)
+        self._call_context_until = time.monotonic() + CALL_CONTEXT_SECONDS
+
+    @callback
     def _on_model_update(self) -> None:
         value, attrs = self._read()
         available = self.available
@@ -102,4 +116,9 @@ class OcppEntity(Entity):
         self._value = value
         self._attrs = attrs
         self._was_available = available
+        if (cause := current_cause()) is not None:
+            if cause.from_call:
+                self.async_set_context(cause.context)
+            elif time.monotonic() > self._call_context_until:
+                super().async_set_context(cause.context)
         self.async_write_ha_state()

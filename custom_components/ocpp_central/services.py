@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 import secrets
 from typing import Any
 
@@ -19,6 +21,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .cause import update_cause
 from .central import CentralSystem
 from .commands import (
     async_call_status,
@@ -160,15 +163,30 @@ async def _remove_id_tag(call: ServiceCall) -> None:
     resolve_entry(call.hass, call).authorization.remove(call.data[ATTR_ID_TAG])
 
 
+def _register(
+    hass: HomeAssistant,
+    name: str,
+    handler: Callable[[ServiceCall], Awaitable[ServiceResponse]],
+    schema: vol.Schema | vol.All,
+    supports_response: SupportsResponse = SupportsResponse.NONE,
+) -> None:
+    """Register an action that runs under its call's context: the states it changes are
+    attributed to the call (the user or automation behind it)."""
+
+    async def run(call: ServiceCall) -> ServiceResponse:
+        with update_cause(call.context, from_call=True):
+            return await handler(call)
+
+    hass.services.async_register(DOMAIN, name, run, schema, supports_response)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
-    hass.services.async_register(DOMAIN, SERVICE_START_CHARGING, _start_charging, START_SCHEMA)
-    hass.services.async_register(DOMAIN, SERVICE_STOP_CHARGING, _stop_charging, STOP_SCHEMA)
-    hass.services.async_register(DOMAIN, SERVICE_ADD_ID_TAG, _add_id_tag, ADD_ID_TAG_SCHEMA)
-    hass.services.async_register(
-        DOMAIN, SERVICE_REMOVE_ID_TAG, _remove_id_tag, REMOVE_ID_TAG_SCHEMA
-    )
+    _register(hass, SERVICE_START_CHARGING, _start_charging, START_SCHEMA)
+    _register(hass, SERVICE_STOP_CHARGING, _stop_charging, STOP_SCHEMA)
+    _register(hass, SERVICE_ADD_ID_TAG, _add_id_tag, ADD_ID_TAG_SCHEMA)
+    _register(hass, SERVICE_REMOVE_ID_TAG, _remove_id_tag, REMOVE_ID_TAG_SCHEMA)
     async_setup_control_services(hass)
 
 
@@ -463,65 +481,57 @@ async def _set_charger_password(call: ServiceCall) -> ServiceResponse:
 @callback
 def async_setup_control_services(hass: HomeAssistant) -> None:
     """Register the charging-control and maintenance actions."""
-    register = hass.services.async_register
-    register(DOMAIN, "set_charging_limit", _set_charging_limit, SET_LIMIT_SCHEMA)
-    register(DOMAIN, "clear_charging_limit", _clear_charging_limit, vol.Schema(_DEVICE_SCHEMA))
+    register = partial(_register, hass)
+    register("set_charging_limit", _set_charging_limit, SET_LIMIT_SCHEMA)
+    register("clear_charging_limit", _clear_charging_limit, vol.Schema(_DEVICE_SCHEMA))
     register(
-        DOMAIN,
         "get_composite_schedule",
         _get_composite_schedule,
         COMPOSITE_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
     register(
-        DOMAIN,
         "set_availability",
         _set_availability,
         AVAILABILITY_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    register(DOMAIN, "reset", _reset, RESET_SCHEMA)
-    register(DOMAIN, "unlock_connector", _unlock_connector, vol.Schema(_DEVICE_SCHEMA))
-    register(DOMAIN, "update_firmware", _update_firmware, FIRMWARE_SCHEMA)
+    register("reset", _reset, RESET_SCHEMA)
+    register("unlock_connector", _unlock_connector, vol.Schema(_DEVICE_SCHEMA))
+    register("update_firmware", _update_firmware, FIRMWARE_SCHEMA)
     register(
-        DOMAIN,
         "get_diagnostics",
         _get_diagnostics,
         DIAGNOSTICS_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
     register(
-        DOMAIN,
         "get_configuration",
         _get_configuration,
         GET_CONFIG_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
     register(
-        DOMAIN,
         "set_configuration",
         _set_configuration,
         SET_CONFIG_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    register(DOMAIN, "trigger_message", _trigger_message, TRIGGER_SCHEMA)
+    register("trigger_message", _trigger_message, TRIGGER_SCHEMA)
     register(
-        DOMAIN,
         "data_transfer",
         _data_transfer,
         DATA_TRANSFER_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
     register(
-        DOMAIN,
         "reserve_now",
         _reserve_now,
         RESERVE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    register(DOMAIN, "cancel_reservation", _cancel_reservation, CANCEL_RESERVATION_SCHEMA)
+    register("cancel_reservation", _cancel_reservation, CANCEL_RESERVATION_SCHEMA)
     register(
-        DOMAIN,
         "set_charger_password",
         _set_charger_password,
         PASSWORD_SCHEMA,
