@@ -687,11 +687,13 @@ def start_bare(workdir: Path, sync_validation: bool) -> Server:
 
 
 def lag_stats(lag_file: Path, window: tuple[float, float]) -> dict[str, float]:
-    """Event-loop lag p50/p99/max (ms) of the ticks inside a wall-clock window, and the
-    state writes per second over it (Home Assistant only)."""
+    """Event-loop lag p50/p99/max (ms) of the ticks inside a wall-clock window, the
+    garbage collector's longest pause, full collections and freed cyclic garbage in it, and
+    the state writes per second over it (Home Assistant only)."""
     lags: list[float] = []
     writes: list[tuple[float, int]] = []
     gc_max = 0.0
+    gc_full = gc_collected = 0
     if lag_file.exists():
         for line in lag_file.read_text().splitlines():
             with contextlib.suppress(ValueError, KeyError):
@@ -703,6 +705,8 @@ def lag_stats(lag_file: Path, window: tuple[float, float]) -> dict[str, float]:
                     if "state_writes" in item:
                         writes.append((item["t"], item["state_writes"]))
                     gc_max = max(gc_max, item.get("gc_max_ms", 0.0))
+                    gc_full += item.get("gc_full", 0)
+                    gc_collected += item.get("gc_collected", 0)
     nan = float("nan")
     stats = {
         "lag_p50_ms": percentile(lags, 50) if lags else nan,
@@ -710,6 +714,8 @@ def lag_stats(lag_file: Path, window: tuple[float, float]) -> dict[str, float]:
         "lag_max_ms": max(lags) if lags else nan,
         "state_writes_per_s": nan,
         "gc_max_ms": gc_max,
+        "gc_full": gc_full,
+        "gc_collected": gc_collected,
     }
     if len(writes) >= 2 and writes[-1][0] > writes[0][0]:
         stats["state_writes_per_s"] = (writes[-1][1] - writes[0][1]) / (
@@ -873,14 +879,16 @@ def report(
         f"{plan.max_chargers} chargers in a closed loop, {plan.max_measure} s measured. Latency is "
         "from sending MeterValues (10 sampled values) to receiving its CallResult, at the client. "
         "Loop lag: how late a 50 ms timer inside the server fires (p99 / max), and the longest "
-        "pause of Python's garbage collector in the window. States written: "
+        "pause of Python's garbage collector in the window. Full GCs: full collections in the "
+        "window; cyclic garbage: objects only the collector could free (reference cycles), per "
+        "message; they decide how often full collections run. States written: "
         "state_changed events per MeterValues (the probe counts them; last_seen and "
         "session_duration change every second, so about 2 of them are not readings).",
         "",
         "| load | HA msg/s | HA p50 ms | HA p99 ms | HA loop lag p99 / max / GC pause max ms | HA CPU % "
-        "| HA states written / msg | bare msg/s | bare p50 ms | bare p99 ms | bare CPU % "
+        "| HA full GCs / cyclic garbage per msg | HA states written / msg | bare msg/s | bare p50 ms | bare p99 ms | bare CPU % "
         "| p99 HA/bare | msg/s HA/bare |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     phases_ha = ha["phases"] if ha else []
     phases_bare = bare["phases"] if bare else []
@@ -896,10 +904,12 @@ def report(
                 _fmt(h["p99_ms"]),
                 f"{_fmt(h['lag_p99_ms'])} / {_fmt(h['lag_max_ms'])} / {_fmt(h['gc_max_ms'], 0)}",
                 _fmt(h["server_cpu_pct"], 0),
+                f"{h['gc_full']} / "
+                + (_fmt(h["gc_collected"] / h["messages"]) if h["messages"] else "–"),
                 _fmt(h["state_writes_per_s"] / h["msgs_per_s"]) if h["msgs_per_s"] else "–",
             ]
         else:
-            cells += ["–"] * 6
+            cells += ["–"] * 7
         if b:
             cells += [
                 _fmt(b["msgs_per_s"], 0),

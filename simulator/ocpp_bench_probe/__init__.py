@@ -6,10 +6,13 @@ Loaded as a custom integration only by the bench's temporary Home Assistant conf
 and over, and how much later than asked it wakes up is the loop's lag. Once a second the
 lags are appended to a JSON-lines file by a writer thread (the loop never touches the disk),
 with (in Home Assistant) the running count of state writes, so the bench can tell how many
-states one message wrote, and the time spent in the garbage collector. When the bench
+states one message wrote, the time spent in the garbage collector, how many full
+collections ran and how many unreachable objects (reference cycles) they freed. When the bench
 creates `<file>.collect`, the probe runs a full collection and writes the number of objects
 the collector tracks to `<file>.collect.done` (memory is then read without the garbage
-that happened to be waiting for the next collection).
+that happened to be waiting for the next collection). Started with `PYTHONTRACEMALLOC=<n>`,
+it also dumps a tracemalloc snapshot next to the file at each such request, to find where the
+memory is (`tracemalloc.Snapshot.load(...).compare_to(...)`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import threading
 import time
 import traceback
+import tracemalloc
 from typing import Any
 
 import voluptuous as vol
@@ -47,6 +51,8 @@ class LagProbe:
         self._gc_start = 0.0
         self._gc_ms = 0.0  # time spent in the cyclic garbage collector since the last line
         self._gc_max_ms = 0.0
+        self._gc_full = 0  # full (generation 2) collections since the last line
+        self._gc_collected = 0  # unreachable objects the collector freed since the last line
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lag-probe")
         self.state_writes = 0  # counted by Home Assistant's state_changed listener
 
@@ -57,6 +63,8 @@ class LagProbe:
             spent = (time.perf_counter() - self._gc_start) * 1000
             self._gc_ms += spent
             self._gc_max_ms = max(self._gc_max_ms, spent)
+            self._gc_collected += info["collected"]
+            self._gc_full += info["generation"] == 2
 
     def _collect(self, request: str) -> None:
         """Collect garbage (on purpose in the loop: memory is read right after), count
@@ -64,6 +72,8 @@ class LagProbe:
         started = time.perf_counter()
         unreachable = gc.collect()
         objects = len(gc.get_objects())
+        if tracemalloc.is_tracing():
+            tracemalloc.take_snapshot().dump(f"{request}.{int(time.time())}.snapshot")
         line = json.dumps(
             {
                 "t": time.time(),
@@ -144,10 +154,13 @@ class LagProbe:
                             "state_writes": self.state_writes,
                             "gc_ms": round(self._gc_ms, 1),
                             "gc_max_ms": round(self._gc_max_ms, 1),
+                            "gc_full": self._gc_full,
+                            "gc_collected": self._gc_collected,
                         }
                     )
                     lags = []
                     self._gc_ms = self._gc_max_ms = 0.0
+                    self._gc_full = self._gc_collected = 0
                     loop.run_in_executor(self._writer, self._append, line)
                     if collect is None:
                         collect = loop.run_in_executor(self._writer, os.path.exists, request)
