@@ -299,6 +299,21 @@ async def test_limit_in_watts_for_power_only_charger(
         assert limit_state(hass) == "16.0"
 
 
+async def test_limit_in_watts_reaches_power_only_charger_unchanged(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """7000 W is 10.14 A at 3 x 230 V: the charger must get 7000 W, not 10.1 A x 690 V."""
+    async with connected_charger(port, "CP1") as cp:
+        await prepare(hass, cp, ChargingScheduleAllowedChargingRateUnit=("Power", True))
+        await service(
+            hass, "set_charging_limit", {"device_id": device_id(hass), "limit_watts": 7000}
+        )
+        schedule = only_profile(cp)["cs_charging_profiles"]["charging_schedule"]
+        assert schedule["charging_rate_unit"] == "W"
+        assert schedule["charging_schedule_period"] == [{"start_period": 0, "limit": 7000}]
+        assert float(limit_state(hass)) == pytest.approx(7000 / 690, abs=1e-4)
+
+
 async def test_limit_in_amps_when_charger_takes_both(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:

@@ -92,7 +92,12 @@ def to_amps(
 ) -> float:
     """A limit in amps from amps or watts, checked against the charger's range."""
     settings = central.electrical_settings(charger.charger_id)
-    value = amps if amps is not None else settings.watts_to_amps(watts or 0.0)
+    if amps is not None:
+        value, digits = amps, 1
+    else:
+        # Kept to 0.1 mA: a charger that takes W gets back the watts asked for (to 0.1 W);
+        # a charger that takes A gets 0.1 A steps anyway.
+        value, digits = settings.watts_to_amps(watts or 0.0), 4
     if not 0 <= value <= settings.max_current:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -102,7 +107,7 @@ def to_amps(
                 "max": f"{settings.max_current:g}",
             },
         )
-    return round(value, 1)
+    return round(value, digits)
 
 
 async def async_set_charging_limit(
