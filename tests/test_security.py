@@ -297,7 +297,7 @@ async def test_random_frames_keep_server_and_model_sound(
 async def test_set_charger_password_rotates_it(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    """The charger gets the new password first, then must use it."""
+    """The charger gets the new password first (1.6: hex-encoded), then must use it."""
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await hass.async_block_till_done()
@@ -312,14 +312,46 @@ async def test_set_charger_password_rotates_it(
         )
         assert result == {"status": "accepted"}
         assert cp.calls("ChangeConfiguration") == [
-            {"key": "AuthorizationKey", "value": "0123456789abcdefXYZ"}
+            {"key": "AuthorizationKey", "value": b"0123456789abcdefXYZ".hex()}
         ]
         await hass.async_block_till_done()
         await asyncio.wait_for(cp._connection.wait_closed(), 5)
     assert await refused(port, "CP1") == 401
-    headers = basic("CP1", "0123456789abcdefXYZ")
-    async with connected_charger(port, "CP1", additional_headers=headers) as cp:
-        assert (await cp.boot()).status == "Accepted"
+    assert await refused(port, "CP1", additional_headers=basic("CP1", "0123456789abcdef")) == 401
+    # A charger decodes the key, as the spec says; some use the hex value itself.
+    for password in ("0123456789abcdefXYZ", b"0123456789abcdefXYZ".hex()):
+        async with connected_charger(port, "CP1", additional_headers=basic("CP1", password)) as cp:
+            assert (await cp.boot()).status == "Accepted"
+
+
+async def test_set_charger_password_generated_and_length(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """Without a password one of 20 characters is made; 1.6 takes at most 20 bytes."""
+    from homeassistant.exceptions import ServiceValidationError
+
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        await hass.async_block_till_done()
+        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+        assert device is not None
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN,
+                "set_charger_password",
+                {"device_id": device.id, "password": "x" * 21},
+                blocking=True,
+            )
+        assert err.value.translation_key == "password_too_long"
+        assert cp.calls("ChangeConfiguration") == []
+        await hass.services.async_call(
+            DOMAIN, "set_charger_password", {"device_id": device.id}, blocking=True
+        )
+        (sent,) = cp.calls("ChangeConfiguration")
+        password = bytes.fromhex(sent["value"]).decode()
+        assert len(password) == 20
+    sub = next(iter(entry.subentries.values()))
+    assert sub.data["password"] == password
 
 
 async def test_set_charger_password_rejected_keeps_old(

@@ -237,9 +237,14 @@ class CentralSystem:
         subentry = charger_subentries(self.entry).get(charger_id)
         required = subentry.data.get(CONF_PASSWORD) if subentry else None
         if required:
-            return password is not None and hmac.compare_digest(
-                password.encode(), required.encode()
-            )
+            if password is None:
+                return False
+            # OCPP 1.6 sends a password to the charger hex-encoded (AuthorizationKey); a
+            # charger that takes that value as the password itself sends the hex form.
+            given = password.encode()
+            plain = hmac.compare_digest(given, required.encode())
+            hexed = hmac.compare_digest(given, required.encode().hex().encode())
+            return plain or hexed
         return not self.entry.options.get(CONF_REQUIRE_PASSWORD, False)
 
     def _auth_failed(self, charger_id: str, address: str, failures: int) -> None:

@@ -464,14 +464,20 @@ PASSWORD_SCHEMA = vol.Schema(
 async def _set_charger_password(call: ServiceCall) -> ServiceResponse:
     """Write a new Basic-auth password to the charger, then expect it from the charger."""
     central, charger, _ = resolve_device(call.hass, call)
-    password = call.data.get("password") or secrets.token_urlsafe(18)[:24]
     session = central.session(charger.charger_id)
-    key = session.password_key
+    password = call.data.get("password") or secrets.token_urlsafe(15)  # 20 characters
+    if len(password.encode()) > session.password_max_bytes:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="password_too_long",
+            translation_placeholders={"max": str(session.password_max_bytes)},
+        )
+    key, value = session.password_key, session.password_setting(password)
     status = await async_call_status(
         central,
         charger,
         "password",
-        lambda s: s.set_configuration(key, password),
+        lambda s: s.set_configuration(key, value),
         ("accepted", "reboot_required"),
     )
     central.set_charger_password(charger.charger_id, password)

@@ -181,12 +181,18 @@ class ChargerProtocol(ABC):
 
     # The configuration key of the periodic meter sample interval in this version.
     meter_interval_key: str
-    # The configuration key holding the charger's HTTP Basic password.
+    # The configuration key holding the charger's HTTP Basic password, and the longest
+    # password it takes (in UTF-8 bytes).
     password_key: str
+    password_max_bytes = 40
     # The field naming a profile id in ClearChargingProfile.
     profile_id_field: str
     # The configuration key of the highest charging profile stack level.
     stack_level_key: str
+
+    def password_setting(self, password: str) -> str:
+        """The value of `password_key` that makes the charger use `password`."""
+        return password
 
     @abstractmethod
     async def read_configuration(self) -> dict[str, str]:

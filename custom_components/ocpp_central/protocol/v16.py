@@ -360,7 +360,12 @@ class V16Protocol(ChargerProtocol):
     meter_interval_key = "MeterValueSampleInterval"
     stack_level_key = "ChargeProfileMaxStackLevel"
     password_key = "AuthorizationKey"
+    password_max_bytes = 20  # 16-20 bytes, sent as at most 40 hex digits
     profile_id_field = "id"  # of ClearChargingProfile  # OCPP 1.6 security extension
+
+    def password_setting(self, password: str) -> str:
+        """AuthorizationKey holds the password hex-encoded (1.6 security whitepaper)."""
+        return password.encode().hex()
 
     async def read_configuration(self) -> dict[str, str]:
         """GetConfiguration of every key."""
