@@ -7,7 +7,7 @@ import asyncio
 import base64
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 import logging
 import random
 import time
@@ -20,10 +20,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from .ev import Car, Meter
-from .profiles import ProfileStore
+from .profiles import Profile, ProfileStore, parse_time
 
 type Payload = dict[str, Any]
 type After = Callable[[], Awaitable[None]] | None
+
+# Stop reasons of a reset: the charger goes down with the session, nobody unplugs.
+RESET_REASONS = ("SoftReset", "HardReset", "Reboot")
 
 
 @dataclass(slots=True)
@@ -128,6 +131,7 @@ class SimCharger:
 
     subprotocol: str
     link_class: type
+    outlet_name: str  # what the version calls an outlet in logs: connector / EVSE
 
     def __init__(self, options: Options, charger_id: str) -> None:
         """Set up the charger's outlets and meters (registers start somewhere plausible)."""
@@ -216,6 +220,12 @@ class SimCharger:
             if not outlet.in_session and outlet.car is None and outlet.operative:
                 return outlet
         return None
+
+    def outlets_at(self, number: int | None) -> list[Outlet]:
+        """The outlets a call addresses: None/0 means all, an unknown number none."""
+        if not number:
+            return list(self.outlets.values())
+        return [self.outlets[number]] if number in self.outlets else []
 
     def session_length(self) -> float:
         """How long the next session lasts (around --session)."""
@@ -365,6 +375,9 @@ class SimCharger:
 
     async def _outlet_loop(self, outlet: Outlet) -> None:
         """Sessions, one after another, with pauses in between (remote starts cut them short)."""
+        if outlet.in_session:  # reconnected in the middle of a session: carry on
+            await self.send_status(outlet, "Charging")
+            await self.charge(outlet)
         await self.send_status(outlet, self.idle_status(outlet))
         first = True
         while True:
@@ -383,6 +396,60 @@ class SimCharger:
                 continue  # reserved: only the reserving tag (through a remote start) may charge
             await self.session(outlet)
 
+    # --- the session ---------------------------------------------------------------------
+
+    def plug_in(self, outlet: Outlet) -> tuple[bool, str]:
+        """A car arrives: whether a remote start brought it, and the tag it presents
+        (the remote start's, else the reserving one's, else --id-tag)."""
+        remote = outlet.remote_tag is not None
+        tag = outlet.remote_tag or (
+            outlet.reservation[1] if outlet.reservation else self.options.id_tag
+        )
+        outlet.remote_tag = None
+        outlet.car = Car.random(self.rng)
+        return remote, tag
+
+    async def charge(self, outlet: Outlet) -> None:
+        """Charge until the session ends, reporting state changes and a meter sample every
+        interval; then stop. Sessions end after about --session, or when asked to."""
+        if outlet.car is None:  # resumed after a reconnect without a car model
+            outlet.car = Car.random(self.rng)
+        deadline = time.monotonic() + self.session_length()
+        last = time.monotonic()
+        next_sample = last + self.interval
+        while outlet.stop_reason is None:
+            await self.sleep(outlet, max(0.0, next_sample - time.monotonic()))
+            now = time.monotonic()
+            outlet.meter.charge(outlet.car, self.limit(outlet), now - last)
+            last = now
+            state = "Charging"
+            if outlet.car.full:
+                state = "SuspendedEV"
+            elif outlet.meter.offered < 6:
+                state = "SuspendedEVSE"
+            if state != outlet.status:  # the hook records the state it reports there
+                await self.send_charging_state(outlet, state)
+            if now >= next_sample:
+                next_sample = now + self.interval
+                await self.send_sample(outlet)
+            if outlet.stop_reason is None and now >= deadline:
+                outlet.stop_reason = "EVDisconnected" if outlet.car.full else "Local"
+        await self.stop(outlet)
+
+    async def stop(self, outlet: Outlet) -> None:
+        """End the transaction; then the driver unplugs (unless the charger is resetting)."""
+        reason = outlet.stop_reason or "Local"
+        await self.send_stop(outlet, reason)
+        self.end_session(outlet)
+        if reason in RESET_REASONS:
+            return
+        await self.unplug(outlet)
+
+    async def unplug(self, outlet: Outlet) -> None:
+        """The driver takes a few seconds to unplug; then the outlet is idle."""
+        await self.sleep(None, self.rng.uniform(2, 5))
+        await self.send_status(outlet, self.idle_status(outlet))
+
     def idle_status(self, outlet: Outlet) -> str:
         """Status of an outlet without a car."""
         if not outlet.operative:
@@ -395,6 +462,7 @@ class SimCharger:
         outlet.session_start = None
         outlet.car = None
         outlet.stop_reason = None
+        outlet.remote_start_id = None
         outlet.meter.idle(0.0)
         self.profiles.drop_transaction(outlet.number)
         if outlet.pending_operative is not None:
@@ -412,6 +480,166 @@ class SimCharger:
                 outlet.operative = operative
                 outlet.pending_operative = None
         return "Scheduled" if scheduled else "Accepted"
+
+    async def show_idle(self, outlet: Outlet) -> None:
+        """Report the idle status, unless a car is there (its session reports for itself)."""
+        if not outlet.in_session and outlet.car is None:
+            await self.send_status(outlet, self.idle_status(outlet))
+
+    # --- calls from the central system: what both versions answer alike -------------------
+    # The version files unpack their payloads and wrap the answers; the rules live here.
+
+    @staticmethod
+    def run_after(fn: Callable[[], None]) -> After:
+        """An After that calls a plain function once the answer is sent."""
+
+        async def run() -> None:
+            fn()
+
+        return run
+
+    def remote_start_outlet(self, number: int | None, tag: str) -> Outlet | None:
+        """The outlet a remote start for `tag` may use; None when it must be rejected
+        (busy, unavailable, a start already waiting, or reserved for another tag)."""
+        outlet = self.outlet_for(number)
+        if (
+            outlet is None
+            or not outlet.operative
+            or outlet.in_session
+            or outlet.remote_tag is not None
+            or (outlet.reservation is not None and outlet.reservation[1] != tag)
+        ):
+            return None
+        return outlet
+
+    def remote_stop(self, transaction_id: Any) -> tuple[Payload, After]:
+        """RemoteStopTransaction / RequestStopTransaction."""
+        for outlet in self.outlets.values():
+            if outlet.in_session and outlet.transaction_id == transaction_id:
+                outlet.stop_reason = "Remote"
+                self.poke(outlet)
+                return {"status": "Accepted"}, None
+        return {"status": "Rejected"}, None
+
+    def install_profile(self, profile: Profile) -> tuple[Payload, After]:
+        """SetChargingProfile once the version's own checks passed: a TxProfile needs a
+        session on its outlet; the outlets it touches recompute their limit at once."""
+        if profile.purpose == "TxProfile":
+            outlet = self.outlets.get(profile.connector)
+            if outlet is None or not outlet.in_session:
+                return {"status": "Rejected"}, None
+        self.profiles.install(profile)
+        outlets = self.outlets_at(profile.connector)
+        for outlet in outlets:
+            self.poke(outlet)
+        self.log.info(
+            "%s %s: %s installed; limit now %.1f A",
+            self.outlet_name,
+            profile.connector,
+            profile.purpose,
+            min(self.limit(o) for o in outlets),
+        )
+        return {"status": "Accepted"}, None
+
+    def clear_profiles(
+        self,
+        profile_id: int | None,
+        number: int | None,
+        purpose: str | None,
+        stack_level: int | None,
+    ) -> tuple[Payload, After]:
+        """ClearChargingProfile; every outlet recomputes its limit."""
+        removed = self.profiles.clear(profile_id, number, purpose, stack_level)
+        for outlet in self.outlets.values():
+            self.poke(outlet)
+        return {"status": "Accepted" if removed else "Unknown"}, None
+
+    def schedule_limit(self, outlets: list[Outlet], unit: str) -> float:
+        """GetCompositeSchedule: the lowest limit now, in A or in W (3 phases at 230 V)."""
+        limit = min(self.limit(o) for o in outlets)
+        return round(limit if unit == "A" else limit * 230 * 3, 1)
+
+    def change_availability(self, outlets: list[Outlet], operative: bool) -> tuple[Payload, After]:
+        """ChangeAvailability: idle outlets report their new status at once."""
+        status = self.set_operative(outlets, operative)
+
+        async def report() -> None:
+            for outlet in outlets:
+                await self.show_idle(outlet)
+                self.poke(outlet)
+
+        return {"status": status}, report
+
+    def reserve(
+        self, outlet: Outlet | None, reservation_id: int, tag: str, expiry_date: str | None
+    ) -> tuple[Payload, After]:
+        """ReserveNow: hold a free outlet for `tag` until the expiry (15 min if unreadable)."""
+        if outlet is None:
+            return {"status": "Rejected"}, None
+        if not outlet.operative:
+            return {"status": "Unavailable"}, None
+        if outlet.in_session or outlet.car is not None:
+            return {"status": "Occupied"}, None
+        outlet.reservation = (reservation_id, tag)
+        expiry = parse_time(expiry_date) or datetime.now(UTC) + timedelta(minutes=15)
+
+        async def hold() -> None:
+            await self.send_status(outlet, "Reserved")
+            await asyncio.sleep(min(max((expiry - datetime.now(UTC)).total_seconds(), 0), 86400))
+            if outlet.reservation and outlet.reservation[0] == reservation_id:
+                outlet.reservation = None
+                await self.reservation_expired(reservation_id)
+                await self.show_idle(outlet)
+
+        return {"status": "Accepted"}, hold
+
+    def on_CancelReservation(self, payload: Payload) -> tuple[Payload, After]:
+        """Same message in both versions."""
+        for outlet in self.outlets.values():
+            if outlet.reservation and outlet.reservation[0] == payload["reservationId"]:
+                outlet.reservation = None
+
+                async def report(outlet: Outlet = outlet) -> None:
+                    await self.show_idle(outlet)
+
+                return {"status": "Accepted"}, report
+        return {"status": "Rejected"}, None
+
+    def firmware_update(self, retrieve_date: str | None, extra: Payload) -> After:
+        """UpdateFirmware: from the retrieve date (waiting at most a minute) download and
+        install, reporting each step with FirmwareStatusNotification (+ `extra`), then reboot."""
+        retrieve = parse_time(retrieve_date) or datetime.now(UTC)
+
+        async def update() -> None:
+            wait = (retrieve - datetime.now(UTC)).total_seconds()
+            await asyncio.sleep(min(max(wait, 0), 60))
+            for status in ("Downloading", "Downloaded", "Installing"):
+                await self.send("FirmwareStatusNotification", {"status": status} | extra)
+                await asyncio.sleep(2)
+            self.firmware = f"1.0.{int(time.time()) % 1000}"
+            await self.send("FirmwareStatusNotification", {"status": "Installed"} | extra)
+            await self.reboot("Reboot", True)
+
+        return update
+
+    def log_upload(self, kind: str, action: str, extra: Payload) -> tuple[str, After]:
+        """GetDiagnostics / GetLog: the file name, and the upload reported through `action`."""
+        name = f"{kind}-{self.charger_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+
+        async def upload() -> None:
+            await self.send(action, {"status": "Uploading"} | extra)
+            await asyncio.sleep(2)
+            await self.send(action, {"status": "Uploaded"} | extra)
+
+        return name, upload
+
+    def on_DataTransfer(self, payload: Payload) -> tuple[Payload, After]:
+        """No vendor extensions are simulated."""
+        return {"status": "UnknownVendorId"}, None
+
+    def on_ClearCache(self, payload: Payload) -> tuple[Payload, After]:
+        """Nothing is cached; the answer is the same in both versions."""
+        return {"status": "Accepted"}, None
 
     # --- per version -------------------------------------------------------------------
 
@@ -438,3 +666,24 @@ class SimCharger:
     async def session(self, outlet: Outlet) -> None:
         """Plug in, authorize, charge, stop."""
         raise NotImplementedError
+
+    @property
+    def interval(self) -> int:
+        """Seconds between meter samples (a setting the central system may change)."""
+        raise NotImplementedError
+
+    async def send_charging_state(self, outlet: Outlet, state: str) -> None:
+        """Report a change between Charging / SuspendedEV / SuspendedEVSE; record it in
+        outlet.status, which charge() compares against."""
+        raise NotImplementedError
+
+    async def send_sample(self, outlet: Outlet) -> None:
+        """Send the periodic meter sample of a running session."""
+        raise NotImplementedError
+
+    async def send_stop(self, outlet: Outlet, reason: str) -> None:
+        """End the outlet's transaction for `reason` (a 1.6 stop reason)."""
+        raise NotImplementedError
+
+    async def reservation_expired(self, reservation_id: int) -> None:
+        """A reservation ran out (1.6 says nothing; 2.0.1 overrides)."""

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
-import time
+from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.exceptions import ProtocolError
 from ocpp.v16 import ChargePoint
 
 from .base import After, Link, Outlet, Payload, SimCharger
-from .ev import Car, now_iso
-from .profiles import Profile, parse_time
-
-MEASURANDS = (
-    "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,Current.Offered"
-)
+from .ev import MEASURANDS, now_iso
+from .profiles import Profile
 
 
 class Link16(Link, ChargePoint):
@@ -28,6 +21,7 @@ class Charger16(SimCharger):
 
     subprotocol = "ocpp1.6"
     link_class = Link16
+    outlet_name = "connector"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Configuration keys as a typical wallbox reports them."""
@@ -115,12 +109,7 @@ class Charger16(SimCharger):
 
     async def session(self, outlet: Outlet) -> None:
         """Plug in, authorize, start, charge, stop, unplug."""
-        remote = outlet.remote_tag is not None
-        tag = outlet.remote_tag or (
-            outlet.reservation[1] if outlet.reservation else self.options.id_tag
-        )
-        outlet.remote_tag = None
-        outlet.car = Car.random(self.rng)
+        remote, tag = self.plug_in(outlet)
         await self.send_status(outlet, "Preparing")
         if not remote or self.configuration["AuthorizeRemoteTxRequests"][0] == "true":
             answer = await self.send("Authorize", {"idTag": tag})
@@ -161,31 +150,13 @@ class Charger16(SimCharger):
             outlet.stop_reason = "DeAuthorized"
         await self.charge(outlet)
 
-    async def charge(self, outlet: Outlet) -> None:
-        """Charge until the session ends, sending MeterValues every interval; then stop."""
-        if outlet.car is None:  # resumed after a reconnect without a car model
-            outlet.car = Car.random(self.rng)
-        deadline = time.monotonic() + self.session_length()
-        last = time.monotonic()
-        next_sample = last + self.interval
-        while outlet.stop_reason is None:
-            await self.sleep(outlet, max(0.0, next_sample - time.monotonic()))
-            now = time.monotonic()
-            outlet.meter.charge(outlet.car, self.limit(outlet), now - last)
-            last = now
-            status = "Charging"
-            if outlet.car.full:
-                status = "SuspendedEV"
-            elif outlet.meter.offered < 6:
-                status = "SuspendedEVSE"
-            if status != outlet.status:
-                await self.send_status(outlet, status)
-            if now >= next_sample:
-                next_sample = now + self.interval
-                await self.send_meter_values(outlet)
-            if outlet.stop_reason is None and now >= deadline:
-                outlet.stop_reason = "EVDisconnected" if outlet.car.full else "Local"
-        await self.stop(outlet)
+    async def send_charging_state(self, outlet: Outlet, state: str) -> None:
+        """In 1.6 the charging state is the connector status."""
+        await self.send_status(outlet, state)
+
+    async def send_sample(self, outlet: Outlet) -> None:
+        """A periodic MeterValues."""
+        await self.send_meter_values(outlet)
 
     async def send_meter_values(self, outlet: Outlet, context: str = "Sample.Periodic") -> None:
         """MeterValues with the connector's current readings."""
@@ -197,9 +168,8 @@ class Charger16(SimCharger):
             payload["transactionId"] = outlet.transaction_id
         await self.send("MeterValues", payload)
 
-    async def stop(self, outlet: Outlet) -> None:
-        """StopTransaction, then Finishing until the cable is unplugged."""
-        reason = outlet.stop_reason or "Local"
+    async def send_stop(self, outlet: Outlet, reason: str) -> None:
+        """StopTransaction."""
         payload: Payload = {
             "transactionId": outlet.transaction_id,
             "meterStop": round(outlet.meter.energy_wh),
@@ -216,38 +186,17 @@ class Charger16(SimCharger):
             outlet.transaction_id,
             reason,
         )
-        rebooting = reason in ("SoftReset", "HardReset", "Reboot")
-        self.end_session(outlet)
-        if rebooting:
-            return
-        await self.send_status(outlet, "Finishing")
-        await self.sleep(None, self.rng.uniform(2, 5))  # the driver unplugs
-        await self.send_status(outlet, self.idle_status(outlet))
 
-    async def _outlet_loop(self, outlet: Outlet) -> None:
-        if outlet.in_session:  # reconnected in the middle of a session: carry on
-            await self.send_status(outlet, "Charging")
-            await self.charge(outlet)
-        await super()._outlet_loop(outlet)
+    async def unplug(self, outlet: Outlet) -> None:
+        """Finishing until the cable is unplugged."""
+        await self.send_status(outlet, "Finishing")
+        await super().unplug(outlet)
 
     # --- calls from the central system ---------------------------------------------------
 
-    def _connectors(self, connector_id: int) -> list[Outlet]:
-        if connector_id == 0:
-            return list(self.outlets.values())
-        if connector_id not in self.outlets:
-            raise ProtocolError(description=f"no connector {connector_id}")
-        return [self.outlets[connector_id]]
-
     def on_RemoteStartTransaction(self, payload: Payload) -> tuple[Payload, After]:
-        outlet = self.outlet_for(payload.get("connectorId"))
-        if (
-            outlet is None
-            or not outlet.operative
-            or outlet.in_session
-            or outlet.remote_tag is not None
-            or (outlet.reservation is not None and outlet.reservation[1] != payload["idTag"])
-        ):
+        outlet = self.remote_start_outlet(payload.get("connectorId"), payload["idTag"])
+        if outlet is None:
             return {"status": "Rejected"}, None
         if (profile := payload.get("chargingProfile")) is not None:
             if profile.get("chargingProfilePurpose") != "TxProfile":
@@ -259,12 +208,7 @@ class Charger16(SimCharger):
         return {"status": "Accepted"}, None
 
     def on_RemoteStopTransaction(self, payload: Payload) -> tuple[Payload, After]:
-        for outlet in self.outlets.values():
-            if outlet.in_session and outlet.transaction_id == payload["transactionId"]:
-                outlet.stop_reason = "Remote"
-                self.poke(outlet)
-                return {"status": "Accepted"}, None
-        return {"status": "Rejected"}, None
+        return self.remote_stop(payload["transactionId"])
 
     def on_UnlockConnector(self, payload: Payload) -> tuple[Payload, After]:
         outlet = self.outlets.get(payload["connectorId"])
@@ -281,42 +225,24 @@ class Charger16(SimCharger):
         purpose = data["chargingProfilePurpose"]
         if connector != 0 and connector not in self.outlets:
             return {"status": "Rejected"}, None
-        if purpose == "TxProfile":
-            outlet = self.outlets.get(connector)
-            if outlet is None or not outlet.in_session:
-                return {"status": "Rejected"}, None
         if purpose == "ChargePointMaxProfile" and connector != 0:
             return {"status": "Rejected"}, None
-        self.profiles.install(Profile.from_16(connector, data))
-        for outlet in self._connectors(connector):
-            self.poke(outlet)
-        self.log.info(
-            "connector %s: %s installed; limit now %.1f A",
-            connector,
-            purpose,
-            min(self.limit(o) for o in self._connectors(connector)),
-        )
-        return {"status": "Accepted"}, None
+        return self.install_profile(Profile.from_16(connector, data))
 
     def on_ClearChargingProfile(self, payload: Payload) -> tuple[Payload, After]:
-        removed = self.profiles.clear(
+        return self.clear_profiles(
             payload.get("id"),
             payload.get("connectorId"),
             payload.get("chargingProfilePurpose"),
             payload.get("stackLevel"),
         )
-        for outlet in self.outlets.values():
-            self.poke(outlet)
-        return {"status": "Accepted" if removed else "Unknown"}, None
 
     def on_GetCompositeSchedule(self, payload: Payload) -> tuple[Payload, After]:
         connector = payload["connectorId"]
         if connector != 0 and connector not in self.outlets:
             return {"status": "Rejected"}, None
-        outlets = self._connectors(connector)
-        limit = min(self.limit(o) for o in outlets)
         unit = payload.get("chargingRateUnit", "A")
-        value = limit if unit == "A" else limit * 230 * 3
+        limit = self.schedule_limit(self.outlets_at(connector), unit)
         return {
             "status": "Accepted",
             "connectorId": connector,
@@ -325,7 +251,7 @@ class Charger16(SimCharger):
                 "duration": payload["duration"],
                 "startSchedule": now_iso(),
                 "chargingRateUnit": unit,
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(value, 1)}],
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
             },
         }, None
 
@@ -333,16 +259,7 @@ class Charger16(SimCharger):
         connector = payload["connectorId"]
         if connector != 0 and connector not in self.outlets:
             return {"status": "Rejected"}, None
-        outlets = self._connectors(connector)
-        status = self.set_operative(outlets, payload["type"] == "Operative")
-
-        async def report() -> None:
-            for outlet in outlets:
-                if not outlet.in_session and outlet.car is None:
-                    await self.send_status(outlet, self.idle_status(outlet))
-                self.poke(outlet)
-
-        return {"status": status}, report
+        return self.change_availability(self.outlets_at(connector), payload["type"] == "Operative")
 
     def on_Reset(self, payload: Payload) -> tuple[Payload, After]:
         hard = payload["type"] == "Hard"
@@ -355,9 +272,9 @@ class Charger16(SimCharger):
         connector = payload.get("connectorId")
         if connector is not None and connector != 0 and connector not in self.outlets:
             return {"status": "Rejected"}, None
-        outlets = self._connectors(connector or 0)
+        outlets = self.outlets_at(connector)
         if message == "BootNotification":
-            return {"status": "Accepted"}, self._after(self.trigger_boot)
+            return {"status": "Accepted"}, self.run_after(self.trigger_boot)
         if not self.accepted:
             return {"status": "Rejected"}, None
 
@@ -376,13 +293,6 @@ class Charger16(SimCharger):
                 await self.send("DiagnosticsStatusNotification", {"status": "Idle"})
 
         return {"status": "Accepted"}, send
-
-    @staticmethod
-    def _after(fn: Any) -> After:
-        async def run() -> None:
-            fn()
-
-        return run
 
     def on_GetConfiguration(self, payload: Payload) -> tuple[Payload, After]:
         keys = payload.get("key") or list(self.configuration)
@@ -413,65 +323,18 @@ class Charger16(SimCharger):
         return {"status": "Accepted"}, None
 
     def on_UpdateFirmware(self, payload: Payload) -> tuple[Payload, After]:
-        retrieve = parse_time(payload["retrieveDate"]) or datetime.now(UTC)
-
-        async def update() -> None:
-            wait = (retrieve - datetime.now(UTC)).total_seconds()
-            await asyncio.sleep(min(max(wait, 0), 60))
-            for status in ("Downloading", "Downloaded", "Installing"):
-                await self.send("FirmwareStatusNotification", {"status": status})
-                await asyncio.sleep(2)
-            self.firmware = f"1.0.{int(time.time()) % 1000}"
-            await self.send("FirmwareStatusNotification", {"status": "Installed"})
-            await self.reboot("Reboot", True)
-
-        return {}, update
+        return {}, self.firmware_update(payload["retrieveDate"], {})
 
     def on_GetDiagnostics(self, payload: Payload) -> tuple[Payload, After]:
-        name = f"diagnostics-{self.charger_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
-
-        async def upload() -> None:
-            await self.send("DiagnosticsStatusNotification", {"status": "Uploading"})
-            await asyncio.sleep(2)
-            await self.send("DiagnosticsStatusNotification", {"status": "Uploaded"})
-
+        name, upload = self.log_upload("diagnostics", "DiagnosticsStatusNotification", {})
         return {"fileName": name}, upload
 
-    def on_DataTransfer(self, payload: Payload) -> tuple[Payload, After]:
-        return {"status": "UnknownVendorId"}, None
-
     def on_ReserveNow(self, payload: Payload) -> tuple[Payload, After]:
+        # connector 0 (or an unknown one): any free connector
         outlet = self.outlets.get(payload["connectorId"]) or self.outlet_for(None)
-        if outlet is None:
-            return {"status": "Rejected"}, None
-        if not outlet.operative:
-            return {"status": "Unavailable"}, None
-        if outlet.in_session or outlet.car is not None:
-            return {"status": "Occupied"}, None
-        outlet.reservation = (payload["reservationId"], payload["idTag"])
-        expiry = parse_time(payload["expiryDate"]) or datetime.now(UTC) + timedelta(minutes=15)
-
-        async def reserve() -> None:
-            await self.send_status(outlet, "Reserved")
-            await asyncio.sleep(min(max((expiry - datetime.now(UTC)).total_seconds(), 0), 86400))
-            if outlet.reservation and outlet.reservation[0] == payload["reservationId"]:
-                outlet.reservation = None
-                if not outlet.in_session and outlet.car is None:
-                    await self.send_status(outlet, self.idle_status(outlet))
-
-        return {"status": "Accepted"}, reserve
-
-    def on_CancelReservation(self, payload: Payload) -> tuple[Payload, After]:
-        for outlet in self.outlets.values():
-            if outlet.reservation and outlet.reservation[0] == payload["reservationId"]:
-                outlet.reservation = None
-
-                async def report(outlet: Outlet = outlet) -> None:
-                    if not outlet.in_session and outlet.car is None:
-                        await self.send_status(outlet, self.idle_status(outlet))
-
-                return {"status": "Accepted"}, report
-        return {"status": "Rejected"}, None
+        return self.reserve(
+            outlet, payload["reservationId"], payload["idTag"], payload["expiryDate"]
+        )
 
     def on_GetLocalListVersion(self, payload: Payload) -> tuple[Payload, After]:
         return {"listVersion": self.local_list_version}, None
@@ -485,7 +348,4 @@ class Charger16(SimCharger):
             else:
                 self.local_list.pop(item["idTag"], None)
         self.local_list_version = payload["listVersion"]
-        return {"status": "Accepted"}, None
-
-    def on_ClearCache(self, payload: Payload) -> tuple[Payload, After]:
         return {"status": "Accepted"}, None

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import itertools
-import time
 from typing import Any
 import uuid
 
 from ocpp.v201 import ChargePoint
 
 from .base import After, Link, Outlet, Payload, SimCharger
-from .ev import Car, now_iso
-from .profiles import Profile, parse_time
+from .ev import MEASURANDS, now_iso
+from .profiles import Profile
 
 # 1.6-style stop reasons the shared code uses -> (triggerReason, stoppedReason)
 _STOPS = {
@@ -27,10 +25,6 @@ _STOPS = {
     "Reboot": ("ResetCommand", "Reboot"),
 }
 
-MEASURANDS = (
-    "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,Current.Offered"
-)
-
 
 class Link201(Link, ChargePoint):
     """2.0.1 ChargePoint of one connection."""
@@ -41,6 +35,7 @@ class Charger201(SimCharger):
 
     subprotocol = "ocpp2.0.1"
     link_class = Link201
+    outlet_name = "EVSE"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Device model variables: (component, evse id, variable) -> (value, read-only)."""
@@ -159,12 +154,7 @@ class Charger201(SimCharger):
 
     async def session(self, outlet: Outlet) -> None:
         """Plug in (transaction starts), authorize, charge, stop, unplug."""
-        remote = outlet.remote_tag is not None
-        tag = outlet.remote_tag or (
-            outlet.reservation[1] if outlet.reservation else self.options.id_tag
-        )
-        outlet.remote_tag = None
-        outlet.car = Car.random(self.rng)
+        remote, tag = self.plug_in(outlet)
         outlet.transaction_id = uuid.uuid4().hex[:20]
         outlet.session_start = datetime.now(UTC)
         outlet.seq_no = 0
@@ -202,42 +192,22 @@ class Charger201(SimCharger):
         outlet.status = "Charging"
         await self.charge(outlet)
 
-    async def charge(self, outlet: Outlet) -> None:
-        """TransactionEvent Updated every interval until the session ends; then stop."""
-        if outlet.car is None:
-            outlet.car = Car.random(self.rng)
-        deadline = time.monotonic() + self.session_length()
-        last = time.monotonic()
-        next_sample = last + self.interval
-        state = "Charging"
-        while outlet.stop_reason is None:
-            await self.sleep(outlet, max(0.0, next_sample - time.monotonic()))
-            now = time.monotonic()
-            outlet.meter.charge(outlet.car, self.limit(outlet), now - last)
-            last = now
-            new_state = "Charging"
-            if outlet.car.full:
-                new_state = "SuspendedEV"
-            elif outlet.meter.offered < 6:
-                new_state = "SuspendedEVSE"
-            if new_state != state:
-                state = new_state
-                await self._event(outlet, "Updated", "ChargingStateChanged", state)
-            if now >= next_sample:
-                next_sample = now + self.interval
-                await self._event(
-                    outlet,
-                    "Updated",
-                    "MeterValuePeriodic",
-                    meter_value=outlet.meter.meter_value_201(outlet.car),
-                )
-            if outlet.stop_reason is None and now >= deadline:
-                outlet.stop_reason = "EVDisconnected" if outlet.car.full else "Local"
-        await self.stop(outlet)
+    async def send_charging_state(self, outlet: Outlet, state: str) -> None:
+        """TransactionEvent ChargingStateChanged (the connector stays Occupied)."""
+        outlet.status = state
+        await self._event(outlet, "Updated", "ChargingStateChanged", state)
 
-    async def stop(self, outlet: Outlet) -> None:
-        """TransactionEvent Ended, then the connector becomes Available."""
-        reason = outlet.stop_reason or "Local"
+    async def send_sample(self, outlet: Outlet) -> None:
+        """TransactionEvent Updated with the periodic meter value."""
+        await self._event(
+            outlet,
+            "Updated",
+            "MeterValuePeriodic",
+            meter_value=outlet.meter.meter_value_201(outlet.car),
+        )
+
+    async def send_stop(self, outlet: Outlet, reason: str) -> None:
+        """TransactionEvent Ended (2.0.1 has no Finishing: the connector stays Occupied)."""
         trigger, stopped = _STOPS.get(reason, ("StopAuthorized", "Other"))
         await self._event(
             outlet,
@@ -250,37 +220,13 @@ class Charger201(SimCharger):
         self.log.info(
             "EVSE %s: transaction %s ended (%s)", outlet.number, outlet.transaction_id, stopped
         )
-        rebooting = trigger == "ResetCommand"
-        outlet.remote_start_id = None
-        self.end_session(outlet)
-        if rebooting:
-            return
-        await self.sleep(None, self.rng.uniform(2, 5))  # the driver unplugs
-        await self.send_status(outlet, self.idle_status(outlet))
-
-    async def _outlet_loop(self, outlet: Outlet) -> None:
-        if outlet.in_session:
-            await self.send_status(outlet, "Charging")
-            await self.charge(outlet)
-        await super()._outlet_loop(outlet)
 
     # --- calls from the CSMS ------------------------------------------------------------
 
-    def _evses(self, evse: int | None) -> list[Outlet]:
-        if not evse:
-            return list(self.outlets.values())
-        return [self.outlets[evse]] if evse in self.outlets else []
-
     def on_RequestStartTransaction(self, payload: Payload) -> tuple[Payload, After]:
-        outlet = self.outlet_for(payload.get("evseId"))
         token = payload["idToken"]["idToken"]
-        if (
-            outlet is None
-            or not outlet.operative
-            or outlet.in_session
-            or outlet.remote_tag is not None
-            or (outlet.reservation is not None and outlet.reservation[1] != token)
-        ):
+        outlet = self.remote_start_outlet(payload.get("evseId"), token)
+        if outlet is None:
             return {"status": "Rejected"}, None
         if (profile := payload.get("chargingProfile")) is not None:
             self.profiles.install(Profile.from_201(outlet.number, profile))
@@ -291,12 +237,7 @@ class Charger201(SimCharger):
         return {"status": "Accepted"}, None
 
     def on_RequestStopTransaction(self, payload: Payload) -> tuple[Payload, After]:
-        for outlet in self.outlets.values():
-            if outlet.in_session and outlet.transaction_id == payload["transactionId"]:
-                outlet.stop_reason = "Remote"
-                self.poke(outlet)
-                return {"status": "Accepted"}, None
-        return {"status": "Rejected"}, None
+        return self.remote_stop(payload["transactionId"])
 
     def on_UnlockConnector(self, payload: Payload) -> tuple[Payload, After]:
         outlet = self.outlets.get(payload["evseId"])
@@ -309,44 +250,25 @@ class Charger201(SimCharger):
     def on_SetChargingProfile(self, payload: Payload) -> tuple[Payload, After]:
         evse = payload["evseId"]
         data = payload["chargingProfile"]
-        purpose = data["chargingProfilePurpose"]
         if evse != 0 and evse not in self.outlets:
             return {"status": "Rejected"}, None
-        if purpose == "TxProfile":
-            outlet = self.outlets.get(evse)
-            if outlet is None or not outlet.in_session:
-                return {"status": "Rejected"}, None
-        self.profiles.install(Profile.from_201(evse, data))
-        for outlet in self._evses(evse):
-            self.poke(outlet)
-        self.log.info(
-            "EVSE %s: %s installed; limit now %.1f A",
-            evse,
-            purpose,
-            min(self.limit(o) for o in self._evses(evse)),
-        )
-        return {"status": "Accepted"}, None
+        return self.install_profile(Profile.from_201(evse, data))
 
     def on_ClearChargingProfile(self, payload: Payload) -> tuple[Payload, After]:
         criteria = payload.get("chargingProfileCriteria") or {}
-        removed = self.profiles.clear(
+        return self.clear_profiles(
             payload.get("chargingProfileId"),
             criteria.get("evseId"),
             criteria.get("chargingProfilePurpose"),
             criteria.get("stackLevel"),
         )
-        for outlet in self.outlets.values():
-            self.poke(outlet)
-        return {"status": "Accepted" if removed else "Unknown"}, None
 
     def on_GetCompositeSchedule(self, payload: Payload) -> tuple[Payload, After]:
         evse = payload["evseId"]
-        outlets = self._evses(evse)
+        outlets = self.outlets_at(evse)
         if not outlets:
             return {"status": "Rejected"}, None
         unit = payload.get("chargingRateUnit", "A")
-        limit = min(self.limit(o) for o in outlets)
-        value = limit if unit == "A" else limit * 230 * 3
         return {
             "status": "Accepted",
             "schedule": {
@@ -354,24 +276,18 @@ class Charger201(SimCharger):
                 "duration": payload["duration"],
                 "scheduleStart": now_iso(),
                 "chargingRateUnit": unit,
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(value, 1)}],
+                "chargingSchedulePeriod": [
+                    {"startPeriod": 0, "limit": self.schedule_limit(outlets, unit)}
+                ],
             },
         }, None
 
     def on_ChangeAvailability(self, payload: Payload) -> tuple[Payload, After]:
         evse = (payload.get("evse") or {}).get("id")
-        outlets = self._evses(evse)
+        outlets = self.outlets_at(evse)
         if not outlets:
             return {"status": "Rejected"}, None
-        status = self.set_operative(outlets, payload["operationalStatus"] == "Operative")
-
-        async def report() -> None:
-            for outlet in outlets:
-                if not outlet.in_session and outlet.car is None:
-                    await self.send_status(outlet, self.idle_status(outlet))
-                self.poke(outlet)
-
-        return {"status": status}, report
+        return self.change_availability(outlets, payload["operationalStatus"] == "Operative")
 
     def on_Reset(self, payload: Payload) -> tuple[Payload, After]:
         hard = payload["type"] == "Immediate"
@@ -385,13 +301,9 @@ class Charger201(SimCharger):
     def on_TriggerMessage(self, payload: Payload) -> tuple[Payload, After]:
         message = payload["requestedMessage"]
         evse = (payload.get("evse") or {}).get("id")
-        outlets = self._evses(evse)
+        outlets = self.outlets_at(evse)
         if message == "BootNotification":
-
-            async def boot() -> None:
-                self.trigger_boot()
-
-            return {"status": "Accepted"}, boot
+            return {"status": "Accepted"}, self.run_after(self.trigger_boot)
         if not self.accepted or not outlets:
             return {"status": "Rejected"}, None
         if message not in (
@@ -524,89 +436,31 @@ class Charger201(SimCharger):
         return {"setVariableResult": results}, None
 
     def on_UpdateFirmware(self, payload: Payload) -> tuple[Payload, After]:
-        request_id = payload["requestId"]
-        retrieve = parse_time(payload["firmware"]["retrieveDateTime"]) or datetime.now(UTC)
-
-        async def update() -> None:
-            wait = (retrieve - datetime.now(UTC)).total_seconds()
-            await asyncio.sleep(min(max(wait, 0), 60))
-            for status in ("Downloading", "Downloaded", "Installing"):
-                await self.send(
-                    "FirmwareStatusNotification", {"status": status, "requestId": request_id}
-                )
-                await asyncio.sleep(2)
-            self.firmware = f"1.0.{int(time.time()) % 1000}"
-            await self.send(
-                "FirmwareStatusNotification", {"status": "Installed", "requestId": request_id}
-            )
-            await self.reboot("Reboot", True)
-
+        extra = {"requestId": payload["requestId"]}
+        update = self.firmware_update(payload["firmware"]["retrieveDateTime"], extra)
         return {"status": "Accepted"}, update
 
     def on_GetLog(self, payload: Payload) -> tuple[Payload, After]:
-        request_id = payload["requestId"]
-        name = (
-            f"{payload['logType'].lower()}-{self.charger_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
-        )
-
-        async def upload() -> None:
-            await self.send(
-                "LogStatusNotification", {"status": "Uploading", "requestId": request_id}
-            )
-            await asyncio.sleep(2)
-            await self.send(
-                "LogStatusNotification", {"status": "Uploaded", "requestId": request_id}
-            )
-
+        extra = {"requestId": payload["requestId"]}
+        kind = payload["logType"].lower()
+        name, upload = self.log_upload(kind, "LogStatusNotification", extra)
         return {"status": "Accepted", "filename": name}, upload
-
-    def on_DataTransfer(self, payload: Payload) -> tuple[Payload, After]:
-        return {"status": "UnknownVendorId"}, None
 
     def on_ReserveNow(self, payload: Payload) -> tuple[Payload, After]:
         outlet = self.outlet_for(payload.get("evseId"))
-        if outlet is None:
-            return {"status": "Rejected"}, None
-        if not outlet.operative:
-            return {"status": "Unavailable"}, None
-        if outlet.in_session or outlet.car is not None:
-            return {"status": "Occupied"}, None
-        reservation_id = payload["id"]
-        outlet.reservation = (reservation_id, payload["idToken"]["idToken"])
-        expiry = parse_time(payload["expiryDateTime"]) or datetime.now(UTC) + timedelta(minutes=15)
+        tag = payload["idToken"]["idToken"]
+        return self.reserve(outlet, payload["id"], tag, payload["expiryDateTime"])
 
-        async def reserve() -> None:
-            await self.send_status(outlet, "Reserved")
-            await asyncio.sleep(min(max((expiry - datetime.now(UTC)).total_seconds(), 0), 86400))
-            if outlet.reservation and outlet.reservation[0] == reservation_id:
-                outlet.reservation = None
-                await self.send(
-                    "ReservationStatusUpdate",
-                    {"reservationId": reservation_id, "reservationUpdateStatus": "Expired"},
-                )
-                if not outlet.in_session and outlet.car is None:
-                    await self.send_status(outlet, self.idle_status(outlet))
-
-        return {"status": "Accepted"}, reserve
-
-    def on_CancelReservation(self, payload: Payload) -> tuple[Payload, After]:
-        for outlet in self.outlets.values():
-            if outlet.reservation and outlet.reservation[0] == payload["reservationId"]:
-                outlet.reservation = None
-
-                async def report(outlet: Outlet = outlet) -> None:
-                    if not outlet.in_session and outlet.car is None:
-                        await self.send_status(outlet, self.idle_status(outlet))
-
-                return {"status": "Accepted"}, report
-        return {"status": "Rejected"}, None
+    async def reservation_expired(self, reservation_id: int) -> None:
+        """ReservationStatusUpdate Expired."""
+        await self.send(
+            "ReservationStatusUpdate",
+            {"reservationId": reservation_id, "reservationUpdateStatus": "Expired"},
+        )
 
     def on_GetLocalListVersion(self, payload: Payload) -> tuple[Payload, After]:
         return {"versionNumber": self.local_list_version}, None
 
     def on_SendLocalList(self, payload: Payload) -> tuple[Payload, After]:
         self.local_list_version = payload["versionNumber"]
-        return {"status": "Accepted"}, None
-
-    def on_ClearCache(self, payload: Payload) -> tuple[Payload, After]:
         return {"status": "Accepted"}, None

@@ -13,6 +13,10 @@ import random
 
 NOMINAL_VOLTAGE = 230.0
 MIN_CURRENT = 6.0  # IEC 61851: below 6 A an EV does not charge
+# What the simulated chargers say they sample (their configuration / device model).
+MEASURANDS = (
+    "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,Current.Offered"
+)
 
 
 def now_iso() -> str:

@@ -55,32 +55,21 @@ class Profile:
     @classmethod
     def from_16(cls, connector: int, data: dict[str, Any]) -> Profile:
         """From a 1.6 csChargingProfiles object."""
-        schedule = data["chargingSchedule"]
-        return cls(
-            profile_id=data["chargingProfileId"],
-            connector=connector,
-            stack_level=data.get("stackLevel", 0),
-            purpose=data["chargingProfilePurpose"],
-            kind=data["chargingProfileKind"],
-            unit=schedule["chargingRateUnit"],
-            periods=[
-                Period(p["startPeriod"], float(p["limit"]), p.get("numberPhases"))
-                for p in schedule["chargingSchedulePeriod"]
-            ],
-            recurrency=data.get("recurrencyKind"),
-            start_schedule=parse_time(schedule.get("startSchedule")),
-            duration=schedule.get("duration"),
-            transaction_id=data.get("transactionId"),
-            valid_to=parse_time(data.get("validTo")),
-        )
+        return cls._from_ocpp(data["chargingProfileId"], connector, data, data["chargingSchedule"])
 
     @classmethod
     def from_201(cls, evse: int, data: dict[str, Any]) -> Profile:
         """From a 2.0.1 chargingProfile object (its first schedule)."""
-        schedule = data["chargingSchedule"][0]
+        return cls._from_ocpp(data["id"], evse, data, data["chargingSchedule"][0])
+
+    @classmethod
+    def _from_ocpp(
+        cls, profile_id: int, connector: int, data: dict[str, Any], schedule: dict[str, Any]
+    ) -> Profile:
+        # Apart from the id and how the schedule is nested, both versions name fields alike.
         return cls(
-            profile_id=data["id"],
-            connector=evse,
+            profile_id=profile_id,
+            connector=connector,
             stack_level=data.get("stackLevel", 0),
             purpose=data["chargingProfilePurpose"],
             kind=data["chargingProfileKind"],
