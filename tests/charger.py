@@ -212,6 +212,22 @@ class SimCharger(ChargePoint):
             )
         )
 
+    async def meter_values(
+        self,
+        connector_id: int,
+        sampled: list[dict[str, Any]],
+        timestamp: str = "2026-01-01T00:00:00Z",
+        **kw: Any,
+    ) -> None:
+        """Send a MeterValues with one meterValue holding the `sampled` values."""
+        await self.call(
+            call.MeterValues(
+                connector_id=connector_id,
+                meter_value=[{"timestamp": timestamp, "sampledValue": sampled}],
+                **kw,
+            )
+        )
+
     async def send_raw(self, frame: str) -> None:
         """Send a frame as is (for malformed input tests)."""
         await self._connection.send(frame)

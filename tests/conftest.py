@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -79,31 +80,33 @@ async def wait_for_state(
     predicate: Callable[[State], bool],
     timeout: float = 5,
 ) -> State:
-    """Wait until an entity's state satisfies `predicate` (pushed updates, no polling sleeps)."""
-    import asyncio
+    """Wait until an entity's state satisfies `predicate`.
 
-    async with asyncio.timeout(timeout):
-        while True:
-            await hass.async_block_till_done()
-            state = state_of(hass, platform, unique_id)
-            if state is not None and predicate(state):
-                return state
-            changed = asyncio.Event()
+    Event-driven (pushed state and entity registry updates wake it; no polling sleeps); the
+    listener is a `@callback`, so it runs in the event loop.
+    """
+    changed = asyncio.Event()
 
-            @callback
-            def _changed(_: Event, changed: asyncio.Event = changed) -> None:
-                changed.set()
+    @callback
+    def _changed(_: Event) -> None:
+        changed.set()
 
-            unsub = hass.bus.async_listen("state_changed", _changed)
-            unsub_reg = hass.bus.async_listen("entity_registry_updated", _changed)
-            try:
+    unsubs = [
+        hass.bus.async_listen(EVENT_STATE_CHANGED, _changed),
+        hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, _changed),
+    ]
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await hass.async_block_till_done()
+                changed.clear()
                 state = state_of(hass, platform, unique_id)
                 if state is not None and predicate(state):
                     return state
                 await changed.wait()
-            finally:
-                unsub()
-                unsub_reg()
+    finally:
+        for unsub in unsubs:
+            unsub()
 
 
 def capture_events(hass: HomeAssistant, event_type: str) -> list[Event]:

@@ -100,6 +100,30 @@ async def reply_to(cp: SimCharger, unique_id: str) -> CallResult | CallError:
     return await cp._get_specific_response(unique_id, 5)  # type: ignore[no-any-return]
 
 
+async def start_charging(hass: HomeAssistant) -> None:
+    """The start_charging action on CP1: the charger gets a RemoteStartTransaction."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+    assert device is not None
+    await hass.services.async_call(
+        DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
+    )
+
+
+async def start_charging_unanswered(
+    hass: HomeAssistant, cp: SimCharger
+) -> tuple[asyncio.Task[None], str]:
+    """Start charging in a task the charger holds back its answer to.
+
+    Returns the task and the unique id of the (only) unanswered RemoteStartTransaction.
+    """
+    cp.silent.add("RemoteStartTransaction")
+    task = asyncio.create_task(start_charging(hass))
+    await cp.wait_for_call("RemoteStartTransaction")
+    ((action, unique_id, _),) = cp.unanswered
+    assert action == "RemoteStartTransaction"
+    return task, unique_id
+
+
 def make_lenient(hass: HomeAssistant, entry: MockConfigEntry, charger_id: str) -> None:
     """Mark an approved charger lenient, as its reconfigure flow does."""
     subentry = next(
@@ -496,15 +520,11 @@ async def test_unanswered_call_times_out_and_next_call_works(
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
         entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.5
 
         cp.silent.add("RemoteStartTransaction")
         with pytest.raises(HomeAssistantError) as err:
-            await hass.services.async_call(
-                DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
-            )
+            await start_charging(hass)
         assert not isinstance(err.value, ServiceValidationError)
         assert err.value.translation_key == "charger_timeout"
         ((action, first_id, _),) = cp.unanswered
@@ -512,11 +532,7 @@ async def test_unanswered_call_times_out_and_next_call_works(
 
         # The next call: the charger first answers the old call late (Rejected), then
         # this one (Accepted). Each answer must go to its own call.
-        task = asyncio.create_task(
-            hass.services.async_call(
-                DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
-            )
-        )
+        task = asyncio.create_task(start_charging(hass))
         async with asyncio.timeout(5):
             while len(cp.unanswered) < 2:
                 cp.call_received.clear()
@@ -537,23 +553,15 @@ async def test_unanswered_call_does_not_block_charger_messages(
     """While the central system waits for an answer, the charger's own calls are served."""
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
         entry.runtime_data.sessions["CP1"].connection.call_timeout = 5
-        cp.silent.add("RemoteStartTransaction")
-        task = asyncio.create_task(
-            hass.services.async_call(
-                DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
-            )
-        )
-        await cp.wait_for_call("RemoteStartTransaction")
+        task, unique_id = await start_charging_unanswered(hass, cp)
         answer = await cp.raw_call(
             "MeterValues", meter_values(2000, timestamp="2026-01-01T00:02:00Z")
         )
         assert isinstance(answer, CallResult)
         await wait_for_state(hass, "sensor", "CP1_1_energy", lambda s: s.state == "2.0")
         assert not task.done()
-        ((_, unique_id, _),) = cp.unanswered
+        assert len(cp.unanswered) == 1
         await cp.answer(unique_id, {"status": "Accepted"})
         await task
 
@@ -564,16 +572,7 @@ async def test_call_error_answer_is_a_clear_error(
     """A charger answering a command with a CallError: the action fails with that error."""
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
-        cp.silent.add("RemoteStartTransaction")
-        task = asyncio.create_task(
-            hass.services.async_call(
-                DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
-            )
-        )
-        await cp.wait_for_call("RemoteStartTransaction")
-        ((_, unique_id, _),) = cp.unanswered
+        task, unique_id = await start_charging_unanswered(hass, cp)
         await cp.send_raw(json.dumps([4, unique_id, "InternalError", "boom", {}]))
         with pytest.raises(HomeAssistantError) as err:
             await task
@@ -588,16 +587,7 @@ async def test_invalid_answer_payload_is_a_clear_error(
     """An answer that breaks the schema fails the action instead of being trusted."""
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
-        cp.silent.add("RemoteStartTransaction")
-        task = asyncio.create_task(
-            hass.services.async_call(
-                DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
-            )
-        )
-        await cp.wait_for_call("RemoteStartTransaction")
-        ((_, unique_id, _),) = cp.unanswered
+        task, unique_id = await start_charging_unanswered(hass, cp)
         await cp.answer(unique_id, {"status": "Maybe"})
         with pytest.raises(HomeAssistantError) as err:
             await task

@@ -227,21 +227,28 @@ async def test_policy_ask_pending_then_approved(
 # --- removing a charger ------------------------------------------------------------------
 
 
+async def remove_device_from_entry(
+    hass: HomeAssistant, hass_ws_client: Any, entry: MockConfigEntry, device_id: str
+) -> dict[str, Any]:
+    """Remove a device from the entry as the device page does; return the websocket answer."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry.entry_id,
+            "device_id": device_id,
+        }
+    )
+    return await client.receive_json()
+
+
 async def _remove_via_device_registry(
     hass: HomeAssistant, hass_ws_client: Any, entry: MockConfigEntry, charger_id: str
 ) -> None:
     assert await async_setup_component_config(hass)
     device = device_of(hass, charger_id)
     assert device is not None
-    client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "config/device_registry/remove_config_entry",
-            "config_entry_id": entry.entry_id,
-            "device_id": device.id,
-        }
-    )
-    response = await client.receive_json()
+    response = await remove_device_from_entry(hass, hass_ws_client, entry, device.id)
     assert response["success"], response
 
 
@@ -331,15 +338,7 @@ async def test_connector_device_cannot_be_removed_alone(
         await hass.async_block_till_done()
         device = device_of(hass, "CP1-connector-2")
         assert device is not None
-        client = await hass_ws_client(hass)
-        await client.send_json_auto_id(
-            {
-                "type": "config/device_registry/remove_config_entry",
-                "config_entry_id": entry.entry_id,
-                "device_id": device.id,
-            }
-        )
-        response = await client.receive_json()
+        response = await remove_device_from_entry(hass, hass_ws_client, entry, device.id)
         assert not response["success"]
         assert device_of(hass, "CP1-connector-2") is not None
         assert is_open(cp)
@@ -425,22 +424,8 @@ async def test_multi_connector_child_devices(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot(vendor="Acme", model="Twin")
         await cp.status(1, "Charging")
-        await cp.call(
-            call.MeterValues(
-                connector_id=1,
-                meter_value=[
-                    {
-                        "timestamp": "2026-01-01T00:00:00Z",
-                        "sampledValue": [
-                            {
-                                "value": "1000",
-                                "measurand": "Energy.Active.Import.Register",
-                                "unit": "Wh",
-                            }
-                        ],
-                    }
-                ],
-            )
+        await cp.meter_values(
+            1, [{"value": "1000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]
         )
         await wait_for_state(hass, "sensor", "CP1_1_energy", lambda s: s.state == "1.0")
         charger_device = device_of(hass, "CP1")
@@ -591,23 +576,12 @@ async def test_connection_state_and_availability(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await cp.status(1, "Charging")
-        await cp.call(
-            call.MeterValues(
-                connector_id=1,
-                meter_value=[
-                    {
-                        "timestamp": "2026-01-01T00:00:00Z",
-                        "sampledValue": [
-                            {
-                                "value": "2500",
-                                "measurand": "Energy.Active.Import.Register",
-                                "unit": "Wh",
-                            },
-                            {"value": "3.7", "measurand": "Power.Active.Import", "unit": "kW"},
-                        ],
-                    }
-                ],
-            )
+        await cp.meter_values(
+            1,
+            [
+                {"value": "2500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                {"value": "3.7", "measurand": "Power.Active.Import", "unit": "kW"},
+            ],
         )
         await wait_for_state(hass, "sensor", "CP1_1_power", lambda s: s.state == "3700.0")
         assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON

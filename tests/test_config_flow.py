@@ -918,26 +918,18 @@ async def test_user_client_ca(hass: HomeAssistant, tmp_path: Path) -> None:
         {CONF_PORT: port, CONF_HOST: LOCALHOST, "ssl_cafile": str(certfile)},
     )
     assert result["errors"] == {"ssl_certfile": "cert_required"}
+    with_cert = {
+        CONF_PORT: port,
+        CONF_HOST: LOCALHOST,
+        "ssl_certfile": str(certfile),
+        "ssl_keyfile": str(keyfile),
+    }
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_PORT: port,
-            CONF_HOST: LOCALHOST,
-            "ssl_certfile": str(certfile),
-            "ssl_keyfile": str(keyfile),
-            "ssl_cafile": str(garbage),
-        },
+        result["flow_id"], {**with_cert, "ssl_cafile": str(garbage)}
     )
     assert result["errors"] == {"ssl_cafile": "invalid_ca"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_PORT: port,
-            CONF_HOST: LOCALHOST,
-            "ssl_certfile": str(certfile),
-            "ssl_keyfile": str(keyfile),
-            "ssl_cafile": str(certfile),
-        },
+        result["flow_id"], {**with_cert, "ssl_cafile": str(certfile)}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["ssl_cafile"] == str(certfile)

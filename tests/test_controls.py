@@ -8,15 +8,15 @@ offline charger, HomeAssistantError for Rejected/NotSupported answers and timeou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.components.repairs import RepairsFlowManager, repairs_flow_manager
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
@@ -30,44 +30,13 @@ import voluptuous as vol
 from custom_components.ocpp_central.const import DOMAIN, SUBENTRY_CHARGER
 
 from .charger import SimCharger, connected_charger
-from .conftest import state_of
+from .conftest import state_of, wait_for_state
 
 TX_DEFAULT_ID = 101  # stable profile ids of connector 1: TxDefaultProfile / TxProfile
 TX_PROFILE_ID = 201
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-async def wait_for_state(
-    hass: HomeAssistant,
-    platform: str,
-    unique_id: str,
-    predicate: Callable[[State], bool],
-    timeout: float = 5,
-) -> State:
-    """Wait for an entity state (event-driven; the listener runs in the event loop)."""
-    changed = asyncio.Event()
-
-    @callback
-    def _changed(_: Event) -> None:
-        changed.set()
-
-    unsubs = [
-        hass.bus.async_listen("state_changed", _changed),
-        hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, _changed),
-    ]
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                changed.clear()
-                state = state_of(hass, platform, unique_id)
-                if state is not None and predicate(state):
-                    return state
-                await changed.wait()
-    finally:
-        for unsub in unsubs:
-            unsub()
 
 
 async def prepare(hass: HomeAssistant, cp: SimCharger, **configuration: tuple[str, bool]) -> None:
@@ -91,12 +60,25 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     return eid
 
 
+async def set_limit_number(hass: HomeAssistant, value: float) -> None:
+    """Set connector 1's charging limit number, as a user does on the entity."""
+    number = entity_id(hass, "number", "CP1_1_charging_limit")
+    await hass.services.async_call(
+        "number", "set_value", {"entity_id": number, "value": value}, blocking=True
+    )
+
+
 async def service(
     hass: HomeAssistant, name: str, data: dict[str, Any], *, response: bool = False
 ) -> Any:
     return await hass.services.async_call(
         DOMAIN, name, data, blocking=True, return_response=response
     )
+
+
+async def set_schedule(hass: HomeAssistant, schedule: list[dict[str, Any]]) -> None:
+    """set_charging_limit with a daily schedule ({"start": "HH:MM", "limit": amps} periods)."""
+    await service(hass, "set_charging_limit", {"device_id": device_id(hass), "schedule": schedule})
 
 
 def charger_subentry(entry: MockConfigEntry, charger_id: str = "CP1") -> ConfigSubentry:
@@ -338,14 +320,7 @@ async def test_schedule_is_recurring_daily(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
     # Cheap night hours: 16 A from 22:00, 6 A from 06:00.
-    await service(
-        hass,
-        "set_charging_limit",
-        {
-            "device_id": device_id(hass),
-            "schedule": [{"start": "22:00", "limit": 16}, {"start": "06:00", "limit": 6}],
-        },
-    )
+    await set_schedule(hass, [{"start": "22:00", "limit": 16}, {"start": "06:00", "limit": 6}])
     payload = only_profile(cp)
     assert payload["connector_id"] == 1
     profile = payload["cs_charging_profiles"]
@@ -375,14 +350,7 @@ async def test_schedule_is_recurring_daily(
 async def test_schedule_starting_at_midnight_has_no_extra_period(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    await service(
-        hass,
-        "set_charging_limit",
-        {
-            "device_id": device_id(hass),
-            "schedule": [{"start": "00:00", "limit": 10}, {"start": "12:30", "limit": 20}],
-        },
-    )
+    await set_schedule(hass, [{"start": "00:00", "limit": 10}, {"start": "12:30", "limit": 20}])
     schedule = only_profile(cp)["cs_charging_profiles"]["charging_schedule"]
     assert schedule["charging_schedule_period"] == [
         {"start_period": 0, "limit": 10},
@@ -592,16 +560,6 @@ async def test_set_availability(
     assert cp.calls("ChangeAvailability")[-1] == {"connector_id": 1, "type": "Operative"}
 
 
-async def test_set_availability_rejected(
-    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
-) -> None:
-    cp.answers["ChangeAvailability"] = "Rejected"
-    with pytest.raises(HomeAssistantError) as err:
-        await service(hass, "set_availability", {"device_id": device_id(hass), "available": False})
-    assert_not_validation(err)
-    assert cp.calls("ChangeAvailability") == [{"connector_id": 0, "type": "Inoperative"}]
-
-
 # --- reset ---------------------------------------------------------------------------------
 
 
@@ -623,17 +581,6 @@ async def test_unlock_connector(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
     await service(hass, "unlock_connector", {"device_id": device_id(hass)})
-    assert cp.calls("UnlockConnector") == [{"connector_id": 1}]
-
-
-@pytest.mark.parametrize("answer", ["UnlockFailed", "NotSupported"])
-async def test_unlock_connector_fails(
-    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, answer: str
-) -> None:
-    cp.answers["UnlockConnector"] = answer
-    with pytest.raises(HomeAssistantError) as err:
-        await service(hass, "unlock_connector", {"device_id": device_id(hass)})
-    assert_not_validation(err)
     assert cp.calls("UnlockConnector") == [{"connector_id": 1}]
 
 
@@ -804,6 +751,14 @@ async def test_set_configuration_refused(
     assert ir.async_get(hass).async_get_issue(DOMAIN, "reboot_required_CP1") is None
 
 
+async def repairs_manager(hass: HomeAssistant) -> RepairsFlowManager:
+    """The repairs flow manager, with the repairs integration set up."""
+    assert await async_setup_component(hass, "repairs", {})
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    return manager
+
+
 async def _reboot_required(hass: HomeAssistant, cp: SimCharger) -> ir.IssueEntry:
     cp.answers["ChangeConfiguration"] = "RebootRequired"
     result = await service(
@@ -826,9 +781,7 @@ async def test_set_configuration_reboot_required_fix_resets(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
     await _reboot_required(hass, cp)
-    assert await async_setup_component(hass, "repairs", {})
-    manager = repairs_flow_manager(hass)
-    assert manager is not None
+    manager = await repairs_manager(hass)
 
     result = await manager.async_init(DOMAIN, data={"issue_id": "reboot_required_CP1"})
     assert result["type"] is FlowResultType.FORM
@@ -845,9 +798,7 @@ async def test_reboot_fix_reset_rejected_keeps_issue(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
     await _reboot_required(hass, cp)
-    assert await async_setup_component(hass, "repairs", {})
-    manager = repairs_flow_manager(hass)
-    assert manager is not None
+    manager = await repairs_manager(hass)
     cp.answers["Reset"] = "Rejected"
     result = await manager.async_init(DOMAIN, data={"issue_id": "reboot_required_CP1"})
     result = await manager.async_configure(result["flow_id"], {})
@@ -880,19 +831,6 @@ async def test_trigger_message(hass: HomeAssistant, entry: MockConfigEntry, cp: 
         {"requested_message": "StatusNotification", "connector_id": 1},
         {"requested_message": "Heartbeat"},
     ]
-
-
-@pytest.mark.parametrize("answer", ["Rejected", "NotImplemented"])
-async def test_trigger_message_refused(
-    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, answer: str
-) -> None:
-    cp.answers["TriggerMessage"] = answer
-    with pytest.raises(HomeAssistantError) as err:
-        await service(
-            hass, "trigger_message", {"device_id": device_id(hass), "message": "MeterValues"}
-        )
-    assert_not_validation(err)
-    assert cp.calls("TriggerMessage") == [{"requested_message": "MeterValues"}]
 
 
 async def test_trigger_message_unknown_message(
@@ -931,19 +869,6 @@ async def test_data_transfer(hass: HomeAssistant, entry: MockConfigEntry, cp: Si
     assert cp.calls("DataTransfer")[-1] == {"vendor_id": "com.acme"}
 
 
-@pytest.mark.parametrize("answer", ["Rejected", "UnknownVendorId", "UnknownMessageId"])
-async def test_data_transfer_refused(
-    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, answer: str
-) -> None:
-    cp.answers["DataTransfer"] = answer
-    with pytest.raises(HomeAssistantError) as err:
-        await service(
-            hass, "data_transfer", {"device_id": device_id(hass), "vendor_id": "com.acme"}
-        )
-    assert_not_validation(err)
-    assert cp.calls("DataTransfer") == [{"vendor_id": "com.acme"}]
-
-
 # --- reserve_now / cancel_reservation ------------------------------------------------------
 
 
@@ -978,36 +903,91 @@ async def test_reserve_and_cancel(
     assert cp.calls("CancelReservation") == [{"reservation_id": reservation_id}]
 
 
-@pytest.mark.parametrize("answer", ["Occupied", "Faulted", "Rejected", "Unavailable"])
-async def test_reserve_now_refused(
-    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, answer: str
-) -> None:
-    cp.answers["ReserveNow"] = answer
-    with pytest.raises(HomeAssistantError) as err:
-        await service(
-            hass,
-            "reserve_now",
-            {
-                "device_id": device_id(hass),
-                "id_tag": "CARD1",
-                "expiry": "2026-01-01T12:00:00+00:00",
-            },
-            response=True,
-        )
-    assert_not_validation(err)
-    assert len(cp.calls("ReserveNow")) == 1
+# --- refused by the charger ---------------------------------------------------------------
+
+RESERVATION = {"id_tag": "CARD1", "expiry": "2026-01-01T12:00:00+00:00"}
+
+# (action, data beyond device_id, returns response, OCPP action, its refusing answers,
+#  the payload the charger got; None: a generated one, checked in test_reserve_and_cancel)
+REFUSALS: list[tuple[str, dict[str, Any], bool, str, list[str], dict[str, Any] | None]] = [
+    (
+        "set_availability",
+        {"available": False},
+        False,
+        "ChangeAvailability",
+        ["Rejected"],
+        {"connector_id": 0, "type": "Inoperative"},
+    ),
+    (
+        "unlock_connector",
+        {},
+        False,
+        "UnlockConnector",
+        ["UnlockFailed", "NotSupported"],
+        {"connector_id": 1},
+    ),
+    (
+        "trigger_message",
+        {"message": "MeterValues"},
+        False,
+        "TriggerMessage",
+        ["Rejected", "NotImplemented"],
+        {"requested_message": "MeterValues"},
+    ),
+    (
+        "data_transfer",
+        {"vendor_id": "com.acme"},
+        False,
+        "DataTransfer",
+        ["Rejected", "UnknownVendorId", "UnknownMessageId"],
+        {"vendor_id": "com.acme"},
+    ),
+    (
+        "reserve_now",
+        RESERVATION,
+        True,
+        "ReserveNow",
+        ["Occupied", "Faulted", "Rejected", "Unavailable"],
+        None,
+    ),
+    (
+        "cancel_reservation",
+        {"reservation_id": 7},
+        False,
+        "CancelReservation",
+        ["Rejected"],
+        {"reservation_id": 7},
+    ),
+]
 
 
-async def test_cancel_reservation_rejected(
-    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
+@pytest.mark.parametrize(
+    ("name", "data", "response", "action", "answer", "payload"),
+    [
+        pytest.param(name, data, response, action, answer, payload, id=f"{name}-{answer}")
+        for name, data, response, action, answers, payload in REFUSALS
+        for answer in answers
+    ],
+)
+async def test_action_refused_by_charger(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    cp: SimCharger,
+    name: str,
+    data: dict[str, Any],
+    response: bool,
+    action: str,
+    answer: str,
+    payload: dict[str, Any] | None,
 ) -> None:
-    cp.answers["CancelReservation"] = "Rejected"
+    cp.answers[action] = answer
     with pytest.raises(HomeAssistantError) as err:
-        await service(
-            hass, "cancel_reservation", {"device_id": device_id(hass), "reservation_id": 7}
-        )
+        await service(hass, name, {"device_id": device_id(hass), **data}, response=response)
     assert_not_validation(err)
-    assert cp.calls("CancelReservation") == [{"reservation_id": 7}]
+    sent = cp.calls(action)
+    assert len(sent) == 1
+    if payload is not None:
+        assert sent == [payload]
 
 
 # --- every action: offline charger, charger that never answers -----------------------------
@@ -1026,7 +1006,7 @@ ACTIONS: list[tuple[str, dict[str, Any], bool, str]] = [
     ("set_configuration", {"key": "HeartbeatInterval", "value": "60"}, True, "ChangeConfiguration"),
     ("trigger_message", {"message": "Heartbeat"}, False, "TriggerMessage"),
     ("data_transfer", {"vendor_id": "com.acme"}, True, "DataTransfer"),
-    ("reserve_now", {"id_tag": "CARD1", "expiry": "2026-01-01T12:00:00+00:00"}, True, "ReserveNow"),
+    ("reserve_now", RESERVATION, True, "ReserveNow"),
     ("cancel_reservation", {"reservation_id": 3}, False, "CancelReservation"),
 ]
 
@@ -1116,10 +1096,7 @@ async def test_limit_timeout_keeps_previous(
 async def test_number_sets_limit(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    number = entity_id(hass, "number", "CP1_1_charging_limit")
-    await hass.services.async_call(
-        "number", "set_value", {"entity_id": number, "value": 13}, blocking=True
-    )
+    await set_limit_number(hass, 13)
     profile = only_profile(cp)["cs_charging_profiles"]
     assert profile["charging_profile_purpose"] == "TxDefaultProfile"
     assert profile["charging_schedule"]["charging_schedule_period"] == [
@@ -1128,9 +1105,7 @@ async def test_number_sets_limit(
     assert limit_state(hass) == "13.0"
 
     # 0 pauses charging.
-    await hass.services.async_call(
-        "number", "set_value", {"entity_id": number, "value": 0}, blocking=True
-    )
+    await set_limit_number(hass, 0)
     last = cp.calls("SetChargingProfile")[-1]["cs_charging_profiles"]
     assert last["charging_profile_id"] == TX_DEFAULT_ID
     assert last["charging_schedule"]["charging_schedule_period"] == [
@@ -1142,21 +1117,14 @@ async def test_number_sets_limit(
 async def test_number_rejected_keeps_value(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    number = entity_id(hass, "number", "CP1_1_charging_limit")
-    await hass.services.async_call(
-        "number", "set_value", {"entity_id": number, "value": 16}, blocking=True
-    )
+    await set_limit_number(hass, 16)
     cp.answers["SetChargingProfile"] = "Rejected"
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            "number", "set_value", {"entity_id": number, "value": 8}, blocking=True
-        )
+        await set_limit_number(hass, 8)
     assert_not_validation(err)
     assert limit_state(hass) == "16.0"
     with pytest.raises(ServiceValidationError):
-        await hass.services.async_call(
-            "number", "set_value", {"entity_id": number, "value": 40}, blocking=True
-        )
+        await set_limit_number(hass, 40)
     assert len(cp.calls("SetChargingProfile")) == 2
 
 
@@ -1253,14 +1221,7 @@ async def test_schedule_reapplied_after_reconnect(
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        await service(
-            hass,
-            "set_charging_limit",
-            {
-                "device_id": device_id(hass),
-                "schedule": [{"start": "23:00", "limit": 20}, {"start": "07:00", "limit": 6}],
-            },
-        )
+        await set_schedule(hass, [{"start": "23:00", "limit": 20}, {"start": "07:00", "limit": 6}])
         first = only_profile(cp)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     async with connected_charger(port, "CP1") as cp:
@@ -1450,14 +1411,7 @@ async def test_number_follows_schedule_over_the_day(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, freezer: FrozenDateTimeFactory
 ) -> None:
     freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=5, minutes=59, seconds=50))
-    await service(
-        hass,
-        "set_charging_limit",
-        {
-            "device_id": device_id(hass),
-            "schedule": [{"start": "22:00", "limit": 16}, {"start": "06:00", "limit": 6}],
-        },
-    )
+    await set_schedule(hass, [{"start": "22:00", "limit": 16}, {"start": "06:00", "limit": 6}])
     assert limit_state(hass) == "16.0"
     # The clock alone (no message from the charger) moves the number to the next period.
     freezer.tick(timedelta(seconds=15))  # 06:00:05

@@ -42,6 +42,14 @@ def sv(
     return sampled
 
 
+def energy_and_power(wh: str, w: str, **kw: str) -> list[dict[str, str]]:
+    """The two readings most chargers send: the energy register (Wh) and active power (W)."""
+    return [
+        sv(wh, "Energy.Active.Import.Register", "Wh", **kw),
+        sv(w, "Power.Active.Import", "W", **kw),
+    ]
+
+
 async def send_meter_values(
     hass: HomeAssistant,
     cp: SimCharger,
@@ -258,14 +266,7 @@ async def test_phase_and_total_current_side_by_side(hass: HomeAssistant, cp: Sim
     ["Sample.Periodic", "Sample.Clock", "Transaction.Begin", "Transaction.End", "Trigger", "Other"],
 )
 async def test_contexts(hass: HomeAssistant, cp: SimCharger, context: str) -> None:
-    await send_meter_values(
-        hass,
-        cp,
-        [
-            sv("123456", "Energy.Active.Import.Register", "Wh", context=context),
-            sv("6900", "Power.Active.Import", "W", context=context),
-        ],
-    )
+    await send_meter_values(hass, cp, energy_and_power("123456", "6900", context=context))
     assert fvalue(hass, "energy") == 123.456
     assert fvalue(hass, "power") == 6900
 
@@ -280,22 +281,11 @@ async def test_clock_aligned_and_periodic_in_one_message(
             meter_value=[
                 {
                     "timestamp": ts(60),
-                    "sampledValue": [
-                        sv(
-                            "10200",
-                            "Energy.Active.Import.Register",
-                            "Wh",
-                            context="Sample.Periodic",
-                        ),
-                        sv("7000", "Power.Active.Import", "W", context="Sample.Periodic"),
-                    ],
+                    "sampledValue": energy_and_power("10200", "7000", context="Sample.Periodic"),
                 },
                 {
                     "timestamp": ts(0),
-                    "sampledValue": [
-                        sv("10100", "Energy.Active.Import.Register", "Wh", context="Sample.Clock"),
-                        sv("5000", "Power.Active.Import", "W", context="Sample.Clock"),
-                    ],
+                    "sampledValue": energy_and_power("10100", "5000", context="Sample.Clock"),
                 },
             ],
         ),
@@ -386,12 +376,7 @@ async def test_locations(
 async def test_connector_zero_on_single_connector_charger(
     hass: HomeAssistant, cp: SimCharger
 ) -> None:
-    await send_meter_values(
-        hass,
-        cp,
-        [sv("5000", "Energy.Active.Import.Register", "Wh"), sv("3600", "Power.Active.Import", "W")],
-        connector_id=0,
-    )
+    await send_meter_values(hass, cp, energy_and_power("5000", "3600"), connector_id=0)
     assert fvalue(hass, "energy") == 5
     assert fvalue(hass, "power") == 3600
     assert state_of(hass, "sensor", "CP1_0_energy") is None
@@ -470,25 +455,9 @@ async def test_several_meter_values_in_one_message(hass: HomeAssistant, cp: SimC
 async def test_older_message_does_not_overwrite_newer_readings(
     hass: HomeAssistant, cp: SimCharger
 ) -> None:
-    await send_meter_values(
-        hass,
-        cp,
-        [
-            sv("20000", "Energy.Active.Import.Register", "Wh"),
-            sv("7000", "Power.Active.Import", "W"),
-        ],
-        at=100,
-    )
+    await send_meter_values(hass, cp, energy_and_power("20000", "7000"), at=100)
     # Queued while offline, sent late: older than what is shown.
-    await send_meter_values(
-        hass,
-        cp,
-        [
-            sv("19000", "Energy.Active.Import.Register", "Wh"),
-            sv("1000", "Power.Active.Import", "W"),
-        ],
-        at=10,
-    )
+    await send_meter_values(hass, cp, energy_and_power("19000", "1000"), at=10)
     assert fvalue(hass, "power") == 7000
     assert fvalue(hass, "energy") == 20
     # A newer one is shown again.
@@ -687,20 +656,7 @@ async def test_zero_power_is_real_zero_energy_is_a_glitch(
     hass: HomeAssistant, cp: SimCharger
 ) -> None:
     """Power may legitimately drop to 0; energy may not."""
-    await send_meter_values(
-        hass,
-        cp,
-        [
-            sv("10000", "Energy.Active.Import.Register", "Wh"),
-            sv("7000", "Power.Active.Import", "W"),
-        ],
-        at=0,
-    )
-    await send_meter_values(
-        hass,
-        cp,
-        [sv("0", "Energy.Active.Import.Register", "Wh"), sv("0", "Power.Active.Import", "W")],
-        at=10,
-    )
+    await send_meter_values(hass, cp, energy_and_power("10000", "7000"), at=0)
+    await send_meter_values(hass, cp, energy_and_power("0", "0"), at=10)
     assert fvalue(hass, "energy") == 10
     assert fvalue(hass, "power") == 0

@@ -60,6 +60,14 @@ def minutes(hass: HomeAssistant) -> float:
     return float(state.state)
 
 
+async def set_up_from_storage(hass2: HomeAssistant) -> None:
+    """Set up our integration in a second Home Assistant from what the first one stored."""
+    hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+    await hass2.config_entries.async_initialize()
+    assert await async_setup_component(hass2, DOMAIN, {})
+    await hass2.async_block_till_done()
+
+
 @pytest.fixture(params=["reload", "new_home_assistant"])
 async def restart(request: pytest.FixtureRequest, hass: HomeAssistant) -> AsyncIterator[Restart]:
     """Restart Home Assistant (see the module docstring); returns the new hass and port."""
@@ -82,10 +90,7 @@ async def restart(request: pytest.FixtureRequest, hass: HomeAssistant) -> AsyncI
             await hass2.async_stop(force=True)
 
         stack.push_async_callback(stop_hass2)
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        await hass2.config_entries.async_initialize()
-        assert await async_setup_component(hass2, DOMAIN, {})
-        await hass2.async_block_till_done()
+        await set_up_from_storage(hass2)
         entry2 = hass2.config_entries.async_get_entry(entry.entry_id)
         assert entry2 is not None and entry2.state is ConfigEntryState.LOADED
         return hass2, entry2.runtime_data.server.port
@@ -123,19 +128,54 @@ def meter_values(tx_id: int, at: datetime, **values: float) -> call.MeterValues:
     )
 
 
+async def start_transaction(
+    hass: HomeAssistant,
+    cp: SimCharger,
+    id_tag: str,
+    meter_start: int = 0,
+    at: datetime | None = None,
+) -> Any:
+    """A StartTransaction on connector 1 (at `at`, default now); returns its answer."""
+    return await send(
+        hass,
+        cp,
+        call.StartTransaction(
+            connector_id=1,
+            id_tag=id_tag,
+            meter_start=meter_start,
+            timestamp=iso(now() if at is None else at),
+        ),
+    )
+
+
+async def stop_transaction(
+    hass: HomeAssistant,
+    cp: SimCharger,
+    tx_id: int,
+    meter_stop: int,
+    at: datetime | None = None,
+    **kw: Any,
+) -> Any:
+    """A StopTransaction (at `at`, default now); returns its answer."""
+    return await send(
+        hass,
+        cp,
+        call.StopTransaction(
+            meter_stop=meter_stop,
+            timestamp=iso(now() if at is None else at),
+            transaction_id=tx_id,
+            **kw,
+        ),
+    )
+
+
 async def begin_session(
     hass: HomeAssistant, cp: SimCharger, start: datetime, last_reading: datetime
 ) -> int:
     """A session of TAG1 from `start` (10 kWh on the register), 12 kWh at `last_reading`."""
     assert (await cp.boot()).status == "Accepted"
     await cp.status(1, "Charging")
-    result = await send(
-        hass,
-        cp,
-        call.StartTransaction(
-            connector_id=1, id_tag="TAG1", meter_start=10000, timestamp=iso(start)
-        ),
-    )
+    result = await start_transaction(hass, cp, "TAG1", meter_start=10000, at=start)
     tx_id = result.transaction_id
     await send(
         hass, cp, meter_values(tx_id, last_reading, energy=12000, power=7000, current=16, soc=50)
@@ -144,13 +184,28 @@ async def begin_session(
     return tx_id
 
 
+async def restart_during_session(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    port: int,
+    restart: Restart,
+    start: datetime,
+    last_reading: datetime,
+) -> tuple[HomeAssistant, int, int]:
+    """`begin_session` on a connected CP1, then restart; returns the new hass, port, tx id."""
+    async with connected_charger(port, "CP1") as cp:
+        tx_id = await begin_session(hass, cp, start, last_reading)
+        hass, port = await restart(entry)
+    return hass, port, tx_id
+
+
 async def test_session_shown_while_charger_not_back(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
 ) -> None:
     start = now() - timedelta(minutes=30)
-    async with connected_charger(port, "CP1") as cp:
-        tx_id = await begin_session(hass, cp, start, now() - timedelta(minutes=1))
-        hass, _ = await restart(entry)
+    hass, _, tx_id = await restart_during_session(
+        hass, entry, port, restart, start, now() - timedelta(minutes=1)
+    )
 
     # Facts keep their last value, available.
     assert st(hass, "connected", None, "binary_sensor") == "off"
@@ -169,9 +224,9 @@ async def test_stop_after_restart_closes_the_session(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, restart: Restart
 ) -> None:
     start = now() - timedelta(minutes=30)
-    async with connected_charger(port, "CP1") as cp:
-        tx_id = await begin_session(hass, cp, start, now() - timedelta(minutes=1))
-        hass, port = await restart(entry)
+    hass, port, tx_id = await restart_during_session(
+        hass, entry, port, restart, start, now() - timedelta(minutes=1)
+    )
 
     stopped = capture_events(hass, STOPPED)
     async with connected_charger(port, "CP1") as cp:
@@ -179,13 +234,7 @@ async def test_stop_after_restart_closes_the_session(
         assert st(hass, "connected", None, "binary_sensor") == "on"
         assert st(hass, "charging", platform="switch") == "on"
         stop = start + timedelta(minutes=30)
-        result = await send(
-            hass,
-            cp,
-            call.StopTransaction(
-                meter_stop=14000, timestamp=iso(stop), transaction_id=tx_id, id_tag="TAG1"
-            ),
-        )
+        result = await stop_transaction(hass, cp, tx_id, 14000, at=stop, id_tag="TAG1")
         assert result is not None
         assert len(stopped) == 1
         assert stopped[0].data["transaction_id"] == tx_id
@@ -209,9 +258,9 @@ async def test_queued_meter_values_after_restart(
 ) -> None:
     """Old queued samples feed the session but do not overwrite what the charger reports now."""
     start = now() - timedelta(minutes=30)
-    async with connected_charger(port, "CP1") as cp:
-        tx_id = await begin_session(hass, cp, start, now() - timedelta(minutes=20))
-        hass, port = await restart(entry)
+    hass, port, tx_id = await restart_during_session(
+        hass, entry, port, restart, start, now() - timedelta(minutes=20)
+    )
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
@@ -237,9 +286,9 @@ async def test_queued_stop_with_old_timestamp(
 ) -> None:
     """The session ended while Home Assistant was down: its duration comes from its timestamps."""
     start = now() - timedelta(minutes=60)
-    async with connected_charger(port, "CP1") as cp:
-        tx_id = await begin_session(hass, cp, start, start + timedelta(minutes=20))
-        hass, port = await restart(entry)
+    hass, port, tx_id = await restart_during_session(
+        hass, entry, port, restart, start, start + timedelta(minutes=20)
+    )
 
     stopped = capture_events(hass, STOPPED)
     async with connected_charger(port, "CP1") as cp:
@@ -247,15 +296,8 @@ async def test_queued_stop_with_old_timestamp(
         await cp.status(1, "Available")
         # The queue, oldest first.
         await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=25), energy=13000))
-        await send(
-            hass,
-            cp,
-            call.StopTransaction(
-                meter_stop=13500,
-                timestamp=iso(start + timedelta(minutes=30)),
-                transaction_id=tx_id,
-                reason="EVDisconnected",
-            ),
+        await stop_transaction(
+            hass, cp, tx_id, 13500, at=start + timedelta(minutes=30), reason="EVDisconnected"
         )
         assert len(stopped) == 1
         assert stopped[0].data["transaction_id"] == tx_id
@@ -279,9 +321,9 @@ async def test_stop_for_unknown_transaction_after_restart(
 ) -> None:
     """Answered (so the charger drops it from its queue), logged once, and nothing else changes."""
     start = now() - timedelta(minutes=30)
-    async with connected_charger(port, "CP1") as cp:
-        tx_id = await begin_session(hass, cp, start, now() - timedelta(minutes=1))
-        hass, port = await restart(entry)
+    hass, port, tx_id = await restart_during_session(
+        hass, entry, port, restart, start, now() - timedelta(minutes=1)
+    )
 
     stopped = capture_events(hass, STOPPED)
     async with connected_charger(port, "CP1") as cp:
@@ -289,16 +331,7 @@ async def test_stop_for_unknown_transaction_after_restart(
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             for unknown in (424242, 424242, 424243):
-                result = await send(
-                    hass,
-                    cp,
-                    call.StopTransaction(
-                        meter_stop=99000,
-                        timestamp=iso(now()),
-                        transaction_id=unknown,
-                        id_tag="TAG1",
-                    ),
-                )
+                result = await stop_transaction(hass, cp, unknown, 99000, id_tag="TAG1")
                 assert result is not None
         assert stopped == []
         warnings = [
@@ -309,11 +342,7 @@ async def test_stop_for_unknown_transaction_after_restart(
         assert st(hass, "energy") == "12.0"
         assert st(hass, "session_energy") == "2.0"
         # The real one still closes the session.
-        await send(
-            hass,
-            cp,
-            call.StopTransaction(meter_stop=12500, timestamp=iso(now()), transaction_id=tx_id),
-        )
+        await stop_transaction(hass, cp, tx_id, 12500)
         assert [e.data["transaction_id"] for e in stopped] == [tx_id]
         assert stopped[0].data["energy_kwh"] == 2.5
 
@@ -324,27 +353,27 @@ async def test_retransmitted_meter_values_after_restart(
     """Meter values the charger resends (their answers were lost in the restart) are old:
     they must not be taken for a meter reset and lower the lifetime register."""
     start = now() - timedelta(minutes=30)
+    # (minutes after start, energy register Wh, power W)
+    readings = [(5, 12500, 7000), (8, 12800, 7100), (10, 13000, 7200)]
     async with connected_charger(port, "CP1") as cp:
         tx_id = await begin_session(hass, cp, start, start + timedelta(minutes=1))
-        await send(
-            hass, cp, meter_values(tx_id, start + timedelta(minutes=5), energy=12500, power=7000)
-        )
-        await send(
-            hass, cp, meter_values(tx_id, start + timedelta(minutes=8), energy=12800, power=7100)
-        )
-        await send(
-            hass, cp, meter_values(tx_id, start + timedelta(minutes=10), energy=13000, power=7200)
-        )
+        for minute, energy, power in readings:
+            await send(
+                hass,
+                cp,
+                meter_values(tx_id, start + timedelta(minutes=minute), energy=energy, power=power),
+            )
         hass, port = await restart(entry)
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send(
-            hass, cp, meter_values(tx_id, start + timedelta(minutes=5), energy=12500, power=7000)
-        )
-        await send(
-            hass, cp, meter_values(tx_id, start + timedelta(minutes=8), energy=12800, power=7100)
-        )
+        # The first two again.
+        for minute, energy, power in readings[:2]:
+            await send(
+                hass,
+                cp,
+                meter_values(tx_id, start + timedelta(minutes=minute), energy=energy, power=power),
+            )
         assert st(hass, "energy") == "13.0"
         assert st(hass, "session_energy") == "3.0"
         await send(
@@ -365,42 +394,16 @@ async def test_id_tags_and_transaction_ids_survive(
     )
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        first = (
-            await send(
-                hass,
-                cp,
-                call.StartTransaction(
-                    connector_id=1, id_tag="CARD1", meter_start=0, timestamp=iso(now())
-                ),
-            )
-        ).transaction_id
-        await send(
-            hass,
-            cp,
-            call.StopTransaction(meter_stop=1000, timestamp=iso(now()), transaction_id=first),
-        )
+        first = (await start_transaction(hass, cp, "CARD1")).transaction_id
+        await stop_transaction(hass, cp, first, 1000)
         hass, port = await restart(entry)
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        assert (await send(hass, cp, call.Authorize(id_tag="CARD1"))).id_tag_info[
-            "status"
-        ] == "Accepted"
-        assert (await send(hass, cp, call.Authorize(id_tag="STOLEN"))).id_tag_info[
-            "status"
-        ] == "Blocked"
-        assert (await send(hass, cp, call.Authorize(id_tag="NOBODY"))).id_tag_info[
-            "status"
-        ] == "Invalid"
-        second = (
-            await send(
-                hass,
-                cp,
-                call.StartTransaction(
-                    connector_id=1, id_tag="CARD1", meter_start=1000, timestamp=iso(now())
-                ),
-            )
-        ).transaction_id
+        for id_tag, status in (("CARD1", "Accepted"), ("STOLEN", "Blocked"), ("NOBODY", "Invalid")):
+            result = await send(hass, cp, call.Authorize(id_tag=id_tag))
+            assert result.id_tag_info["status"] == status, id_tag
+        second = (await start_transaction(hass, cp, "CARD1", meter_start=1000)).transaction_id
         assert second > first
         assert st(hass, "transaction_id") == str(second)
 
@@ -445,10 +448,7 @@ async def test_message_during_shutdown_is_not_lost(
             delivered = False
 
     async with async_test_home_assistant() as hass2:
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        await hass2.config_entries.async_initialize()
-        assert await async_setup_component(hass2, DOMAIN, {})
-        await hass2.async_block_till_done()
+        await set_up_from_storage(hass2)
         entry2 = hass2.config_entries.async_get_entry(entry.entry_id)
         try:
             stopped = capture_events(hass2, STOPPED)
@@ -487,20 +487,8 @@ async def test_remote_start_then_restart_before_session_begins(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         for id_tag in ("HomeAssistant", "GUEST-1"):
-            result = await send(
-                hass,
-                cp,
-                call.StartTransaction(
-                    connector_id=1, id_tag=id_tag, meter_start=0, timestamp=iso(now())
-                ),
-            )
+            result = await start_transaction(hass, cp, id_tag)
             assert result.id_tag_info["status"] == "Accepted", id_tag
         # A tag nobody chose is still refused.
-        result = await send(
-            hass,
-            cp,
-            call.StartTransaction(
-                connector_id=1, id_tag="NOBODY", meter_start=0, timestamp=iso(now())
-            ),
-        )
+        result = await start_transaction(hass, cp, "NOBODY")
         assert result.id_tag_info["status"] == "Invalid"

@@ -42,6 +42,19 @@ async def add_charger(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) 
     await hass.async_block_till_done()
 
 
+async def set_charger_password(hass: HomeAssistant, *, response: bool = False, **data: Any) -> Any:
+    """The set_charger_password action on CP1 (its response when `response`)."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+    assert device is not None
+    return await hass.services.async_call(
+        DOMAIN,
+        "set_charger_password",
+        {"device_id": device.id, **data},
+        blocking=True,
+        return_response=response,
+    )
+
+
 async def refused(port: int, charger_id: str, **kwargs: Any) -> int:
     """The HTTP status a handshake is refused with."""
     with pytest.raises(InvalidStatus) as err:
@@ -301,15 +314,7 @@ async def test_set_charger_password_rotates_it(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await hass.async_block_till_done()
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
-        result = await hass.services.async_call(
-            DOMAIN,
-            "set_charger_password",
-            {"device_id": device.id, "password": "0123456789abcdefXYZ"},
-            blocking=True,
-            return_response=True,
-        )
+        result = await set_charger_password(hass, password="0123456789abcdefXYZ", response=True)
         assert result == {"status": "accepted"}
         assert cp.calls("ChangeConfiguration") == [
             {"key": "AuthorizationKey", "value": b"0123456789abcdefXYZ".hex()}
@@ -333,20 +338,11 @@ async def test_set_charger_password_generated_and_length(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await hass.async_block_till_done()
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
         with pytest.raises(ServiceValidationError) as err:
-            await hass.services.async_call(
-                DOMAIN,
-                "set_charger_password",
-                {"device_id": device.id, "password": "x" * 21},
-                blocking=True,
-            )
+            await set_charger_password(hass, password="x" * 21)
         assert err.value.translation_key == "password_too_long"
         assert cp.calls("ChangeConfiguration") == []
-        await hass.services.async_call(
-            DOMAIN, "set_charger_password", {"device_id": device.id}, blocking=True
-        )
+        await set_charger_password(hass)
         (sent,) = cp.calls("ChangeConfiguration")
         password = bytes.fromhex(sent["value"]).decode()
         assert len(password) == 20
@@ -363,11 +359,8 @@ async def test_set_charger_password_rejected_keeps_old(
         await cp.boot()
         await hass.async_block_till_done()
         cp.answers["ChangeConfiguration"] = "Rejected"
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
         with pytest.raises(HomeAssistantError):
-            await hass.services.async_call(
-                DOMAIN, "set_charger_password", {"device_id": device.id}, blocking=True
-            )
+            await set_charger_password(hass)
         # Nothing changed: still connected, no password stored.
         assert (await cp.boot()).status == "Accepted"
     sub = next(iter(entry.subentries.values()))

@@ -1,7 +1,6 @@
 """First end-to-end check: a charger boots, reports status and meter values."""
 
 from homeassistant.core import HomeAssistant
-from ocpp.v16 import call
 
 from .charger import connected_charger
 from .conftest import state_of, wait_for_state
@@ -12,23 +11,12 @@ async def test_boot_status_meter(hass: HomeAssistant, port: int) -> None:
         result = await cp.boot(charge_point_serial_number="SN1", firmware_version="1.2")
         assert result.status == "Accepted"
         await cp.status(1, "Charging")
-        await cp.call(
-            call.MeterValues(
-                connector_id=1,
-                meter_value=[
-                    {
-                        "timestamp": "2026-01-01T00:00:00Z",
-                        "sampledValue": [
-                            {
-                                "value": "1500",
-                                "measurand": "Energy.Active.Import.Register",
-                                "unit": "Wh",
-                            },
-                            {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"},
-                        ],
-                    }
-                ],
-            )
+        await cp.meter_values(
+            1,
+            [
+                {"value": "1500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"},
+            ],
         )
         state = await wait_for_state(hass, "sensor", "CP1_1_power", lambda s: s.state == "7200.0")
         assert state.attributes["unit_of_measurement"] == "W"

@@ -88,6 +88,21 @@ async def stop_tx(
     return result
 
 
+async def send_meter_values(
+    hass: HomeAssistant, cp: SimCharger, transaction_id: int, sampled: list[dict[str, str]]
+) -> None:
+    """One MeterValues of a session on connector 1, sampled now; return once processed."""
+    await cp.call(
+        call.MeterValues(
+            connector_id=1,
+            transaction_id=transaction_id,
+            meter_value=[{"timestamp": iso(dt_util.utcnow()), "sampledValue": sampled}],
+        ),
+        suppress=False,
+    )
+    await hass.async_block_till_done()
+
+
 async def add_tag(hass: HomeAssistant, id_tag: str, **kw: Any) -> None:
     await hass.services.async_call(DOMAIN, "add_id_tag", {"id_tag": id_tag, **kw}, blocking=True)
 
@@ -147,27 +162,15 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
     assert 60 <= float(duration.state) < 62
 
     await cp.status(1, "Charging")
-    await cp.call(
-        call.MeterValues(
-            connector_id=1,
-            transaction_id=tx_id,
-            meter_value=[
-                {
-                    "timestamp": iso(dt_util.utcnow()),
-                    "sampledValue": [
-                        {
-                            "value": "12500",
-                            "measurand": "Energy.Active.Import.Register",
-                            "unit": "Wh",
-                        },
-                        {"value": "7000", "measurand": "Power.Active.Import", "unit": "W"},
-                    ],
-                }
-            ],
-        ),
-        suppress=False,
+    await send_meter_values(
+        hass,
+        cp,
+        tx_id,
+        [
+            {"value": "12500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+            {"value": "7000", "measurand": "Power.Active.Import", "unit": "W"},
+        ],
     )
-    await hass.async_block_till_done()
     assert float(st(hass, "session_energy")) == 2.5
     assert float(st(hass, "energy")) == 12.5
 
@@ -634,22 +637,9 @@ async def test_charger_reporting_session_energy(hass: HomeAssistant, cp: SimChar
     for session, (middle, end) in enumerate([(2000, 5000), (1500, 3000)]):
         tx_id = (await start_tx(hass, cp, meter_start=0)).transaction_id
         assert float(st(hass, "session_energy")) == 0
-        await cp.call(
-            call.MeterValues(
-                connector_id=1,
-                transaction_id=tx_id,
-                meter_value=[
-                    {
-                        "timestamp": iso(dt_util.utcnow()),
-                        "sampledValue": [
-                            {"value": str(middle), "measurand": "Energy.Active.Import.Register"}
-                        ],
-                    }
-                ],
-            ),
-            suppress=False,
+        await send_meter_values(
+            hass, cp, tx_id, [{"value": str(middle), "measurand": "Energy.Active.Import.Register"}]
         )
-        await hass.async_block_till_done()
         assert float(st(hass, "session_energy")) == middle / 1000
         await stop_tx(hass, cp, tx_id, meter_stop=end)
         assert stopped[session].data["energy_kwh"] == end / 1000
@@ -661,24 +651,11 @@ async def test_meter_stop_zero_glitch(hass: HomeAssistant, cp: SimCharger) -> No
     """A StopTransaction with meterStop 0 (meter not read): the session keeps what was measured."""
     stopped = capture_events(hass, STOPPED)
     tx_id = (await start_tx(hass, cp, meter_start=10000)).transaction_id
-    await cp.call(
-        call.MeterValues(
-            connector_id=1,
-            transaction_id=tx_id,
-            meter_value=[
-                {
-                    "timestamp": iso(dt_util.utcnow()),
-                    "sampledValue": [
-                        {
-                            "value": "12000",
-                            "measurand": "Energy.Active.Import.Register",
-                            "unit": "Wh",
-                        }
-                    ],
-                }
-            ],
-        ),
-        suppress=False,
+    await send_meter_values(
+        hass,
+        cp,
+        tx_id,
+        [{"value": "12000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}],
     )
     await stop_tx(hass, cp, tx_id, meter_stop=0)
     assert stopped[0].data["energy_kwh"] == 2.0
