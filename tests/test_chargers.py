@@ -25,6 +25,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.protocol import State as WsState
 
 from custom_components.ocpp_central.const import (
+    CONF_LENIENT,
     CONF_NEW_CHARGERS,
     DOMAIN,
     EVENT_ERROR,
@@ -150,6 +151,52 @@ async def test_policy_accept_creates_device_and_subentry(
         await hass.async_block_till_done(wait_background_tasks=True)
         await heartbeat_ok(cp)
         assert cp.calls("TriggerMessage") == []
+
+
+async def test_policy_accept_non_compliant_boot_adds_charger_lenient(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """A boot that breaks the schema (a 30-character serial number) from an unknown charger:
+    added anyway, with lenient on, so that its next boots are accepted too."""
+    boot = {
+        "chargePointVendor": "Schneider Electric",
+        "chargePointModel": "EVlink",
+        "chargePointSerialNumber": "3N1234567890123456789012345678",
+    }
+    async with connected_charger(port, "CP1") as cp:
+        assert (await cp.raw_call("BootNotification", boot)).payload["status"] == "Accepted"
+        await hass.async_block_till_done()
+    assert charger_subentries(entry)["CP1"].data[CONF_LENIENT] is True
+    async with connected_charger(port, "CP1") as cp:
+        assert (await cp.raw_call("BootNotification", boot)).payload["status"] == "Accepted"
+        # Lenient applies to the charger's other messages as well.
+        await cp.raw_call(
+            "StatusNotification", {"connectorId": 1, "errorCode": "Error", "status": "Faulted"}
+        )
+        await hass.async_block_till_done()
+    assert state_of(hass, "sensor", "CP1_error_code").state == "other_error"
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ({"chargePointVendor": {"name": "Acme"}}, None),  # not text: left out
+        ({"chargePointVendor": "A" * 5000}, "A" * 100),  # cut
+        ({"chargePointVendor": ""}, None),
+    ],
+)
+async def test_unknown_charger_boot_info_is_bounded(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, sent: dict[str, Any], shown: str | None
+) -> None:
+    """What an unknown charger's lenient boot says becomes device data only as sane text."""
+    async with connected_charger(port, "CP1") as cp:
+        answer = await cp.raw_call("BootNotification", {"chargePointModel": "X", **sent})
+        assert answer.payload["status"] == "Accepted"
+        await hass.async_block_till_done()
+    device = device_of(hass, "CP1")
+    assert device is not None
+    assert device.manufacturer == shown
+    assert device.model == "X"
 
 
 async def test_boot_with_new_firmware_updates_device(

@@ -30,6 +30,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from ocpp.exceptions import OCPPError
+from ocpp.messages import CallError
 from ocpp.v16 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -584,6 +585,82 @@ async def test_discovery_approve_real_charger(hass: HomeAssistant) -> None:
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == "on")
 
 
+LONG_SERIAL_BOOT = {
+    "chargePointVendor": "Schneider Electric",
+    "chargePointModel": "EVlink",
+    "chargePointSerialNumber": "3N1234567890123456789012345678",  # over the 25 allowed
+}
+
+
+async def lenient_default(hass: HomeAssistant, flow_id: str) -> bool:
+    """The default of the approve form's lenient checkbox (the form shown again)."""
+    form = await hass.config_entries.flow.async_configure(flow_id)
+    return bool(form["data_schema"]({})[CONF_LENIENT])
+
+
+async def test_discovery_of_charger_whose_boot_breaks_the_schema(hass: HomeAssistant) -> None:
+    """An unknown charger's non-compliant boot still gets it discovered, lenient pre-ticked;
+    approved so, it is accepted now and at every later boot."""
+    entry = make_entry(new_chargers="ask")
+    port = await setup_entry(hass, entry)
+
+    async with connected_charger(port, "CP1") as cp:
+        answer = await cp.raw_call("BootNotification", LONG_SERIAL_BOOT)
+        assert answer.payload["status"] == "Pending"
+        await hass.async_block_till_done()
+        (flow,) = hass.config_entries.flow.async_progress()
+        assert flow["context"]["title_placeholders"]["vendor"] == "Schneider Electric"
+        assert await lenient_default(hass, flow["flow_id"]) is True
+
+        result = await hass.config_entries.flow.async_configure(
+            flow["flow_id"], {CONF_NAME: "Garage", CONF_LENIENT: True}
+        )
+        assert result["reason"] == "charger_approved"
+        await cp.wait_for_call("TriggerMessage")
+        answer = await cp.raw_call("BootNotification", LONG_SERIAL_BOOT)
+        assert answer.payload["status"] == "Accepted"
+    assert charger_subentries(entry)["CP1"].data[CONF_LENIENT] is True
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+    assert device is not None
+    assert device.serial_number == LONG_SERIAL_BOOT["chargePointSerialNumber"]
+
+    # A later connection is a known lenient charger's: its boot is accepted too.
+    async with connected_charger(port, "CP1") as cp:
+        answer = await cp.raw_call("BootNotification", LONG_SERIAL_BOOT)
+        assert answer.payload["status"] == "Accepted"
+
+
+async def test_discovery_approved_strict_refuses_the_non_compliant_boot(
+    hass: HomeAssistant,
+) -> None:
+    """Unticking lenient is the user's choice: the charger's own setting decides at once."""
+    entry = make_entry(new_chargers="ask")
+    port = await setup_entry(hass, entry)
+
+    async with connected_charger(port, "CP1") as cp:
+        assert (await cp.raw_call("BootNotification", LONG_SERIAL_BOOT)).payload["status"] == (
+            "Pending"
+        )
+        await hass.async_block_till_done()
+        (flow,) = hass.config_entries.flow.async_progress()
+        await hass.config_entries.flow.async_configure(flow["flow_id"], {CONF_LENIENT: False})
+        await cp.wait_for_call("TriggerMessage")
+        answer = await cp.raw_call("BootNotification", LONG_SERIAL_BOOT)
+        assert isinstance(answer, CallError)
+        assert answer.error_code == "TypeConstraintViolation"  # a string over its maximum
+        assert CONF_LENIENT not in charger_subentries(entry)["CP1"].data
+
+
+async def test_discovery_compliant_charger_is_not_lenient(hass: HomeAssistant) -> None:
+    entry = make_entry(new_chargers="ask")
+    port = await setup_entry(hass, entry)
+    async with connected_charger(port, "CP1") as cp:
+        assert await boot_status(cp, vendor="Acme", model="Wallbox 11") == "Pending"
+        await hass.async_block_till_done()
+        (flow,) = hass.config_entries.flow.async_progress()
+        assert await lenient_default(hass, flow["flow_id"]) is False
+
+
 async def test_discovery_added_by_hand_meanwhile(hass: HomeAssistant) -> None:
     """Adding a pending charger by hand replaces its discovered flow and accepts it at once."""
     entry = make_entry(new_chargers="ask")
@@ -656,7 +733,7 @@ async def test_discovery_not_loaded(hass: HomeAssistant, loaded_entry: bool) -> 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "approve"
     assert result["description_placeholders"] == {"charger_id": "CP1", "vendor": "?", "model": "?"}
-    assert result["data_schema"]({}) == {CONF_NAME: "CP1"}
+    assert result["data_schema"]({}) == {CONF_NAME: "CP1", CONF_LENIENT: False}
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT

@@ -71,6 +71,8 @@ from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_s
 
 _LOGGER = logging.getLogger(__name__)
 
+BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP version
+
 type OcppConfigEntry = ConfigEntry[CentralSystem]
 
 # Meter readings are saved lazily; transactions and approvals right away.
@@ -265,6 +267,10 @@ class CentralSystem:
             call_timeout=CALL_TIMEOUT,
             lenient=bool(subentry and subentry.data.get(CONF_LENIENT)),
         )
+        if subentry is None:
+            # An unknown charger whose boot breaks the schema (a long serial number is
+            # common) must still be discoverable; it is then added with lenient on.
+            connection.lenient_actions = frozenset({BOOT_NOTIFICATION})
         protocol: ChargerProtocol = (
             V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
         )
@@ -329,6 +335,8 @@ class CentralSystem:
         policy = self.entry.options.get(CONF_NEW_CHARGERS, NEW_CHARGERS_ASK)
         if policy == NEW_CHARGERS_REJECT:
             return "Rejected"
+        session = self.sessions.get(charger_id)
+        lenient = session is not None and BOOT_NOTIFICATION in session.connection.non_compliant
         if charger_id not in self.pending and len(self.pending) >= MAX_PENDING:
             # A flood of unknown ids must not fill Home Assistant with discovered flows.
             _LOGGER.debug("Too many chargers waiting for approval; %s stays pending", charger_id)
@@ -339,7 +347,7 @@ class CentralSystem:
             # subentry's update listener may add the charger before approve_charger does).
             self._accepting.add(charger_id)
             try:
-                self.approve_charger(charger_id)
+                self.approve_charger(charger_id, lenient=lenient)
             finally:
                 self._accepting.discard(charger_id)
             return "Accepted"
@@ -352,6 +360,7 @@ class CentralSystem:
                     CONF_CHARGER_ID: charger_id,
                     "vendor": info.vendor or "",
                     "model": info.model or "",
+                    CONF_LENIENT: lenient,
                 },
             ),
             eager_start=False,
@@ -464,15 +473,18 @@ class CentralSystem:
         title: str | None = None,
         *,
         password: str | None = None,
+        lenient: bool = False,
         flow_id: str | None = None,
     ) -> None:
         """Add a charger (as a subentry) and accept it right away if it is connected.
 
         `flow_id` is the approving flow: it ends itself, the charger's other flows are aborted.
         """
-        data = {CONF_CHARGER_ID: charger_id}
+        data: dict[str, Any] = {CONF_CHARGER_ID: charger_id}
         if password:
             data[CONF_PASSWORD] = password
+        if lenient:
+            data[CONF_LENIENT] = True
         subentry = ConfigSubentry(
             data=MappingProxyType(data),
             subentry_type=SUBENTRY_CHARGER,
@@ -490,6 +502,10 @@ class CentralSystem:
         charger = Charger.from_dict(charger_id, stored) if stored else Charger(charger_id)
         if (info := self.pending.pop(charger_id, None)) is not None:
             charger.info = info
+        if (live := self.sessions.get(charger_id)) is not None:
+            # From now on the charger's own setting decides, also for its next boot.
+            live.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
+            live.connection.lenient_actions = frozenset()
         charger.on_new_connector = self.devices.on_new_connector
         charger.on_new_measurand = self.devices.on_new_measurand
         self.chargers[charger_id] = charger

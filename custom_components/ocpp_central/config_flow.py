@@ -237,6 +237,10 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
                     {
                         vol.Optional(CONF_NAME, default=charger_id): str,
                         vol.Optional(CONF_PASSWORD): _PASSWORD_SELECTOR,
+                        # Ticked when the charger's boot already broke the schema.
+                        vol.Required(
+                            CONF_LENIENT, default=bool(self._discovery.get(CONF_LENIENT))
+                        ): bool,
                     }
                 ),
                 description_placeholders=self.context["title_placeholders"],
@@ -250,6 +254,7 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
             charger_id,
             user_input.get(CONF_NAME) or charger_id,
             password=user_input.get(CONF_PASSWORD) or None,
+            lenient=user_input[CONF_LENIENT],
             flow_id=self.flow_id,
         )
         return self.async_abort(

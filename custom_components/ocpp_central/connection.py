@@ -174,6 +174,10 @@ class OcppConnection:
         self.ocpp_version = ocpp_version
         self.call_timeout = call_timeout
         self.lenient = lenient
+        # Actions taken leniently even when `lenient` is off (an unknown charger's boot),
+        # and the actions that were taken despite breaking their schema.
+        self.lenient_actions: frozenset[str] = frozenset()
+        self.non_compliant: set[str] = set()
         self.handlers: dict[str, CallHandler] = {}
         self.after: dict[str, AfterHandler] = {}
         self.known_actions: frozenset[str] = frozenset()
@@ -271,8 +275,9 @@ class OcppConnection:
         try:
             validate(msg, self.ocpp_version)
         except OCPPError as err:
-            if not self.lenient:
+            if not (self.lenient or msg.action in self.lenient_actions):
                 raise
+            self.non_compliant.add(msg.action)
             cause = err.details.get("cause") if isinstance(err.details, dict) else err
             self.log_once.once(
                 f"lenient-{msg.action}-{err.code}",

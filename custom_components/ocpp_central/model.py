@@ -47,6 +47,8 @@ _STATUS_PRIORITY = [
 
 # More outlets than any real charger has; higher ids are bad input.
 MAX_CONNECTORS = 32
+# Longest vendor, model, serial or firmware text kept from a boot message.
+INFO_MAX_LENGTH = 100
 
 NO_ERROR = "no_error"
 ERROR_CODES = [
@@ -111,6 +113,16 @@ class ChargerInfo:
     model: str | None = None
     serial: str | None = None
     firmware: str | None = None
+
+    @classmethod
+    def reported(cls, vendor: Any, model: Any, serial: Any, firmware: Any) -> ChargerInfo:
+        """From a boot message: a value that is not text is left out, long text is cut (a
+        boot taken leniently, even from an unknown charger, names devices and flows)."""
+
+        def text(value: Any) -> str | None:
+            return value[:INFO_MAX_LENGTH] if isinstance(value, str) and value else None
+
+        return cls(text(vendor), text(model), text(serial), text(firmware))
 
 
 def _dt(value: str | None) -> datetime | None:

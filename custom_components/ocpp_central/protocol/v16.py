@@ -147,7 +147,7 @@ class V16Protocol(ChargerProtocol):
     # --- charger-initiated -------------------------------------------------------------
 
     def _boot_notification(self, payload: Payload) -> Payload:
-        info = ChargerInfo(
+        info = ChargerInfo.reported(
             vendor=payload.get("chargePointVendor"),
             model=payload.get("chargePointModel"),
             serial=payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber"),

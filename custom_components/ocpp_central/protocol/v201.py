@@ -227,7 +227,7 @@ class V201Protocol(ChargerProtocol):
 
     def _boot_notification(self, payload: Payload) -> Payload:
         station = payload["chargingStation"]
-        info = ChargerInfo(
+        info = ChargerInfo.reported(
             vendor=station.get("vendorName"),
             model=station.get("model"),
             serial=station.get("serialNumber"),
