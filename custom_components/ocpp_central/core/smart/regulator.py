@@ -1,10 +1,11 @@
 """The regulator: turns the allocator's targets into the limits to send, and when.
 
-Fast down, slow up: a lower target goes out at once; a higher one waits until the charger's
-last raise is 30 s old and its last profile 10 s old, and rises by at most one step. Solar
-sessions start only after the surplus has lasted the start delay and stop only after it has
-been gone for the stop delay, so that passing clouds don't toggle them. Pure: the state goes
-in and comes out, time is passed in, and the caller sets a timer for `next_run`.
+Fast down, slow up: a lower target goes out at once; a higher one only once it has lasted
+30 s (so raises are at least 30 s apart), at least 10 s after the last profile, and by at
+most one step. Solar sessions start only after the surplus has lasted the start delay and
+stop only after it has been gone for the stop delay, so that passing clouds don't toggle
+them. Pure: the state goes in and comes out, time is passed in, and the caller sets a timer
+for `next_run`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class Channel:
 
     told: float | None = None  # None: nothing sent, or the charger refused the last one
     sent_at: datetime | None = None
-    raised_at: datetime | None = None
+    raise_since: datetime | None = None  # the target has been above `told` since
+    raise_to: float | None = None  # the lowest target since then
     start_since: datetime | None = None  # solar: surplus above the minimum since
     stop_since: datetime | None = None  # solar: surplus below the minimum since
 
@@ -113,20 +115,16 @@ def _step(
     """One connector: its new channel, the limit to send now (if any), when to look again."""
     told, want = channel.told, target.current_a
     wakes: list[datetime] = []
-    start_since = stop_since = None
-    if solar and told is not None and told <= EPSILON < want:
-        start_since = channel.start_since or now
-        if now < start_since + settings.solar_start_delay:
-            waiting = replace(channel, start_since=start_since, stop_since=None)
-            return waiting, None, start_since + settings.solar_start_delay
-    elif (
-        solar and told is not None and want <= EPSILON < told and target.source is LimitSource.SOLAR
-    ):
-        stop_since = channel.stop_since or now
-        if now < stop_since + settings.solar_stop_delay:
-            # Keep charging at the minimum until the surplus has been gone long enough.
-            want = min(told, minimum)
-            wakes.append(stop_since + settings.solar_stop_delay)
+    stop_since = start_since = None
+    if solar and told is not None:
+        if want <= EPSILON < told and target.source is LimitSource.SOLAR:
+            stop_since = channel.stop_since or now
+            if now < stop_since + settings.solar_stop_delay:
+                # Keep charging at the minimum until the surplus has been gone long enough.
+                want = min(told, minimum)
+                wakes.append(stop_since + settings.solar_stop_delay)
+        elif told <= EPSILON < want:
+            start_since = channel.start_since or now
     channel = replace(channel, start_since=start_since, stop_since=stop_since)
 
     if told is None:
@@ -135,29 +133,35 @@ def _step(
         retry_at = channel.sent_at + settings.profile_interval if channel.sent_at else now
         if now < retry_at:
             return channel, None, retry_at
-        return _sent(channel, want, now, raised=False), want, _earliest(wakes)
+        return _sent(channel, want, now), want, _earliest(wakes)
     if want < told - EPSILON:
-        return _sent(channel, want, now, raised=False), want, _earliest(wakes)
+        return _sent(channel, want, now), want, _earliest(wakes)
     if want <= told + EPSILON:
-        return channel, None, _earliest(wakes)
+        return replace(channel, raise_since=None, raise_to=None), None, _earliest(wakes)
 
-    ready = max(
-        channel.sent_at + settings.profile_interval if channel.sent_at else now,
-        channel.raised_at + settings.raise_interval if channel.raised_at else now,
-    )
+    # A raise needs room that lasted a raise interval: a household load hovering at the edge
+    # then costs no profiles. It goes to the lowest target seen meanwhile, one step at most.
+    raise_since = channel.raise_since or now
+    raise_to = want if channel.raise_to is None else min(channel.raise_to, want)
+    channel = replace(channel, raise_since=raise_since, raise_to=raise_to)
+    ready = raise_since + settings.raise_interval
+    if start_since is not None:
+        ready = max(ready, start_since + settings.solar_start_delay)
+    if channel.sent_at is not None:
+        ready = max(ready, channel.sent_at + settings.profile_interval)
     if now < ready:
         return channel, None, _earliest([*wakes, ready])
-    # Gradual: one step at a time; a paused session resumes at its minimum.
-    step = min(want, max(told + settings.raise_step, minimum))
+    step = min(raise_to, max(told + settings.raise_step, minimum))  # resume at the minimum
+    channel = _sent(channel, step, now)
     if step < want - EPSILON:
+        # More to come: the next window starts now.
+        channel = replace(channel, raise_since=now, raise_to=want)
         wakes.append(now + settings.raise_interval)
-    return _sent(channel, step, now, raised=True), step, _earliest(wakes)
+    return channel, step, _earliest(wakes)
 
 
-def _sent(channel: Channel, current: float, now: datetime, *, raised: bool) -> Channel:
-    return replace(
-        channel, told=current, sent_at=now, raised_at=now if raised else channel.raised_at
-    )
+def _sent(channel: Channel, current: float, now: datetime) -> Channel:
+    return replace(channel, told=current, sent_at=now, raise_since=None, raise_to=None)
 
 
 def _earliest(wakes: list[datetime]) -> datetime | None:
