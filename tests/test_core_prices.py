@@ -1,0 +1,498 @@
+"""Price sources as periods: each documented shape, and garbage in every parser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+import json
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.ocpp_central.core.prices import (
+    PriceParse,
+    PricePeriod,
+    add_surcharge,
+    merge,
+    parse_energidataservice,
+    parse_nordpool_action,
+    parse_nordpool_sensor,
+    parse_price_list,
+)
+from custom_components.ocpp_central.core.prices.values import read_number, read_time, unit_factor
+
+FIXTURES = Path(__file__).parent / "fixtures" / "prices"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Pure code: no Home Assistant instance needed."""
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets() -> None:
+    """Pure code: no sockets."""
+
+
+def load(name: str) -> dict[str, Any]:
+    """A fixture in the documented shape of a price source."""
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return data
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def local(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    """A Stockholm wall-clock time (the first of a repeated hour)."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=STOCKHOLM)
+
+
+def assert_clean(parse: PriceParse) -> None:
+    """Sorted, non-overlapping, aware UTC periods, each with a positive length."""
+    for period in parse.periods:
+        assert period.start.tzinfo is UTC
+        assert period.end > period.start
+    for earlier, later in zip(parse.periods, parse.periods[1:], strict=False):
+        assert earlier.end <= later.start
+
+
+# --- each source in its documented shape ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "parser", "count", "length", "first", "dropped"),
+    [
+        # Nord Pool custom: hourly, SEK/kWh, today + tomorrow.
+        ("nordpool_sensor_hourly", parse_nordpool_sensor, 48, 60, 0.303, {}),
+        # 15 minutes in öre (price_in_cents); tomorrow's placeholders not valid yet.
+        ("nordpool_sensor_quarter_cents", parse_nordpool_sensor, 96, 15, 0.303, {"not_valid": 96}),
+        # Energi Data Service: {hour, price}, no end: the hour's length is inferred.
+        ("energidataservice_hourly", parse_energidataservice, 48, 60, 0.636, {}),
+        # 15 minutes in øre, tomorrow still None.
+        ("energidataservice_quarter_cent", parse_energidataservice, 96, 15, 0.6363, {}),
+    ],
+)
+def test_sensor_shapes(
+    fixture: str,
+    parser: Callable[[dict[str, Any]], PriceParse],
+    count: int,
+    length: int,
+    first: float,
+    dropped: dict[str, int],
+) -> None:
+    """Every documented sensor shape becomes per-kWh periods of the right length."""
+    parse = parser(load(fixture))
+    assert_clean(parse)
+    assert len(parse.periods) == count
+    assert {p.end - p.start for p in parse.periods} == {timedelta(minutes=length)}
+    assert parse.periods[0].start == utc(2026, 1, 13, 23)  # local midnight in CET
+    assert parse.periods[0].price == pytest.approx(first)
+    assert parse.dropped == dropped
+
+
+def test_nordpool_action_today_and_tomorrow_merge() -> None:
+    """HA core's action answers per area in currency/MWh; two days merge into one list."""
+    today = parse_nordpool_action(load("nordpool_action_today"), "SE3")
+    tomorrow = parse_nordpool_action(load("nordpool_action_tomorrow"), "SE3")
+    both = merge([tomorrow, today])
+    assert_clean(both)
+    assert len(both.periods) == 192
+    first = both.periods[0]
+    assert (first.start, first.end) == (utc(2026, 1, 13, 23), utc(2026, 1, 13, 23, 15))
+    assert first.price == pytest.approx(0.303)  # 303 SEK/MWh
+    assert both.periods[-1].end == utc(2026, 1, 15, 23)
+    se4 = parse_nordpool_action(load("nordpool_action_today"), "se4")
+    assert se4.periods[0].price == pytest.approx(0.303 * 1.3, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("response", "area", "count", "dropped"),
+    [
+        (
+            {
+                "SE3": [
+                    {
+                        "start": "2026-01-14T00:00:00+00:00",
+                        "end": "2026-01-14T00:15:00+00:00",
+                        "price": 800,
+                    }
+                ]
+            },
+            None,
+            1,
+            {},
+        ),
+        ({"SE3": [], "SE4": []}, None, 0, {"missing": 1}),  # several areas, none chosen
+        ({"SE3": []}, "FI", 0, {"missing": 1}),
+        ({"SE3": "nope"}, "SE3", 0, {"not_a_list": 1}),
+        ("not a dict", None, 0, {"not_a_list": 1}),
+        (None, "SE3", 0, {"not_a_list": 1}),
+        (
+            {
+                "SE3": [
+                    {
+                        "start": "2026-01-14T00:00:00+00:00",
+                        "end": "2026-01-14T00:15:00+00:00",
+                        "price": None,
+                    }
+                ]
+            },
+            "SE3",
+            0,
+            {"bad_price": 1},
+        ),
+        # 4000 EUR/MWh is the market cap: 4 per kWh is fine; 1e12 per MWh is not.
+        (
+            {
+                "SE3": [
+                    {
+                        "start": "2026-01-14T00:00:00+00:00",
+                        "end": "2026-01-14T00:15:00+00:00",
+                        "price": 1e12,
+                    }
+                ]
+            },
+            "SE3",
+            0,
+            {"bad_price": 1},
+        ),
+    ],
+)
+def test_nordpool_action_bad_responses(
+    response: object, area: str | None, count: int, dropped: dict[str, int]
+) -> None:
+    """A response we cannot use yields what is valid and says what it dropped; never raises."""
+    parse = parse_nordpool_action(response, area)
+    assert len(parse.periods) == count
+    assert parse.dropped == dropped
+
+
+def test_energidataservice_forecast_only_after_real_prices() -> None:
+    """Carnot's forecast is opt-in and never replaces a real price."""
+    attributes = load("energidataservice_hourly")
+    assert len(parse_energidataservice(attributes).periods) == 48
+    parse = parse_energidataservice(attributes, include_forecast=True)
+    assert_clean(parse)
+    assert len(parse.periods) == 48 + 48  # tomorrow's forecast hours are superseded
+    assert parse.dropped == {"superseded": 24}
+    assert parse.periods[48].start == utc(2026, 1, 15, 23)
+
+
+def test_dst_days_keep_their_hours() -> None:
+    """A 25-hour and a 23-hour local day give 25 and 23 one-hour periods, back to back."""
+    october = parse_nordpool_sensor(load("nordpool_sensor_dst_october"))
+    day = [p for p in october.periods if p.start >= local(2025, 10, 26)]
+    assert len(day) == 25
+    assert_clean(october)
+    # The two 02:00 hours are distinct instants.
+    assert [p.start for p in day if p.price == 0.051] == [
+        utc(2025, 10, 26, 0),
+        utc(2025, 10, 26, 1),
+    ]
+    march = parse_energidataservice(load("energidataservice_dst_march"))
+    day = [p for p in march.periods if p.start >= local(2026, 3, 29)]
+    assert len(day) == 23
+    assert all(p.end - p.start == timedelta(hours=1) for p in march.periods)
+    assert all(a.end == b.start for a, b in zip(march.periods, march.periods[1:], strict=False))
+
+
+def test_template_list_with_garbage() -> None:
+    """A template's list: ends inferred, garbage dropped and counted, the rest kept."""
+    parse = parse_price_list(load("template_prices"))
+    assert_clean(parse)
+    assert parse.dropped == {"bad_time": 1, "bad_price": 3, "bad_entry": 1, "overlap": 1}
+    assert len(parse.periods) == 96 - 5
+    # The entry after a dropped one keeps its own 15 minutes: no period swallows a hole.
+    assert {p.end - p.start for p in parse.periods} == {timedelta(minutes=15)}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "keys", "prices", "dropped"),
+    [
+        # end missing: up to the next start
+        (
+            {
+                "prices": [
+                    {"start": "2026-01-14T00:00+00:00", "value": 1},
+                    {"start": "2026-01-14T01:00+00:00", "value": 2},
+                ]
+            },
+            None,
+            [1, 2],
+            {},
+        ),
+        # a different attribute, named by the caller
+        (
+            {
+                "today": [
+                    {
+                        "start": "2026-01-14T00:00+00:00",
+                        "end": "2026-01-14T00:30+00:00",
+                        "price": "0,5",
+                    }
+                ]
+            },
+            ["today"],
+            [0.5],
+            {},
+        ),
+        ({}, ["today"], [], {"missing": 1}),
+        ({"data": {"start": "x"}}, None, [], {"not_a_list": 1}),
+        # SEK/MWh and öre/kWh are converted to per kWh
+        (
+            {
+                "unit_of_measurement": "SEK/MWh",
+                "data": [{"start": "2026-01-14T00:00+00:00", "price": 500}],
+            },
+            None,
+            [0.5],
+            {},
+        ),
+        (
+            {
+                "unit_of_measurement": "öre/kWh",
+                "data": [{"start": "2026-01-14T00:00+00:00", "price": 50}],
+            },
+            None,
+            [0.5],
+            {},
+        ),
+        # negative prices are prices
+        ({"prices": [{"start": "2026-01-14T00:00+00:00", "price": -0.12}]}, None, [-0.12], {}),
+        # end before start, a year-long period, and an end that is not a time
+        (
+            {
+                "prices": [
+                    {
+                        "start": "2026-01-14T02:00+00:00",
+                        "end": "2026-01-14T01:00+00:00",
+                        "price": 1,
+                    },
+                    {
+                        "start": "2026-01-14T03:00+00:00",
+                        "end": "2027-01-14T03:00+00:00",
+                        "price": 1,
+                    },
+                    {"start": "2026-01-14T04:00+00:00", "end": 17, "price": 1},
+                ]
+            },
+            None,
+            [],
+            {"bad_length": 2, "bad_time": 1},
+        ),
+        # naive times are refused without a time zone; inf and huge numbers are not prices
+        (
+            {
+                "prices": [
+                    {"start": "2026-01-14T00:00", "price": 1},
+                    {"start": "2026-01-14T01:00+00:00", "price": float("inf")},
+                    {"start": "2026-01-14T02:00+00:00", "price": 10**400},
+                    {"start": "2026-01-14T03:00+00:00", "price": [1]},
+                    {"start": "2026-01-14T04:00+00:00"},
+                    {"start": "2026-01-14T05:00+00:00" + " " * 100, "price": 1},
+                ]
+            },
+            None,
+            [],
+            {"bad_time": 2, "bad_price": 4},
+        ),
+    ],
+)
+def test_price_list_table(
+    attributes: dict[str, Any], keys: list[str] | None, prices: list[float], dropped: dict[str, int]
+) -> None:
+    """The generic parser, entry by entry."""
+    parse = parse_price_list(attributes, keys=keys)
+    assert [p.price for p in parse.periods] == pytest.approx(prices)
+    assert parse.dropped == dropped
+
+
+def test_naive_times_in_the_given_zone() -> None:
+    """A template that prints local times without offset works when the zone is given."""
+    attributes = {"prices": [{"start": "2026-01-14T00:00", "end": "2026-01-14T01:00", "price": 1}]}
+    parse = parse_price_list(attributes, default_tz=STOCKHOLM)
+    assert parse.periods[0].start == utc(2026, 1, 13, 23)
+
+
+def test_too_many_entries_are_cut() -> None:
+    """A list beyond the bound is read up to the bound."""
+    start = utc(2026, 1, 1)
+    entries = [{"start": start + timedelta(minutes=5 * i), "price": 1.0} for i in range(3500)]
+    parse = parse_price_list({"prices": entries})
+    assert len(parse.periods) == 3000
+    assert parse.dropped == {"too_many": 500}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "dropped"),
+    [
+        ({"raw_today": "garbage", "raw_tomorrow": 17}, {"not_a_list": 2}),
+        ({"raw_today": [None, 1, "x", {}], "raw_tomorrow": None}, {"bad_entry": 3, "bad_time": 1}),
+        (
+            {
+                "raw_today": [
+                    {
+                        "start": "2026-01-14T00:00:00+01:00",
+                        "end": "2026-01-14T01:00:00+01:00",
+                        "value": None,
+                    }
+                ]
+            },
+            {"bad_price": 1},
+        ),
+        (
+            {
+                "raw_today": [
+                    {
+                        "start": "2026-01-14T00:00:00+01:00",
+                        "end": "2026-01-14T01:00:00+01:00",
+                        "value": float("inf"),
+                    }
+                ]
+            },
+            {"bad_price": 1},
+        ),
+        (
+            {
+                "raw_today": [
+                    {"start": datetime(2026, 1, 14), "end": "2026-01-14T01:00:00+01:00", "value": 1}
+                ]
+            },
+            {"bad_time": 1},
+        ),
+        ({}, {}),
+    ],
+)
+def test_nordpool_sensor_garbage(attributes: dict[str, Any], dropped: dict[str, int]) -> None:
+    """Whatever the attributes hold, the parser returns (and counts what it dropped)."""
+    parse = parse_nordpool_sensor(attributes)
+    assert parse.periods == ()
+    assert parse.dropped == dropped
+
+
+@pytest.mark.parametrize(
+    ("attributes", "dropped"),
+    [
+        ({"raw_today": "garbage", "forecast": {}}, {"not_a_list": 2}),
+        (
+            {
+                "raw_today": [
+                    {"hour": "yesterday", "price": 1},
+                    {"hour": "2026-01-14T00:00:00+01:00", "price": "cheap"},
+                ]
+            },
+            {"bad_time": 1, "bad_price": 1},
+        ),
+        (
+            {
+                "raw_today": None,
+                "raw_tomorrow": [{"hour": "2026-01-15T00:00:00+01:00", "price": 1}],
+                "tomorrow_valid": False,
+            },
+            {"not_valid": 1},
+        ),
+        (
+            {
+                "raw_today": [
+                    {"hour": "2026-01-14T00:00:00+01:00", "price": 1},
+                    {"hour": "2026-01-14T00:00:00+01:00", "price": 2},
+                ]
+            },
+            {"overlap": 1},
+        ),
+    ],
+)
+def test_energidataservice_garbage(attributes: dict[str, Any], dropped: dict[str, int]) -> None:
+    """Garbage, duplicates and unconfirmed days are dropped and counted."""
+    parse = parse_energidataservice(attributes, include_forecast=True)
+    assert parse.dropped == dropped
+    assert len(parse.periods) <= 1
+
+
+def test_nordpool_sensor_datetimes_and_units() -> None:
+    """In-memory attributes hold datetimes, not strings; MWh and Wh sensors are scaled."""
+    entry = {"start": local(2026, 1, 14, 1), "end": local(2026, 1, 14, 2), "value": 450.0}
+    mwh = parse_nordpool_sensor({"unit": "MWh", "raw_today": [entry]})
+    assert mwh.periods == (PricePeriod(utc(2026, 1, 14), utc(2026, 1, 14, 1), 0.45),)
+    wh = parse_nordpool_sensor({"unit": "Wh", "raw_today": [dict(entry, value=0.00045)]})
+    assert wh.periods[0].price == pytest.approx(0.45)
+    # No `unit`: the unit of measurement decides (and already says öre).
+    ore = parse_nordpool_sensor(
+        {"unit_of_measurement": "Öre/kWh", "raw_today": [dict(entry, value=45)]}
+    )
+    assert ore.periods[0].price == pytest.approx(0.45)
+
+
+# --- shared helpers ---------------------------------------------------------------------
+
+
+def test_surcharge_is_added_per_kwh() -> None:
+    """A fixed grid fee is added to every price (negative ones too); garbage is ignored."""
+    periods = [
+        PricePeriod(utc(2026, 1, 14), utc(2026, 1, 14, 1), -0.2),
+        PricePeriod(utc(2026, 1, 14, 1), utc(2026, 1, 14, 2), 1.0),
+    ]
+    assert [p.price for p in add_surcharge(periods, 0.5)] == pytest.approx([0.3, 1.5])
+    assert [p.price for p in add_surcharge(periods, float("nan"))] == [-0.2, 1.0]
+    assert [p.price for p in add_surcharge(periods, 1e9)] == [-0.2, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, 1.0),
+        (" 2.5 ", 2.5),
+        ("1,25", 1.25),
+        (True, None),
+        ("nan", None),
+        ("1" * 100, None),
+        (None, None),
+        ([], None),
+        (10**400, None),
+    ],
+)
+def test_read_number(value: object, expected: float | None) -> None:
+    """Numbers as sources send them; anything else is None."""
+    assert read_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-01-14T01:00:00+01:00", utc(2026, 1, 14)),
+        ("2026-01-14T00:00:00Z", utc(2026, 1, 14)),
+        ("2026-01-14", None),  # a date without zone
+        ("0001-01-01T00:00:00+01:00", None),  # out of range in UTC
+        (1736812800, None),
+        (None, None),
+    ],
+)
+def test_read_time(value: object, expected: datetime | None) -> None:
+    """Aware ISO times only, in UTC."""
+    assert read_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "factor"),
+    [
+        ("SEK/kWh", 1.0),
+        ("EUR/MWh", 0.001),
+        ("öre/kWh", 0.01),
+        ("c/kWh", 0.01),
+        ("kWh", 1.0),
+        ("Wh", 1000.0),
+        ("SEK", None),
+        (None, None),
+        ("€/GWh", None),
+    ],
+)
+def test_unit_factor(unit: object, factor: float | None) -> None:
+    """Units as sources print them, to a factor for per kWh."""
+    assert unit_factor(unit) == (None if factor is None else pytest.approx(factor))
