@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,25 +12,11 @@ from custom_components.ocpp_central.core.plan_schedule import compare_readback, 
 from custom_components.ocpp_central.core.plan_store import plan_from_dict, plan_to_dict
 from custom_components.ocpp_central.core.planner import Plan, plan
 from custom_components.ocpp_central.core.prices import PricePeriod
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Pure code: no Home Assistant instance needed."""
-
-
-@pytest.fixture(autouse=True)
-def loopback_sockets() -> None:
-    """Pure code: no sockets."""
-
-
-def local(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    """A Stockholm wall-clock time."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=STOCKHOLM)
+from tests.core_helpers import (  # noqa: F401 (fixtures)
+    auto_enable_custom_integrations,
+    local,
+    loopback_sockets,
+)
 
 
 def hourly(start: datetime, values: list[float]) -> list[PricePeriod]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-import json
-from pathlib import Path
 import random
 from zoneinfo import ZoneInfo
 
@@ -26,46 +23,14 @@ from custom_components.ocpp_central.core.prices import (
     parse_energidataservice,
     parse_nordpool_sensor,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "prices"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Pure code: no Home Assistant instance needed."""
-
-
-@pytest.fixture(autouse=True)
-def loopback_sockets() -> None:
-    """Pure code: no sockets."""
-
-
-def local(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    """A Stockholm wall-clock time (the first of a repeated hour)."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=STOCKHOLM)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-def series(start: datetime, values: Sequence[float], minutes: int = 60) -> list[PricePeriod]:
-    """Back-to-back periods from `start`, stepping in absolute time (as markets do)."""
-    first = start.astimezone(UTC)
-    step = timedelta(minutes=minutes)
-    return [
-        PricePeriod(first + index * step, first + (index + 1) * step, value)
-        for index, value in enumerate(values)
-    ]
-
-
-def fixture(name: str) -> dict[str, object]:
-    data: dict[str, object] = json.loads((FIXTURES / f"{name}.json").read_text())
-    return data
-
+from tests.core_helpers import (  # noqa: F401 (fixtures)
+    auto_enable_custom_integrations,
+    local,
+    loopback_sockets,
+    price_fixture,
+    series,
+    utc,
+)
 
 NIGHT = local(2026, 1, 14, 22)  # a plain winter night, 22:00 -> 07:00 is 9 hours
 MORNING = local(2026, 1, 15, 7)
@@ -226,7 +191,7 @@ def test_noisy_quarters_without_threshold_are_scattered() -> None:
 
 def test_autumn_night_has_ten_hours() -> None:
     """22:00 -> 07:00 over the last Sunday of October is 10 hours: 105 kWh at 11 kW fit."""
-    prices = parse_nordpool_sensor(fixture("nordpool_sensor_dst_october")).periods
+    prices = parse_nordpool_sensor(price_fixture("nordpool_sensor_dst_october")).periods
     now, departure = local(2025, 10, 25, 22), local(2025, 10, 26, 7)
     result = plan(prices, now, departure, 105, 11)
     assert result.status in (STATUS_WAITING, STATUS_CHARGING)
@@ -237,7 +202,7 @@ def test_autumn_night_has_ten_hours() -> None:
 
 def test_autumn_night_picks_both_two_oclock_hours() -> None:
     """The repeated 02:00 hour is two distinct hours, and both are the cheapest."""
-    prices = parse_nordpool_sensor(fixture("nordpool_sensor_dst_october")).periods
+    prices = parse_nordpool_sensor(price_fixture("nordpool_sensor_dst_october")).periods
     result = plan(prices, local(2025, 10, 25, 22), local(2025, 10, 26, 7), 22, 11)
     assert [(s.start, s.end) for s in result.slots] == [
         (utc(2025, 10, 26, 0), utc(2025, 10, 26, 2))
@@ -249,7 +214,7 @@ def test_autumn_night_picks_both_two_oclock_hours() -> None:
 
 def test_spring_night_has_eight_hours() -> None:
     """22:00 -> 07:00 over the last Sunday of March is 8 hours: 90 kWh at 11 kW do not fit."""
-    prices = parse_energidataservice(fixture("energidataservice_dst_march")).periods
+    prices = parse_energidataservice(price_fixture("energidataservice_dst_march")).periods
     now, departure = local(2026, 3, 28, 22), local(2026, 3, 29, 7)
     result = plan(prices, now, departure, 90, 11)
     assert result.status == STATUS_CANNOT_FINISH
@@ -260,7 +225,7 @@ def test_spring_night_has_eight_hours() -> None:
 
 def test_spring_night_skips_the_missing_hour() -> None:
     """01:00 and 03:00 are back to back on the spring night: one slot, two hours."""
-    prices = parse_energidataservice(fixture("energidataservice_dst_march")).periods
+    prices = parse_energidataservice(price_fixture("energidataservice_dst_march")).periods
     result = plan(prices, local(2026, 3, 28, 22), local(2026, 3, 29, 7), 22, 11)
     assert [(s.start, s.end) for s in result.slots] == [(utc(2026, 3, 29, 0), utc(2026, 3, 29, 2))]
     assert result.slots[0].end == local(2026, 3, 29, 4)

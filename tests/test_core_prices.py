@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-import json
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,36 +19,14 @@ from custom_components.ocpp_central.core.prices import (
     parse_price_list,
 )
 from custom_components.ocpp_central.core.prices.values import read_number, read_time, unit_factor
-
-FIXTURES = Path(__file__).parent / "fixtures" / "prices"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Pure code: no Home Assistant instance needed."""
-
-
-@pytest.fixture(autouse=True)
-def loopback_sockets() -> None:
-    """Pure code: no sockets."""
-
-
-def load(name: str) -> dict[str, Any]:
-    """A fixture in the documented shape of a price source."""
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
-    return data
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-def local(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    """A Stockholm wall-clock time (the first of a repeated hour)."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=STOCKHOLM)
+from tests.core_helpers import (  # noqa: F401 (fixtures)
+    STOCKHOLM,
+    auto_enable_custom_integrations,
+    local,
+    loopback_sockets,
+    price_fixture,
+    utc,
+)
 
 
 def assert_clean(parse: PriceParse) -> None:
@@ -88,7 +63,7 @@ def test_sensor_shapes(
     dropped: dict[str, int],
 ) -> None:
     """Every documented sensor shape becomes per-kWh periods of the right length."""
-    parse = parser(load(fixture))
+    parse = parser(price_fixture(fixture))
     assert_clean(parse)
     assert len(parse.periods) == count
     assert {p.end - p.start for p in parse.periods} == {timedelta(minutes=length)}
@@ -99,8 +74,8 @@ def test_sensor_shapes(
 
 def test_nordpool_action_today_and_tomorrow_merge() -> None:
     """HA core's action answers per area in currency/MWh; two days merge into one list."""
-    today = parse_nordpool_action(load("nordpool_action_today"), "SE3")
-    tomorrow = parse_nordpool_action(load("nordpool_action_tomorrow"), "SE3")
+    today = parse_nordpool_action(price_fixture("nordpool_action_today"), "SE3")
+    tomorrow = parse_nordpool_action(price_fixture("nordpool_action_tomorrow"), "SE3")
     both = merge([tomorrow, today])
     assert_clean(both)
     assert len(both.periods) == 192
@@ -108,7 +83,7 @@ def test_nordpool_action_today_and_tomorrow_merge() -> None:
     assert (first.start, first.end) == (utc(2026, 1, 13, 23), utc(2026, 1, 13, 23, 15))
     assert first.price == pytest.approx(0.303)  # 303 SEK/MWh
     assert both.periods[-1].end == utc(2026, 1, 15, 23)
-    se4 = parse_nordpool_action(load("nordpool_action_today"), "se4")
+    se4 = parse_nordpool_action(price_fixture("nordpool_action_today"), "se4")
     assert se4.periods[0].price == pytest.approx(0.303 * 1.3, abs=1e-3)
 
 
@@ -176,7 +151,7 @@ def test_nordpool_action_bad_responses(
 
 def test_energidataservice_forecast_only_after_real_prices() -> None:
     """Carnot's forecast is opt-in and never replaces a real price."""
-    attributes = load("energidataservice_hourly")
+    attributes = price_fixture("energidataservice_hourly")
     assert len(parse_energidataservice(attributes).periods) == 48
     parse = parse_energidataservice(attributes, include_forecast=True)
     assert_clean(parse)
@@ -187,7 +162,7 @@ def test_energidataservice_forecast_only_after_real_prices() -> None:
 
 def test_dst_days_keep_their_hours() -> None:
     """A 25-hour and a 23-hour local day give 25 and 23 one-hour periods, back to back."""
-    october = parse_nordpool_sensor(load("nordpool_sensor_dst_october"))
+    october = parse_nordpool_sensor(price_fixture("nordpool_sensor_dst_october"))
     day = [p for p in october.periods if p.start >= local(2025, 10, 26)]
     assert len(day) == 25
     assert_clean(october)
@@ -196,7 +171,7 @@ def test_dst_days_keep_their_hours() -> None:
         utc(2025, 10, 26, 0),
         utc(2025, 10, 26, 1),
     ]
-    march = parse_energidataservice(load("energidataservice_dst_march"))
+    march = parse_energidataservice(price_fixture("energidataservice_dst_march"))
     day = [p for p in march.periods if p.start >= local(2026, 3, 29)]
     assert len(day) == 23
     assert all(p.end - p.start == timedelta(hours=1) for p in march.periods)
@@ -205,7 +180,7 @@ def test_dst_days_keep_their_hours() -> None:
 
 def test_template_list_with_garbage() -> None:
     """A template's list: ends inferred, garbage dropped and counted, the rest kept."""
-    parse = parse_price_list(load("template_prices"))
+    parse = parse_price_list(price_fixture("template_prices"))
     assert_clean(parse)
     assert parse.dropped == {"bad_time": 1, "bad_price": 3, "bad_entry": 1, "overlap": 1}
     assert len(parse.periods) == 96 - 5

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 import math
 
 EPSILON_HOURS = 1e-9
-_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)

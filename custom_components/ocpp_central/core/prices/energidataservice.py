@@ -16,7 +16,6 @@ from datetime import tzinfo
 from typing import Any
 
 from .period import (
-    DROP_NOT_VALID,
     DROP_SUPERSEDED,
     EntryShape,
     PriceCollector,
@@ -56,12 +55,7 @@ def parse_energidataservice(
         default_tz=default_tz,
     )
     collector = PriceCollector()
-    collector.add(attributes.get("raw_today"), shape)
-    tomorrow = attributes.get("raw_tomorrow")
-    if attributes.get("tomorrow_valid") is False and isinstance(tomorrow, list | tuple):
-        collector.dropped[DROP_NOT_VALID] += len(tomorrow)
-    else:
-        collector.add(tomorrow, shape)
+    collector.add_days(attributes, shape)
     known = collector.result()
     if not include_forecast:
         return known

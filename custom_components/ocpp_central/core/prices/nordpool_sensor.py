@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
 
-from .period import DROP_NOT_VALID, EntryShape, PriceCollector, PriceParse
+from .period import EntryShape, PriceCollector, PriceParse
 from .values import unit_factor
 
 
@@ -42,11 +42,5 @@ def parse_nordpool_sensor(
         default_tz=default_tz,
     )
     collector = PriceCollector()
-    collector.add(attributes.get("raw_today"), shape)
-    tomorrow = attributes.get("raw_tomorrow")
-    if attributes.get("tomorrow_valid") is False and isinstance(tomorrow, list | tuple):
-        # Before ~13:00 the list can hold placeholders; the sensor says not to trust them.
-        collector.dropped[DROP_NOT_VALID] += len(tomorrow)
-    else:
-        collector.add(tomorrow, shape)
+    collector.add_days(attributes, shape)
     return collector.result()

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from .values import read_number, read_time
 
@@ -84,6 +85,16 @@ class PriceCollector:
         for entry in entries:
             if (reason := self._add_entry(entry, shape)) is not None:
                 self.dropped[reason] += 1
+
+    def add_days(self, attributes: Mapping[str, Any], shape: EntryShape) -> None:
+        """`raw_today`, and `raw_tomorrow` unless `tomorrow_valid` is false: both sensor
+        integrations name them so, and before ~13:00 tomorrow's list may hold placeholders."""
+        self.add(attributes.get("raw_today"), shape)
+        tomorrow = attributes.get("raw_tomorrow")
+        if attributes.get("tomorrow_valid") is False and isinstance(tomorrow, list | tuple):
+            self.dropped[DROP_NOT_VALID] += len(tomorrow)
+        else:
+            self.add(tomorrow, shape)
 
     def _add_entry(self, entry: object, shape: EntryShape) -> str | None:
         if not isinstance(entry, Mapping):
