@@ -106,6 +106,13 @@ def test_deferred_energy_has_a_stand_in_at_the_end() -> None:
         {"startPeriod": 8028, "limit": 0.0},  # 23:44
         {"startPeriod": 8988, "limit": 11000.0},  # midnight, to departure
     ]
+    # 90 kWh: the stand-in needs all 7 unknown hours and joins the last slot.
+    joined = plan_schedule(plan(PRICES[:3], NOW, DEPARTURE, 90, 11), unit="W")
+    assert joined is not None
+    assert joined["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 0.0},
+        {"startPeriod": 4728, "limit": 11000.0},  # 22:49 to departure
+    ]
 
 
 def test_schedule_after_departure_and_without_currents() -> None:
@@ -228,6 +235,7 @@ def readback_variants() -> dict[str, tuple[dict[str, Any], str | None]]:
         "in watts": (edit(charging_rate_unit="W"), "unit"),
         "rejected": (edit(status="Rejected"), "rejected"),
         "no periods": (edit(periods=[]), "unreadable"),
+        "schedule not a dict": ({"status": "Accepted", "chargingSchedule": "16 A"}, "unreadable"),
         "periods not a list": (edit(periods="0:16"), "unreadable"),
         "limit not a number": (edit(periods=[{"start": 0, "limit": "high"}]), "unreadable"),
         "negative offset": (edit(periods=[{"start": -5, "limit": 0}]), "unreadable"),
@@ -297,6 +305,17 @@ def test_plan_survives_storage() -> None:
         {"slots": "many"},
         {"slots": [{"start": "2026-01-15T01:00:00+00:00"}]},
         {"slots": [None]},
+        {
+            "slots": [
+                {
+                    "start": "2026-01-15T01:00:00+00:00",
+                    "end": "2026-01-15T02:00:00+00:00",
+                    "power_kw": -1,
+                    "energy_kwh": 1,
+                    "cost": 1,
+                }
+            ]
+        },
         {"energy_kwh": -1},
         {"estimated_cost": "cheap"},
         {"slots": [{}] * 501},

@@ -98,6 +98,10 @@ CASES = {
     "not enough time: full power from now, whatever the price": Case(
         NIGHT_PRICES, 120, status=STATUS_CANNOT_FINISH, slots=[(NIGHT, MORNING)], cost=11 * 45
     ),
+    # Too little time, and prices only until midnight: full power anyway, unknown price.
+    "not enough time, prices end before departure": Case(
+        NIGHT_PRICES[:2], 120, status=STATUS_CANNOT_FINISH, slots=[(NIGHT, MORNING)], cost=99
+    ),
     "no power at all": Case(NIGHT_PRICES, 10, power=0, status=STATUS_CANNOT_FINISH),
     "departure already passed": Case(NIGHT_PRICES, 10, now=MORNING, status=STATUS_IDLE),
     "no prices": Case([], 22, status=STATUS_NO_PRICES, deferred=22),
@@ -122,6 +126,15 @@ CASES = {
         93.5,  # 8.5 hours: all 8 priced hours and half the hole
         status=STATUS_CHARGING,
         slots=[(NIGHT, local(2026, 1, 15, 1, 30)), (local(2026, 1, 15, 2), MORNING)],
+    ),
+    # Two runs of prices around a hole, neither long enough alone: blocks in both.
+    "hole in the prices, no single block holds it": Case(
+        NIGHT_PRICES[:4] + NIGHT_PRICES[5:],
+        55,
+        threshold=0.5,
+        status=STATUS_CHARGING,
+        slots=[(NIGHT, local(2026, 1, 15, 2)), (local(2026, 1, 15, 3), local(2026, 1, 15, 4))],
+        cost=11 * (5 + 4 + 3 + 1 + 6),
     ),
     "contiguity: cheapest is two blocks without a threshold": Case(
         series(NIGHT, [1.00, 1.02, 5, 1.01, 5, 5, 5, 5, 5]),
@@ -284,6 +297,8 @@ def test_status_follows_the_slots() -> None:
     assert result.next_start_after(local(2026, 1, 14, 22, 30)) == NIGHT
     assert result.next_start_after(local(2026, 1, 14, 23, 30)) == local(2026, 1, 15, 1)
     assert result.next_start_after(local(2026, 1, 15, 2)) is None
+    late = plan(prices, NIGHT, MORNING, 120, 11)
+    assert late.status_at(local(2026, 1, 15, 3)) == STATUS_CANNOT_FINISH
 
 
 def test_deferred_energy_charges_at_the_end_without_a_replan() -> None:

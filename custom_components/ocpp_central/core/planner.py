@@ -143,8 +143,6 @@ def _windows(
             windows.append(Window(cursor, start, None))
         windows.append(Window(start, end, period.price))
         cursor = end
-    if cursor < horizon:
-        windows.append(Window(cursor, horizon, None))
     return windows, horizon
 
 
