@@ -18,7 +18,6 @@ from custom_components.ocpp_central.core.prices import (
     parse_price_list,
 )
 from tests.core_helpers import (  # noqa: F401 (fixtures)
-    STOCKHOLM,
     auto_enable_custom_integrations,
     local,
     loopback_sockets,
