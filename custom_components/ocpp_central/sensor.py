@@ -28,6 +28,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, OcppConfigEntry
+from .core.smart import LimitSource
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .measurands import ENERGY
@@ -188,6 +189,25 @@ CONNECTOR_SENSORS = (
     ),
 )
 
+# While smart charging is set up: what a connector may draw now, and why. Not diagnostic:
+# they answer the homeowner's first question, "why does my car charge slowly?".
+SMART_SENSORS = (
+    OcppSensorDescription(
+        key="limit_source",
+        device_class=SensorDeviceClass.ENUM,
+        options=[source.value for source in LimitSource],
+        value_fn=lambda charger, conn: conn.smart.source,
+    ),
+    OcppSensorDescription(
+        key="allocated_current",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=0,
+        value_fn=lambda charger, conn: conn.smart.allocated,
+    ),
+)
+
 
 def _reading(key: str) -> Any:
     return lambda charger, conn: conn.readings.get(key)
@@ -285,7 +305,15 @@ def _factory() -> EntityFactory:
             return []
         return [OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)]
 
-    return EntityFactory(charger_entities, connector_entities, measurand_entities)
+    def smart_entities(
+        central: CentralSystem, charger: Charger, conn: Connector
+    ) -> list[OcppEntity]:
+        return [
+            OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)
+            for description in SMART_SENSORS
+        ]
+
+    return EntityFactory(charger_entities, connector_entities, measurand_entities, smart_entities)
 
 
 async def async_setup_entry(

@@ -20,7 +20,15 @@ from ..model import (
     ErrorInfo,
     Transaction,
 )
-from . import ChargerProtocol, composite_periods, now_iso, parse_time, profile_id, snake
+from . import (
+    ChargerProtocol,
+    composite_periods,
+    now_iso,
+    parse_time,
+    profile_id,
+    smart_profile_id,
+    snake,
+)
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -294,6 +302,22 @@ class V16Protocol(ChargerProtocol):
         }
         if in_tx:
             profile["transactionId"] = transaction_id
+        answer = await self.connection.call(
+            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
+
+    async def set_smart_limit(
+        self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
+    ) -> bool:
+        """SetChargingProfile: smart charging's TxProfile, bound to the session."""
+        core, schedule = self._smart_profile(amps, start)
+        profile: Payload = {
+            "chargingProfileId": smart_profile_id(connector_id),
+            "transactionId": transaction_id,
+            **core,
+            "chargingSchedule": schedule,
+        }
         answer = await self.connection.call(
             "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
         )

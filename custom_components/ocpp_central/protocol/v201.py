@@ -25,7 +25,15 @@ from ..model import (
     ErrorInfo,
     Transaction,
 )
-from . import ChargerProtocol, composite_periods, now_iso, parse_time, profile_id, snake
+from . import (
+    ChargerProtocol,
+    composite_periods,
+    now_iso,
+    parse_time,
+    profile_id,
+    smart_profile_id,
+    snake,
+)
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -518,6 +526,23 @@ class V201Protocol(ChargerProtocol):
         }
         if in_tx:
             profile["transactionId"] = str(transaction_id)
+        answer = await self.connection.call(
+            "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
+
+    async def set_smart_limit(
+        self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
+    ) -> bool:
+        """SetChargingProfile: smart charging's TxProfile, bound to the transaction."""
+        core, schedule = self._smart_profile(amps, start)
+        profile_id_ = smart_profile_id(connector_id)
+        profile: Payload = {
+            "id": profile_id_,
+            "transactionId": str(transaction_id),
+            **core,
+            "chargingSchedule": [{"id": profile_id_, **schedule}],
+        }
         answer = await self.connection.call(
             "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
         )
