@@ -185,3 +185,47 @@ async def test_not_enough_for_everyone_the_newest_pauses_and_resumes_in_order(
         await tick(hass, freezer, 11)
         await wait_until(cp3, lambda: limits(cp3) == [0, 6])
         assert shown(hass, "CP3") == ("6.0", "fuse")
+
+
+async def service(hass: HomeAssistant, name: str, data: dict[str, object]) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from custom_components.ocpp_central.const import DOMAIN
+
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+    assert device is not None
+    await hass.services.async_call(DOMAIN, name, {"device_id": device.id, **data}, blocking=True)
+    await settle(hass)
+
+
+async def test_the_users_limit_and_schedule_bound_a_smart_mode(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Fast within the user's own limits: below 6 A it pauses; a schedule period that starts
+    lowers the limit when it starts (a timer, no event needed)."""
+    from homeassistant.util import dt as dt_util
+
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=21, minutes=59, seconds=50))
+    set_grid(hass, 0, 0, 0)
+    entry = await smart_site(hass, main_fuse=63)
+    async with charger(entry.runtime_data.server.port, "CP1") as cp:
+        await boot(hass, cp)
+        await set_mode(hass, "fast")
+        await service(hass, "set_charging_limit", {"limit_amps": 4})
+        user_profile = cp.calls("SetChargingProfile")[-1]["cs_charging_profiles"]
+        assert user_profile["stack_level"] == 1  # the user's own, below ours
+        await start(hass, cp)
+        await wait_until(cp, lambda: limits(cp) == [0])
+        assert shown(hass) == ("0.0", "user")
+
+        await service(
+            hass,
+            "set_charging_limit",
+            {"schedule": [{"start": "07:00", "limit": 16}, {"start": "22:00", "limit": 10}]},
+        )
+        await wait_until(cp, lambda: limits(cp) == [0, 16])  # the user's own choice: at once
+        assert shown(hass) == ("16.0", "schedule")
+        set_grid(hass, 0, 0, 0.1)
+        await tick(hass, freezer, 15)  # 22:00:05
+        await wait_until(cp, lambda: limits(cp) == [0, 16, 10])
+        assert shown(hass) == ("10.0", "schedule")

@@ -11,6 +11,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
 
 from .smart_helpers import (
     boot,
@@ -83,6 +84,12 @@ async def test_a_charger_that_ignores_its_limit(
         await wait_until(cp2, lambda: limits(cp2) == [9, 0])
         assert shown(hass, "CP2") == ("0.0", "fuse")
         assert limits(cp1) == [18, 9]  # ignoring its limit earns it no more
+        diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+        smart = diagnostics["smart_charging"]
+        assert smart["enabled"] is True
+        assert smart["watches"]["CP1/1"]["flagged"] is True
+        assert smart["told"]["CP1/1"][0] == 9
+        assert smart["told"]["CP2/1"][0] == 0
 
         # It follows its limit after all: the issue is gone.
         await draw(hass, cp1, 9, 9, 9)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 import contextlib
-from dataclasses import replace
-from datetime import datetime, timedelta
+from dataclasses import asdict, replace
+from datetime import datetime
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -33,21 +33,18 @@ from homeassistant.util import dt as dt_util
 from ..core.smart import (
     Allocation,
     ChargingMode,
-    LimitSource,
     RegulatorState,
-    SessionInput,
     allocate,
     is_blind,
     regulate,
     verify,
 )
-from ..core.smart.allocator import SETTLE
 from ..core.smart.model import STALE_AFTER
 from ..core.smart.verify import Watch
-from ..limits import next_change
 from ..model import Charger, Connector
+from .decide import next_wake, regulated, released, view
 from .dispatch import Answer, Dispatcher
-from .inputs import DrawHistory, connector_key, session_input
+from .inputs import DrawHistory, connector_key, session_input, user_limit
 from .settings import SmartSettings, read_grid, smart_settings
 from .tracking import GIVE_UP_AFTER, Issues, Session, Track
 
@@ -55,11 +52,6 @@ if TYPE_CHECKING:
     from ..central import CentralSystem
 
 _LOGGER = logging.getLogger(__name__)
-
-# In manual mode smart charging only steps in for these.
-_PROTECTIVE = frozenset({LimitSource.FUSE, LimitSource.SAFE})
-EPSILON = 0.05  # A
-MIN_WAKE = timedelta(milliseconds=100)  # a timer never fires sooner than this after a run
 
 
 class SmartCharging:
@@ -89,6 +81,15 @@ class SmartCharging:
     def enabled(self) -> bool:
         """Whether the site settings exist (the smart entities exist then too)."""
         return self.settings is not None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What the loop holds now, per connector: what was told and when, and its session."""
+        return {
+            "enabled": self.enabled,
+            "told": {k: (c.told, c.sent_at) for k, c in self._state.channels.items()},
+            "sessions": {k: asdict(t) for k, t in self._tracks.items()},
+            "watches": {k: asdict(w) for k, w in self._watches.items()},
+        }
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -278,23 +279,24 @@ class SmartCharging:
             for _, _, s in sessions.values()
         ]
         allocation = allocate(settings.site, grid, inputs, now)
-        regulation = regulate(self._state, self._targets(inputs, allocation), inputs, now)
+        regulation = regulate(self._state, regulated(inputs, allocation, self._tracks), inputs, now)
         for charger, conn, amps in self._settle(
             regulation.state, regulation.sends, sessions, allocation
         ):
             self.dispatcher.send(charger, conn, amps)
         self._clear_unregulated(pairs, now)
         self._show(pairs, allocation)
-        wakes = [regulation.next_run, verification.next_check, self.dispatcher.next_retry()]
+        stale_at = None
         if grid is not None and not is_blind(settings.site, grid, now):
-            wakes.append(grid.at + STALE_AFTER + timedelta(milliseconds=1))
-        for _, conn, session in sessions.values():
-            if session.allowed_since is not None and now < session.allowed_since + SETTLE:
-                wakes.append(session.allowed_since + SETTLE)  # a car limited by itself
-            if conn.limit is not None:
-                wakes.append(next_change(conn.limit, dt_util.as_local(now)))
-        due = min((w for w in wakes if w is not None), default=None)
-        self._arm(max(due, now + MIN_WAKE) if due is not None else None)
+            stale_at = grid.at + STALE_AFTER
+        self._arm(
+            next_wake(
+                now,
+                [regulation.next_run, verification.next_check, self.dispatcher.next_retry()],
+                stale_at,
+                [(conn, session) for _, conn, session in sessions.values()],
+            )
+        )
         _LOGGER.debug(
             "smart charging: %s; sent %s; next run %s",
             {k: (a.current_a, a.source.value) for k, a in allocation.items()},
@@ -314,7 +316,12 @@ class SmartCharging:
             track = self._tracks.get(key)
             if track is None or track.transaction_id != tx.transaction_id:
                 self._drop(key)
-                self._tracks[key] = Track(tx.transaction_id)
+                track = self._tracks[key] = Track(tx.transaction_id)
+            upper = user_limit(conn, now)[0]
+            if upper != track.upper:
+                # The user's own limit or schedule changed: that applies at once, either way.
+                track.upper = upper
+                self._forget_channel(key)
             session = session_input(
                 self.central, charger, conn, tx, settings.site, self._state, now
             )
@@ -323,25 +330,6 @@ class SmartCharging:
         for key in set(self._tracks) - set(sessions):
             self._drop(key)
         return sessions
-
-    def _targets(
-        self, inputs: list[SessionInput], allocation: dict[str, Allocation]
-    ) -> dict[str, Allocation]:
-        """The allocations to regulate: every smart mode's; manual's only to protect the
-        fuse (then until the room is back), a charger refusing limits none."""
-        targets: dict[str, Allocation] = {}
-        for session in inputs:
-            track = self._tracks[session.key]
-            target = allocation[session.key]
-            if track.gave_up:
-                continue
-            if session.mode is ChargingMode.MANUAL:
-                if target.source in _PROTECTIVE:
-                    track.held = True
-                elif not track.held:
-                    continue
-            targets[session.key] = target
-        return targets
 
     def _settle(
         self,
@@ -365,28 +353,19 @@ class SmartCharging:
                     channels[key] = previous
                 else:
                     channels.pop(key, None)
-            elif self._released(session, target, amps):
+            elif released(session, target, amps, self._tracks[key]):
                 channels.pop(key, None)
             else:
                 self._tracks[key].source = target.source
                 out.append((charger, conn, amps))
         for key, channel in list(channels.items()):
             session = sessions[key][2]
-            if channel.told is not None and self._released(session, allocation[key], channel.told):
+            if channel.told is not None and released(
+                session, allocation[key], channel.told, self._tracks[key]
+            ):
                 del channels[key]
         self._state = RegulatorState(channels)
         return out
-
-    def _released(self, session: SessionInput, target: Allocation, told: float) -> bool:
-        """Manual mode: the fuse no longer needs our limit; the user's own applies again."""
-        if (
-            session.mode is not ChargingMode.MANUAL
-            or target.source in _PROTECTIVE
-            or told < target.current_a - EPSILON
-        ):
-            return False
-        self._tracks[session.key].held = False
-        return True
 
     def _sendable(self, charger: Charger) -> bool:
         session = self.central.sessions.get(charger.charger_id)
@@ -406,19 +385,13 @@ class SmartCharging:
         """The current each connector may draw now, and why (what the charger was told)."""
         for charger, conn in pairs:
             key = connector_key(charger.charger_id, conn.connector_id)
-            allocated: float | None = None
-            source: LimitSource | None = None
-            if conn.transaction is not None and (target := allocation.get(key)) is not None:
-                allocated, source = target.current_a, target.source
-                told = self._state.told(key)
-                if told is not None:
-                    if told < target.current_a - EPSILON and (track := self._tracks.get(key)):
-                        # A raise waits for lasting room: the reason for the lower limit holds.
-                        source = track.source or source
-                    allocated = told
-            view = (allocated, source.value if source is not None else None)
-            if (conn.smart.allocated, conn.smart.source) != view:
-                conn.smart.allocated, conn.smart.source = view
+            shown = view(
+                allocation.get(key) if conn.transaction is not None else None,
+                self._state.told(key),
+                self._tracks.get(key),
+            )
+            if (conn.smart.allocated, conn.smart.source) != shown:
+                conn.smart.allocated, conn.smart.source = shown
                 with self._quietly():
                     charger.notify((conn.connector_id,))
 

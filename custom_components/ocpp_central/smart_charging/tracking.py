@@ -35,6 +35,7 @@ class Track:
     # cleared once the user's own limit fits again.
     held: bool = False
     source: LimitSource | None = None  # why the last limit sent was what it was
+    upper: float | None = None  # the user's own limit last seen
     refusals: int = 0  # in a row
     gave_up: bool = False
 
