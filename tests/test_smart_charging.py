@@ -94,7 +94,7 @@ async def test_two_chargers_share_a_16_a_fuse_and_the_oven_switches_on(
         await settle(hass)
         assert limits(cp1) == [15, 7, 6]
         await tick(hass, freezer, 15)
-        set_grid(hass, 13.2, 13, 13)  # the meter keeps reporting
+        set_grid(hass, 12.8, 13, 13)  # the meter keeps reporting
         await settle(hass)
         assert limits(cp1) == [15, 7, 6]
         await tick(hass, freezer, 16)
@@ -229,3 +229,29 @@ async def test_the_users_limit_and_schedule_bound_a_smart_mode(
         await tick(hass, freezer, 15)  # 22:00:05
         await wait_until(cp, lambda: limits(cp) == [0, 16, 10])
         assert shown(hass) == ("10.0", "schedule")
+
+
+async def test_a_house_at_the_edge_of_an_ampere_costs_no_profiles(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A raise leaves 1 A of the fuse free: hovering at the edge doesn't lower and raise the
+    limit every half minute."""
+    set_grid(hass, 2, 2, 2)
+    entry = await smart_site(hass, main_fuse=16)
+    async with charger(entry.runtime_data.server.port, "CP1") as cp:
+        await boot(hass, cp)
+        await set_mode(hass, "fast")
+        await start(hass, cp)
+        await wait_until(cp, lambda: limits(cp) == [14])
+        await follow(hass, 2.3, cp)  # 16.3 A: a fraction over the fuse
+        await wait_until(cp, lambda: limits(cp) == [14, 13])
+        for house in (2.0, 1.9, 2.1, 2.0, 1.95, 2.0):
+            await tick(hass, freezer, 20)
+            await follow(hass, house, cp)
+        assert limits(cp) == [14, 13]
+        assert shown(hass) == ("13.0", "fuse")
+        await follow(hass, 0.9, cp)  # a whole ampere more room, for 30 s: up again
+        await tick(hass, freezer, 20)
+        await follow(hass, 0.9, cp)
+        await tick(hass, freezer, 11)
+        await wait_until(cp, lambda: limits(cp) == [14, 13, 14])

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from homeassistant.util import dt as dt_util
 
-from ..core.smart import Allocation, ChargingMode, LimitSource, SessionInput
+from ..core.smart import Allocation, ChargingMode, LimitSource, RegulatorState, SessionInput
 from ..core.smart.allocator import SETTLE
 from ..limits import next_change
 from ..model import Connector
@@ -18,6 +18,28 @@ from .tracking import Track
 PROTECTIVE = frozenset({LimitSource.FUSE, LimitSource.SAFE})
 EPSILON = 0.05  # A
 MIN_WAKE = timedelta(milliseconds=100)  # a timer never fires sooner than this after a run
+# A raise leaves this much of the fuse free (A per phase). Without it a house hovering at the
+# edge of a whole ampere lowers the limits by one ampere and raises them again every
+# half minute; with it they stay one ampere lower, and the fuse still holds.
+RAISE_MARGIN = 1.0
+
+
+def with_raise_margin(
+    allocation: Mapping[str, Allocation],
+    spare: Mapping[str, Allocation],
+    state: RegulatorState,
+) -> dict[str, Allocation]:
+    """Decreases as far as the fuse needs (`allocation`); raises only as far as fits with
+    the margin to spare (`spare`: the allocation for a fuse that much smaller)."""
+    targets = dict(allocation)
+    for key, target in allocation.items():
+        told, margin = state.told(key), spare[key]
+        if told is None or target.current_a <= told + EPSILON:
+            continue
+        if margin.current_a < target.current_a - EPSILON:
+            raised = max(told, margin.current_a)
+            targets[key] = Allocation(raised, LimitSource.FUSE)
+    return targets
 
 
 def regulated(

@@ -42,7 +42,7 @@ from ..core.smart import (
 from ..core.smart.model import STALE_AFTER
 from ..core.smart.verify import Watch
 from ..model import Charger, Connector
-from .decide import next_wake, regulated, released, view
+from .decide import RAISE_MARGIN, next_wake, regulated, released, view, with_raise_margin
 from .dispatch import Answer, Dispatcher
 from .inputs import DrawHistory, connector_key, session_input, user_limit
 from .settings import SmartSettings, read_grid, smart_settings
@@ -279,6 +279,10 @@ class SmartCharging:
             for _, _, s in sessions.values()
         ]
         allocation = allocate(settings.site, grid, inputs, now)
+        if (fuse := settings.site.main_fuse) is not None and fuse > RAISE_MARGIN:
+            smaller = replace(settings.site, main_fuse=fuse - RAISE_MARGIN)
+            spare = allocate(smaller, grid, inputs, now)
+            allocation = with_raise_margin(allocation, spare, self._state)
         regulation = regulate(self._state, regulated(inputs, allocation, self._tracks), inputs, now)
         for charger, conn, amps in self._settle(
             regulation.state, regulation.sends, sessions, allocation
