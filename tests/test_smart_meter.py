@@ -188,12 +188,17 @@ async def test_solar_starts_after_2_minutes_and_stops_after_5(
         assert shown(hass) == ("0.0", "solar")
         await tick(hass, freezer, 11)
         await wait_until(cp, lambda: limits(cp) == [0, 6])  # it starts at the minimum
+        await tick(hass, freezer, 2)  # the car follows within a few seconds
         await draw(hass, cp, 6, 6, 6)
         set_power(hass, -5000 + 4140)  # the car's 4.1 kW now come from the surplus
+        await tick(hass, freezer, 4)
+        set_power(hass, -5000 + 4141)
         await tick(hass, freezer, 31)
         await wait_until(cp, lambda: limits(cp) == [0, 6, 7])
         assert shown(hass) == ("7.0", "solar")
+        await tick(hass, freezer, 2)
         await draw(hass, cp, 7, 7, 7)
+        await tick(hass, freezer, 4)
 
         # A cloud: importing 1 kW while the car draws 4.8 kW. It charges on at the minimum
         # for the stop delay before it pauses.

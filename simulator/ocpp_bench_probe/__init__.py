@@ -27,6 +27,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 import gc
 import json
+import logging
 import os
 import sys
 import threading
@@ -192,6 +193,9 @@ async def async_setup(hass: Any, config: dict[str, Any]) -> bool:
     from homeassistant.core import callback
 
     probe = LagProbe(config[DOMAIN]["file"], watchdog=config[DOMAIN].get("stalls", False))
+    # OCPP_BENCH_DEBUG=logger1,logger2 in the bench's environment: those log at debug level.
+    for name in filter(None, os.environ.get("OCPP_BENCH_DEBUG", "").split(",")):
+        logging.getLogger(name).setLevel(logging.DEBUG)
 
     @callback
     def _count(event: Any) -> None:

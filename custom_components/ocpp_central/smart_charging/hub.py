@@ -44,7 +44,8 @@ from ..core.smart.verify import Watch
 from ..model import Charger, Connector
 from .decide import RAISE_MARGIN, next_wake, regulated, released, view, with_raise_margin
 from .dispatch import Answer, Dispatcher
-from .inputs import DrawHistory, connector_key, session_input, user_limit
+from .estimate import DrawEstimate
+from .inputs import connector_key, session_input, user_limit
 from .settings import SmartSettings, read_grid, smart_settings
 from .tracking import GIVE_UP_AFTER, Issues, Session, Track
 
@@ -67,9 +68,8 @@ class SmartCharging:
         self._state = RegulatorState()
         self._watches: dict[str, Watch] = {}
         self._tracks: dict[str, Track] = {}
-        self._history = DrawHistory()
-        self._grid_reports = 0  # grid sensor states seen (changed or only reported again)
-        self._grid_reported = False  # one came since the last run
+        self._drawn = DrawEstimate()
+        self._grid_reported = False  # a grid sensor reported since the last run
         self._listeners: dict[str, Callable[[], None]] = {}
         self._unsub_grid: list[CALLBACK_TYPE] = []
         self._unsub_timer: CALLBACK_TYPE | None = None
@@ -263,7 +263,7 @@ class SmartCharging:
         if self._grid_reported:
             # After recording the readings that arrived before it: the report includes them.
             self._grid_reported = False
-            self._grid_reports += 1
+            self._drawn.grid_report(now)
         verification = verify(self._watches, [s for _, _, s in sessions.values()], now)
         self._watches = dict(verification.watches)
         self.issues.verified(verification, sessions, now)
@@ -272,9 +272,7 @@ class SmartCharging:
             replace(
                 s,
                 ignores_limits=s.key in ignoring,
-                drawn=self._history.in_grid_report(s.key, self._grid_reports)
-                if settings.sensors
-                else s.drawn,
+                drawn=self._drawn.at_report(s.key, s.phases) if settings.sensors else s.drawn,
             )
             for _, _, s in sessions.values()
         ]
@@ -288,6 +286,8 @@ class SmartCharging:
             regulation.state, regulation.sends, sessions, allocation
         ):
             self.dispatcher.send(charger, conn, amps)
+        for key in sessions:
+            self._drawn.limit(key, self._state.told(key), now)
         self._clear_unregulated(pairs, now)
         self._show(pairs, allocation)
         stale_at = None
@@ -301,12 +301,15 @@ class SmartCharging:
                 [(conn, session) for _, conn, session in sessions.values()],
             )
         )
-        _LOGGER.debug(
-            "smart charging: %s; sent %s; next run %s",
-            {k: (a.current_a, a.source.value) for k, a in allocation.items()},
-            regulation.sends,
-            self._timer_at,
-        )
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            _LOGGER.debug(
+                "smart charging: grid %s, drawn %s: %s; sent %s; next run %s",
+                grid,
+                {s.key: dict(s.drawn) if s.drawn else None for s in inputs},
+                {k: (a.current_a, a.source.value) for k, a in allocation.items()},
+                regulation.sends,
+                self._timer_at,
+            )
 
     def _sessions(
         self, pairs: list[tuple[Charger, Connector]], settings: SmartSettings, now: datetime
@@ -329,7 +332,7 @@ class SmartCharging:
             session = session_input(
                 self.central, charger, conn, tx, settings.site, self._state, now
             )
-            self._history.record(key, session.drawn, self._grid_reports)
+            self._drawn.reading(key, session.drawn)
             sessions[key] = (charger, conn, session)
         for key in set(self._tracks) - set(sessions):
             self._drop(key)
@@ -412,7 +415,7 @@ class SmartCharging:
         self._forget_channel(key)
         self._watches.pop(key, None)
         self._tracks.pop(key, None)
-        self._history.forget(key)
+        self._drawn.forget(key)
         self.dispatcher.forget(key)
 
     @callback

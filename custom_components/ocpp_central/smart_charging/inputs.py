@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -94,40 +93,3 @@ def session_input(
         allowed=state.told(key),
         allowed_since=state.told_at(key),
     )
-
-
-type Drawn = Mapping[Phase, float] | None
-
-HISTORY = 4  # samples kept per session: enough to reach back past the latest grid report
-
-
-class DrawHistory:
-    """What each session drew lately, numbered by the grid reports seen before it arrived.
-
-    The household load is the grid reading minus what the sessions draw, and both must be
-    from the same moment: a charger reading that arrived after the latest grid report is
-    not in that report yet (the grid still shows the old draw). Subtracting it anyway would
-    make the house look busier (or idler) than it is, and pause a session for nothing.
-    """
-
-    def __init__(self) -> None:
-        """No samples yet."""
-        self._samples: dict[str, list[tuple[int, Drawn]]] = {}
-
-    def record(self, key: str, drawn: Drawn, grid_reports: int) -> None:
-        """A session's reading as of now (kept only when it changed)."""
-        samples = self._samples.setdefault(key, [])
-        if not samples or samples[-1][1] != drawn:
-            samples.append((grid_reports, drawn))
-            del samples[:-HISTORY]
-
-    def in_grid_report(self, key: str, grid_reports: int) -> Drawn:
-        """What the session drew as the latest grid report saw it (None: not known)."""
-        for seen, drawn in reversed(self._samples.get(key, ())):
-            if seen < grid_reports:
-                return drawn
-        return None
-
-    def forget(self, key: str) -> None:
-        """A session that ended."""
-        self._samples.pop(key, None)
