@@ -49,6 +49,10 @@ CASES: dict[str, tuple[list[Event], dict[Phase, float] | None]] = {
         [("limit", 16), ("read", 16), ("wait", 6), ("report",), ("limit", 10), ("read", 10)],
         amps(16),
     ),
+    "a raise the car may not have followed yet: already the new limit": (
+        [("limit", 10), ("read", 9.8), ("wait", 6), ("limit", 16), ("wait", 1), ("report",)],
+        amps(16),
+    ),
     "a raise for a car that used all of its limit: the new limit": (
         [("limit", 10), ("read", 9.6), ("limit", 16), ("wait", 6), ("report",)],
         amps(16),

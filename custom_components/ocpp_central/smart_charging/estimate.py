@@ -11,9 +11,8 @@ charger reading is often from another moment than the grid report:
   draws at most the new limit (IEC 61851 gives it a few seconds); after a raise it draws
   the new one if it was using all of the old one, else what it drew.
 
-A limit counts for a report only once the car had time to follow it (IEC 61851-1 gives it
-5 s): a meter that reports its three phases one after the other, right after a limit went
-out, still measured the old draw.
+A car may take a few seconds to follow a new limit (IEC 61851-1 gives it 5 s): until then a
+report may have measured the old draw or the new one, and the higher is taken.
 
 Without this, a charger that just lowered its current makes the house look busier than it
 is (and the loop lowers every limit again, down to a pause), and one that was just raised
@@ -77,13 +76,29 @@ class DrawEstimate:
         self._limits.pop(key, None)
 
     def at_report(self, key: str, phases: frozenset[Phase]) -> Drawn:
-        """What the session drew as the latest grid report measured it (None: unknown)."""
+        """What the session drew as the latest grid report measured it (None: unknown).
+
+        While the car may still be following a new limit, the higher of the two draws is
+        taken (the old one after a decrease, the new one after a raise): the household then
+        never looks busier than it is, which would lower every limit for nothing.
+        """
         reported = self._reported_at
-        limits = [
-            (t, v)
-            for t, v, sent in self._limits.get(key, ())
-            if t < self._report and reported is not None and sent + FOLLOW <= reported
+        seen = [(t, v, sent) for t, v, sent in self._limits.get(key, ()) if t < self._report]
+        settled = [
+            (t, v) for t, v, sent in seen if reported is not None and sent + FOLLOW <= reported
         ]
+        drawn = self._under(key, phases, settled)
+        if len(settled) == len(seen):
+            return drawn
+        following = self._under(key, phases, [(t, v) for t, v, _ in seen])
+        if drawn is None or following is None:
+            return drawn or following
+        return {p: max(drawn.get(p, 0.0), following.get(p, 0.0)) for p in {*drawn, *following}}
+
+    def _under(
+        self, key: str, phases: frozenset[Phase], limits: list[tuple[int, float | None]]
+    ) -> Drawn:
+        """What the session draws under the last of `limits`."""
         readings = [(t, d) for t, d in self._readings.get(key, ()) if d is not None]
         since, told = limits[-1] if limits else (0, None)
         if told is None:
@@ -94,7 +109,7 @@ class DrawEstimate:
         until = later[0] if later else None
         under = [d for t, d in readings if t > since and (until is None or t < until)]
         if under:
-            return under[-1]  # read under the very limit the report saw
+            return under[-1]  # read under this very limit
         before = [(t, d) for t, d in readings if t < since]
         if not before:
             return dict.fromkeys(phases, told)

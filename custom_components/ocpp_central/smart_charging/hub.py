@@ -202,8 +202,10 @@ class SmartCharging:
 
     @callback
     def _on_grid_report(self, event: Event[EventStateReportedData]) -> None:
-        # The same value again: the meter saw the sessions' draw as it is now.
+        # The same value again: the meter saw the sessions' draw as it is now (an overload
+        # that persists after a limit that was not enough is answered again).
         self._grid_reported = True
+        self.schedule_run()
 
     @callback
     def _on_charger_change(self) -> None:
