@@ -47,7 +47,7 @@ HOUSE = 25.0  # A per phase: ten cars then get exactly 10 A each
 OVERLOAD = 30.0  # A per phase more: an oven and a heat pump
 CHARGERS = 10
 METER_PERIOD = 1.0  # s: a P1 / HAN reader reports every second
-NOISE = 0.4  # A: how far the house wanders from its draw
+NOISE = 1.5  # A: how far the house wanders from its draw
 # Above the fuse by more than this counts. The simulated cars draw their limit ± a little
 # (up to 0.3 A above it), which at the edge of an ampere passes the fuse by a fraction of an
 # ampere; a fuse carries that indefinitely (gG fuses are rated to carry 1.13 × for an hour).
@@ -159,7 +159,7 @@ class Site:
         """Report once a second (with the house's noise when it is on)."""
         while True:
             if self.noisy:
-                self.noise = max(-NOISE, min(NOISE, self.noise + self.rng.gauss(0.0, 0.15)))
+                self.noise = max(-NOISE, min(NOISE, self.noise + self.rng.gauss(0.0, 0.3)))
                 self.check()
             try:
                 await self.post(session)
