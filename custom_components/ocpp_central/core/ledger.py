@@ -11,14 +11,14 @@ from bisect import bisect_left, insort
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-import math
 from typing import Any
 
 from .ledger_energy import SessionMeter
 from .ledger_migrate import migrate
-from .ledger_pricing import EnergySlice, PricedStatus, PriceLike, finite, is_aware, price_tuples
+from .ledger_pricing import EnergySlice, PricedStatus, PriceLike, price_tuples
 from .ledger_record import LEDGER_VERSION, SessionRecord
 from .ledger_totals import SessionTotals, Totals, totals
+from .ledger_values import as_float, is_aware, non_negative
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -50,7 +50,7 @@ class Tariff:
 
     def __post_init__(self) -> None:
         for value in (self.fixed_price, self.surcharge):
-            if value is not None and not math.isfinite(value):
+            if value is not None and as_float(value) is None:
                 raise ValueError("a price must be a finite number")
 
 
@@ -112,7 +112,7 @@ class Ledger:
             id_tag_name=id_tag_name,
             user_id=user_id,
             user_name=user_name,
-            meter_start_wh=finite(meter_start_wh),
+            meter_start_wh=non_negative(meter_start_wh),
         )
         record.meter = SessionMeter(fixed_price=tariff.fixed_price, surcharge=tariff.surcharge)
         if record.meter_start_wh is not None:

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from .ledger_energy import SessionMeter
-from .ledger_pricing import finite, is_aware
 from .ledger_record import LEDGER_VERSION
+from .ledger_values import is_aware, non_negative
 
 
 def migrate(version: int, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -30,7 +30,10 @@ def migrate(version: int, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _from_v1(old: Mapping[str, Any]) -> dict[str, Any]:
-    start_wh, last_wh = finite(old.get("meter_start_wh")), finite(old.get("meter_last_wh"))
+    start_wh, last_wh = (
+        non_negative(old.get("meter_start_wh")),
+        non_negative(old.get("meter_last_wh")),
+    )
     stop = old.get("stop")
     record: dict[str, Any] = {
         "charger_id": old.get("charger_id"),

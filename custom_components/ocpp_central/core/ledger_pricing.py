@@ -7,13 +7,14 @@ zone's hours and quarter hours fall on them, so each bucket lies within one pric
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-import math
-from typing import Any, Protocol
+from typing import Protocol
+
+from .ledger_values import as_float, is_aware
 
 BUCKET_S = 900
 # Longest price period taken from a price source; a price table larger than this is cut.
@@ -77,11 +78,6 @@ def round_money(value: float, currency: str) -> float:
     return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
 
 
-def is_aware(value: datetime) -> bool:
-    """A datetime that names its offset (naive ones are never guessed)."""
-    return value.tzinfo is not None and value.utcoffset() is not None
-
-
 def price_tuples(periods: Iterable[PriceLike]) -> list[Price]:
     """Valid periods, sorted; of periods that overlap, the one starting first is kept."""
     valid: list[Price] = []
@@ -91,10 +87,8 @@ def price_tuples(periods: Iterable[PriceLike]) -> list[Price]:
             continue
         if not (is_aware(start) and is_aware(end) and start < end <= start + MAX_PRICE_PERIOD):
             continue
-        if isinstance(price, bool) or not isinstance(price, int | float):
-            continue
-        if math.isfinite(price):
-            valid.append((start.timestamp(), end.timestamp(), float(price)))
+        if (number := as_float(price)) is not None:
+            valid.append((start.timestamp(), end.timestamp(), number))
     valid.sort()
     kept: list[Price] = []
     for item in valid:
@@ -132,6 +126,51 @@ def _slice(t0: float, t1: float, wh: float, price: float | None) -> EnergySlice:
     return EnergySlice(_utc(t0), _utc(t1), wh / 1000, price)
 
 
+def bucket_shares(
+    k: int, wh: float, prices: Sequence[Price], starts: Sequence[float]
+) -> Iterator[tuple[int | None, float]]:
+    """Bucket k's energy per price period (by index into prices; None: no period covers it).
+
+    `starts` are the prices' starts. A period whose bounds are not on a quarter hour takes its
+    share of a bucket in proportion to time.
+    """
+    low = k * BUCKET_S
+    high = low + BUCKET_S
+    covered = 0.0
+    i = max(bisect_right(starts, low) - 1, 0)
+    while i < len(prices) and prices[i][0] < high:
+        if (overlap := min(prices[i][1], high) - max(prices[i][0], low)) > 0:
+            yield i, wh * overlap / BUCKET_S
+            covered += overlap
+        i += 1
+    if covered < BUCKET_S:
+        yield None, wh * (1 - covered / BUCKET_S)
+
+
+def price_total(
+    buckets: Iterable[tuple[int, float]],
+    prices: Sequence[Price],
+    starts: Sequence[float],
+    *,
+    fixed_price: float | None,
+    surcharge: float,
+) -> tuple[float, float, float]:
+    """(cost, not rounded; priced kWh; kWh without a price) of (bucket, Wh) energy."""
+    cost = priced_wh = unpriced_wh = 0.0
+    for k, wh in buckets:
+        if fixed_price is not None:
+            cost += wh * (fixed_price + surcharge)
+            priced_wh += wh
+            continue
+        for i, share in bucket_shares(k, wh, prices, starts):
+            if i is None:
+                unpriced_wh += share
+            else:
+                cost += share * (prices[i][2] + surcharge)
+                priced_wh += share
+    return cost / 1000, priced_wh / 1000, unpriced_wh / 1000
+
+
 def price_energy(
     buckets: Mapping[int, float],
     span: tuple[float, float],
@@ -142,9 +181,8 @@ def price_energy(
 ) -> list[EnergySlice]:
     """Energy per price period, sorted by start; energy outside every period has no price.
 
-    A fixed price (used when there is no price source) prices all of it. The surcharge is
-    added to every known price. A period whose bounds are not on a quarter hour takes its
-    share of a bucket in proportion to time.
+    A fixed price (used when there is no price source) prices all of it, from the first
+    reading to the last. The surcharge is added to every known price.
     """
     first, last = span
     if fixed_price is not None:
@@ -155,22 +193,17 @@ def price_energy(
     gaps: list[tuple[float, float, float]] = []  # runs of unpriced buckets: start, end, Wh
     previous_gap = -2
     for k in sorted(buckets):
-        wh, low = buckets[k], k * BUCKET_S
-        high = low + BUCKET_S
-        covered = 0.0
-        i = max(bisect_right(starts, low) - 1, 0)
-        while i < len(prices) and prices[i][0] < high:
-            if (overlap := min(prices[i][1], high) - max(prices[i][0], low)) > 0:
-                priced[i] = priced.get(i, 0.0) + wh * overlap / BUCKET_S
-                covered += overlap
-            i += 1
-        if (rest := wh * (1 - covered / BUCKET_S)) > EPSILON_WH:
-            if previous_gap == k - 1:
-                gap_start, _, gap_wh = gaps.pop()
-                gaps.append((gap_start, min(high, last), gap_wh + rest))
-            else:
-                gaps.append((max(low, first), min(high, last), rest))
-            previous_gap = k
+        for i, share in bucket_shares(k, buckets[k], prices, starts):
+            if i is not None:
+                priced[i] = priced.get(i, 0.0) + share
+            elif share > EPSILON_WH:
+                low, high = k * BUCKET_S, (k + 1) * BUCKET_S
+                if previous_gap == k - 1:
+                    gap_start, _, gap_wh = gaps.pop()
+                    gaps.append((gap_start, min(high, last), gap_wh + share))
+                else:
+                    gaps.append((max(low, first), min(high, last), share))
+                previous_gap = k
     slices = [
         _slice(prices[i][0], prices[i][1], wh, prices[i][2] + surcharge)
         for i, wh in priced.items()
@@ -198,19 +231,3 @@ def priced_status(priced_kwh: float, unpriced_kwh: float) -> PricedStatus:
     if unpriced_kwh <= EPSILON_WH / 1000:
         return PricedStatus.PRICED
     return PricedStatus.PARTIAL if priced_kwh > EPSILON_WH / 1000 else PricedStatus.UNPRICED
-
-
-def finite(value: Any) -> float | None:
-    """A finite, non-negative number as float, else None (bad input is not guessed at)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
-
-
-def stored_number(value: Any) -> float | None:
-    """A stored number (None stays None); ValueError for anything else."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError("not a finite number")
-    return float(value)

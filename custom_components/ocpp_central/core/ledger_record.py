@@ -12,13 +12,21 @@ from .ledger_pricing import (
     EnergySlice,
     Price,
     PricedStatus,
-    finite,
-    is_aware,
     merge_prices,
     priced_status,
     priced_summary,
     round_money,
+)
+from .ledger_values import (
+    as_float,
+    is_aware,
+    non_negative,
+    required_number,
+    required_text,
+    stored_non_negative,
     stored_number,
+    stored_text,
+    stored_time,
 )
 
 LEDGER_VERSION = 2
@@ -33,7 +41,7 @@ CLOCK_AHEAD = timedelta(minutes=10)
 class _Outcome:
     """A session's energy and cost, as computed or as stored."""
 
-    periods: tuple[EnergySlice, ...] | None  # None until `stored_periods` are read
+    periods: tuple[EnergySlice, ...] | None  # None until asked for (computed, or read)
     energy_kwh: float
     cost: float | None
     priced_cost: float
@@ -78,15 +86,24 @@ class SessionRecord:
         """The session has not ended."""
         return self.end is None
 
-    def _result(self) -> _Outcome:
-        if self._outcome is None:
-            slices = self.meter.slices() if self.meter is not None else []
-            cost, priced_kwh, unpriced_kwh = priced_summary(slices)
+    def _result(self, *, final: bool = False) -> _Outcome:
+        """Energy and cost; while running from the meter's running total, final from periods."""
+        if self._outcome is None or final:
+            meter = self.meter
+            slices = None
+            if meter is None:
+                summary = (0.0, 0.0, 0.0)
+            elif final:
+                slices = tuple(meter.slices())
+                summary = priced_summary(slices)
+            else:
+                summary = meter.summary()
+            cost, priced_kwh, unpriced_kwh = summary
             status = priced_status(priced_kwh, unpriced_kwh)
-            energy_wh = self.meter.energy.energy_wh if self.meter is not None else 0.0
+            energy_wh = meter.energy.energy_wh if meter is not None else 0.0
             priced_cost = round_money(cost, self.currency)
             self._outcome = _Outcome(
-                periods=tuple(slices),
+                periods=slices,
                 energy_kwh=round(energy_wh / 1000, 3),
                 cost=priced_cost if status is PricedStatus.PRICED else None,
                 priced_cost=priced_cost,
@@ -99,9 +116,12 @@ class SessionRecord:
     def periods(self) -> tuple[EnergySlice, ...]:
         """Energy per price period (and per stretch without a price), in time order."""
         outcome = self._result()
-        if outcome.periods is None:  # read from storage only when asked for
-            outcome.periods = _periods(self.start, outcome.stored_periods or [])
-            outcome.stored_periods = None
+        if outcome.periods is None:  # computed, or read from storage, only when asked for
+            if self.meter is not None:
+                outcome.periods = tuple(self.meter.slices())
+            else:
+                outcome.periods = _periods(self.start, outcome.stored_periods or [])
+                outcome.stored_periods = None
         return outcome.periods
 
     @property
@@ -140,11 +160,11 @@ class SessionRecord:
         low, high = self.start.timestamp(), (now + CLOCK_AHEAD).timestamp()
         changed = False
         for when, wh in readings:
-            if not is_aware(when) or isinstance(wh, bool) or not isinstance(wh, int | float):
+            if not isinstance(when, datetime) or not is_aware(when):
                 continue
             t = when.timestamp()
-            if low <= t <= high and self.meter.energy.add(t, float(wh)):
-                changed = True
+            if (value := as_float(wh)) is not None and low <= t <= high:
+                changed = self.meter.energy.add(t, value) or changed
         if changed:
             self._outcome = None
         return changed
@@ -156,7 +176,7 @@ class SessionRecord:
         start = self.start.timestamp()
         relevant = [period for period in prices if period[1] > start]
         if relevant:
-            self.meter.prices = merge_prices(self.meter.prices, relevant)
+            self.meter.set_prices(merge_prices(self.meter.prices, relevant))
             self._outcome = None
 
     def finish(self, end: datetime, meter_stop_wh: float | None, stop_reason: str | None) -> None:
@@ -165,11 +185,11 @@ class SessionRecord:
             return
         end = max(end, self.start)
         self.meter.energy.drop_after(end.timestamp())
-        if (stop_wh := finite(meter_stop_wh)) is not None:
+        if (stop_wh := non_negative(meter_stop_wh)) is not None:
             self.add_readings([(end, stop_wh)], end)
             self.meter_stop_wh = stop_wh
         self.end, self.stop_reason = end, stop_reason
-        self._result()
+        self._result(final=True)
         self.meter = None
         self._stored = None
 
@@ -217,37 +237,37 @@ class SessionRecord:
         """Restore from storage (ValueError, TypeError or KeyError when broken)."""
         connector_id = data["connector_id"]
         transaction_id = data["transaction_id"]
-        if not isinstance(connector_id, int) or not isinstance(transaction_id, int | str):
-            raise TypeError("connector or transaction id")
+        if isinstance(connector_id, bool) or not isinstance(connector_id, int):
+            raise TypeError("connector id")
+        if isinstance(transaction_id, bool) or not isinstance(transaction_id, int | str):
+            raise TypeError("transaction id")
         record = cls(
-            charger_id=_required_text(data["charger_id"]),
+            charger_id=required_text(data["charger_id"]),
             connector_id=connector_id,
             transaction_id=transaction_id,
-            start=_time(data["start"]),
-            currency=_required_text(data["currency"], allow_empty=True),
-            id_tag=_text(data.get("id_tag")),
-            id_tag_name=_text(data.get("id_tag_name")),
-            user_id=_text(data.get("user_id")),
-            user_name=_text(data.get("user_name")),
-            end=None if data.get("end") is None else _time(data["end"]),
+            start=stored_time(data["start"]),
+            currency=required_text(data["currency"], allow_empty=True),
+            id_tag=stored_text(data.get("id_tag")),
+            id_tag_name=stored_text(data.get("id_tag_name")),
+            user_id=stored_text(data.get("user_id")),
+            user_name=stored_text(data.get("user_name")),
+            end=None if data.get("end") is None else stored_time(data["end"]),
             meter_start_wh=stored_number(data.get("meter_start_wh")),
             meter_stop_wh=stored_number(data.get("meter_stop_wh")),
-            stop_reason=_text(data.get("stop_reason")),
+            stop_reason=stored_text(data.get("stop_reason")),
         )
         if record.end is None:
             record.meter = SessionMeter.from_dict(data["running"])
             return record
         cost = stored_number(data["cost"])
-        if cost is None and data["cost"] is not None:
-            raise ValueError("cost")
         if not isinstance(periods := data["periods"], list):
             raise TypeError("periods")
         record._outcome = _Outcome(
             periods=None,
-            energy_kwh=_required_number(data["energy_kwh"]),
+            energy_kwh=stored_non_negative(data["energy_kwh"]),
             cost=cost,
-            priced_cost=_required_number(data["priced_cost"]),
-            unpriced_kwh=_required_number(data["unpriced_kwh"]),
+            priced_cost=required_number(data["priced_cost"]),
+            unpriced_kwh=stored_non_negative(data["unpriced_kwh"]),
             priced=PricedStatus(data["priced"]),
             stored_periods=periods,
         )
@@ -278,34 +298,9 @@ def _periods(session_start: datetime, stored: list[Any]) -> tuple[EnergySlice, .
     for item in stored:
         try:
             offset, length, kwh, price = item
-            start = base + timedelta(seconds=_required_number(offset, negative=True))
-            end = start + timedelta(seconds=_required_number(length))
-            periods.append(EnergySlice(start, end, _required_number(kwh), stored_number(price)))
+            start = base + timedelta(seconds=required_number(offset))
+            end = start + timedelta(seconds=stored_non_negative(length))
+            periods.append(EnergySlice(start, end, stored_non_negative(kwh), stored_number(price)))
         except (TypeError, ValueError, OverflowError):
             continue
     return tuple(periods)
-
-
-def _required_number(value: Any, *, negative: bool = False) -> float:
-    if (number := stored_number(value)) is None or (number < 0 and not negative):
-        raise ValueError("missing or negative number")
-    return number
-
-
-def _time(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if not is_aware(parsed):
-        raise ValueError("naive time")
-    return parsed
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise TypeError("not text")
-
-
-def _required_text(value: Any, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or not (value or allow_empty):
-        raise TypeError("not text")
-    return value
