@@ -11,10 +11,13 @@ from homeassistant.helpers.typing import ConfigType
 from .central import CentralSystem, OcppConfigEntry, central_store
 from .const import DOMAIN
 from .services import async_setup_services
+from .session_ledger import ledger_store
+from .session_services import async_setup_session_services
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -26,6 +29,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, for every central system."""
     async_setup_services(hass)
+    async_setup_session_services(hass)
     return True
 
 
@@ -69,6 +73,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> None:
     """Delete the stored sessions and id tags of a removed central system."""
     await central_store(hass, entry.entry_id).async_remove()
+    await ledger_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

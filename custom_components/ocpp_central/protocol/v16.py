@@ -243,7 +243,9 @@ class V16Protocol(ChargerProtocol):
         charger.update_energy(
             conn, meter_stop / 1000, live=conn.reading_time is None or stop >= conn.reading_time
         )
-        self.central.close_transaction(charger, tx, stop, payload.get("reason", "Local"))
+        self.central.close_transaction(
+            charger, tx, stop, payload.get("reason", "Local"), meter_stop_wh=meter_stop
+        )
         charger.notify((tx.connector_id,))
         return response
 

@@ -335,7 +335,7 @@ class V201Protocol(ChargerProtocol):
             else:
                 tx.meter_start_wh = conn.energy_kwh * 1000 if conn.energy_kwh is not None else None
                 tx.meter_last_wh = tx.meter_start_wh
-            self.central.transaction_started(charger, tx)
+            self.central.transaction_started(charger, tx, meter_start=energy is not None)
         elif token is not None and tx.id_tag is None:
             tx.id_tag = token  # authorized after the session started
         charger.apply_samples(evse, samples(payload.get("meterValue")), tx.transaction_id)
