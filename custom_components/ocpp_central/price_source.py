@@ -61,6 +61,11 @@ def _price(value: Any) -> float | None:
     return number if number is not None and abs(number) <= MAX_ABS_PRICE else None
 
 
+def _counted(dropped: Mapping[str, int]) -> dict[str, int]:
+    """Why entries were dropped, for diagnostics (reasons that dropped none left out)."""
+    return {reason: count for reason, count in dropped.items() if count}
+
+
 @dataclass(frozen=True, slots=True)
 class PriceSettings:
     """The site's price settings, read (and bounded) from the entry options."""
@@ -245,7 +250,7 @@ class PriceSource:
             return
         self.last_error = None
         parse = parse_price_sensor(state.attributes, default_tz=dt_util.get_default_time_zone())
-        self.dropped = dict(parse.dropped)
+        self.dropped = _counted(parse.dropped)
         self._set(parse.periods, sensor_currency(state.attributes), notify=notify)
 
     # --- Home Assistant's Nord Pool -----------------------------------------------------------
@@ -284,7 +289,7 @@ class PriceSource:
             return
         if set(self._days) != days_before:
             merged = merge(self._days[day] for day in sorted(self._days))
-            self.dropped = dict(merged.dropped)
+            self.dropped = _counted(merged.dropped)
             self._set(merged.periods, self._nordpool_currency(), notify=True)
         if today not in self._days:
             self._schedule_retry()

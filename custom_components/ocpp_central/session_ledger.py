@@ -145,8 +145,8 @@ class SessionLedger:
         self._unsubs.append(
             async_track_time_change(self.hass, self._daily_prune, hour=4, minute=7, second=0)
         )
-        if seeded or carried_ended:
-            self.save_now()
+        if carried_ended or (seeded and len(self.ledger) > len(self.ledger.running())):
+            self.save_now()  # the ended sessions that are not in the ledger store yet
 
     async def async_stop(self) -> None:
         """Stop following; finish the write of any session that ended."""
