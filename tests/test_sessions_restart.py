@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.core.ledger import Ledger, Tariff
 
 from . import test_restart
 from .charger import connected_charger
@@ -148,3 +151,52 @@ async def test_an_older_ledger_store_is_migrated_and_a_bad_record_skipped(
     assert hass_storage[key]["version"] == 2
     diagnostics = entry.runtime_data.ledger.diagnostics()
     assert (diagnostics["sessions"], diagnostics["skipped"]) == (1, 1)
+
+
+async def test_a_session_the_ledger_never_saw_start_is_taken_over(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """The central system knows a running session the ledger does not (lost in a crash):
+    its next reading brings it into the ledger."""
+    entry = make_entry()
+    start, stop = hours_ago(5), hours_ago(4)
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = central_store_v1(entry.entry_id, start, stop)
+    key = f"{DOMAIN}.{entry.entry_id}.sessions"
+    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": {"sessions": []}}
+    port = await setup_entry(hass, entry)
+    assert (await get_sessions(hass, **wide_range()))["sessions"] == []
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        await send(hass, cp, meter_values(8, stop + timedelta(minutes=30), energy=13_000))
+        await stop_transaction(hass, cp, 8, 13_500, at=stop + HOUR)
+    (session,) = (await get_sessions(hass, **wide_range()))["sessions"]
+    assert (session["transaction_id"], session["id_tag"], session["energy_kwh"]) == (8, "TAG2", 1.0)
+
+
+async def test_old_sessions_go_at_load_and_daily(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    """Three years (1096 days) are kept; older sessions are dropped when HA starts and at the
+    daily clean-up (04:07), and the history is written without them."""
+    now = dt_util.utcnow()
+    ledger = Ledger(max_age=timedelta(days=10_000))
+    for tx, age in ((1, timedelta(days=1097)), (2, timedelta(days=1095, hours=12))):
+        start = now - age
+        ledger.start_session("CP1", 1, tx, start, Tariff("EUR"), meter_start_wh=0)
+        ledger.end_session("CP1", tx, start + HOUR, meter_stop_wh=1000)
+    entry = make_entry()
+    key = f"{DOMAIN}.{entry.entry_id}.sessions"
+    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": ledger.as_dict()}
+    await setup_entry(hass, entry)
+    everything = {"start": "2020-01-01", "end": (now + HOUR).isoformat()}
+    assert [s["transaction_id"] for s in (await get_sessions(hass, **everything))["sessions"]] == [
+        2
+    ]
+    next_clean_up = dt_util.start_of_local_day(dt_util.now() + timedelta(days=1)) + timedelta(
+        hours=4, minutes=7
+    )
+    freezer.move_to(next_clean_up)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert (await get_sessions(hass, **everything))["sessions"] == []
+    assert hass_storage[key]["data"]["sessions"] == []
