@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-import contextlib
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Any
 from PIL import Image
 from playwright.async_api import Page, async_playwright
 
-from .base import Options, SimCharger
+from .base import Options, running
 from .charger16 import Charger16
 from .charger201 import Charger201
 from .ha_client import DOMAIN, ROOT, HomeAssistantApi, free_port, running_home_assistant, until
@@ -50,17 +48,6 @@ WIDTH = 1280
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-@contextlib.asynccontextmanager
-async def simulated(chargers: Sequence[SimCharger]) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(charger.run()) for charger in chargers]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def set_up_chargers(ha: HomeAssistantApi, ocpp_port: int) -> None:
@@ -282,7 +269,7 @@ async def run() -> None:
                 cls(Options(url=url, version=version, interval=2, session=3600, idle=1), cid)
                 for cid, _, cls, version in CHARGERS
             ]
-            async with simulated(chargers):
+            async with running(chargers):
                 ids = await wait_charging(ha, [cid for cid, _, _, _ in CHARGERS])
                 log("the chargers charge; creating the dashboard")
                 await create_dashboard(ha, ids)

@@ -61,23 +61,24 @@ def discovered_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
     return list(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
 
 
-def category(hass: HomeAssistant, platform: str, unique_id: str) -> EntityCategory | None:
-    """An entity's category, as the registry (and so the frontend) has it."""
+def registry_entry(hass: HomeAssistant, platform: str, unique_id: str) -> er.RegistryEntry:
+    """An entity's registry entry (what the frontend knows of it besides its state)."""
     ent_reg = er.async_get(hass)
     entity_id = ent_reg.async_get_entity_id(platform, DOMAIN, unique_id)
     assert entity_id is not None, f"no {platform} entity {unique_id}"
     entry = ent_reg.async_get(entity_id)
     assert entry is not None
-    return entry.entity_category
+    return entry
+
+
+def category(hass: HomeAssistant, platform: str, unique_id: str) -> EntityCategory | None:
+    """An entity's category, as the registry (and so the frontend) has it."""
+    return registry_entry(hass, platform, unique_id).entity_category
 
 
 def entity_device_id(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
     """The device an entity is attached to."""
-    ent_reg = er.async_get(hass)
-    entity_id = ent_reg.async_get_entity_id(platform, DOMAIN, unique_id)
-    assert entity_id is not None, f"no {platform} entity {unique_id}"
-    entry = ent_reg.async_get(entity_id)
-    assert entry is not None
+    entry = registry_entry(hass, platform, unique_id)
     return entry.device_id
 
 

@@ -10,9 +10,7 @@ with the battery device class.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-import contextlib
 
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
@@ -20,7 +18,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 
 from custom_components.ocpp_central.const import CONF_ID_TAG_POLICY, ID_TAG_POLICY_ACCEPT_ALL
-from simulator.base import Options, SimCharger
+from simulator.base import Options, running
 from simulator.charger16 import Charger16
 from simulator.charger201 import Charger201
 
@@ -62,19 +60,6 @@ def keys(rows: list[er.RegistryEntry]) -> dict[str, set[str]]:
     return by_domain
 
 
-@contextlib.asynccontextmanager
-async def simulated(*chargers: SimCharger) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(charger.run()) for charger in chargers]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
 async def wait_charging(hass: HomeAssistant, unique_prefix: str) -> None:
     """Until the connector charges and has reported every measurand of its samples."""
     for key in ("power", "soc", "current_offered"):
@@ -98,7 +83,7 @@ async def charging(hass: HomeAssistant) -> AsyncIterator[str]:
         Options(url=url, version="2.0.1", connectors=2, interval=1, session=600, idle=0.5),
         "SIM002",
     )
-    async with simulated(single, double):
+    async with running([single, double]):
         for prefix in ("SIM001_1", "SIM002_1", "SIM002_2"):
             await wait_charging(hass, prefix)
         await hass.async_block_till_done()
