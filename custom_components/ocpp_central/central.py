@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 import hmac
 import logging
 from types import MappingProxyType
@@ -84,6 +85,8 @@ MAX_PENDING = 20
 _PRELOADED: set[str] = set()
 # Failed handshakes from one address before the user is told.
 AUTH_REPORT_AFTER = 3
+# last_seen moves on only when it is this much behind (it is no reading: see _message).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def server_settings(entry: ConfigEntry) -> ServerSettings:
@@ -306,9 +309,11 @@ class CentralSystem:
                 # in its context; a frame from a charger not added yet adds it.
                 if (charger := self.chargers.get(charger_id)) is not None:
                     now = dt_util.utcnow().replace(microsecond=0)
-                    if now != charger.last_seen:
+                    seen = charger.last_seen
+                    if seen is None or not timedelta(0) <= now - seen < LAST_SEEN_RESOLUTION:
                         charger.last_seen = now
-                        # Charger-level entities only (last_seen); at most once a second.
+                        # Charger-level entities only (last_seen); at most once a minute,
+                        # which keeps it out of the way in the logbook and the recorder.
                         charger.notify()
 
     def session(self, charger_id: str) -> ChargerProtocol:
