@@ -583,6 +583,7 @@ class CentralSystem:
 
     def transaction_started(self, charger: Charger, tx: Transaction) -> None:
         """Record and announce a new session."""
+        charger.connector(tx.connector_id).session_began()
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         self._fire(
             EVENT_TRANSACTION_STARTED,

@@ -217,8 +217,9 @@ class V16Protocol(ChargerProtocol):
             # Its StopTransaction was lost: close it so the new session starts clean.
             self.central.close_transaction(charger, conn.transaction, tx.start, None)
         conn.transaction = tx
-        charger.update_energy(conn, meter_start / 1000, live=True)
         self.central.transaction_started(charger, tx)
+        # After the session is known: a meter counting each session from 0 restarts here.
+        charger.update_energy(conn, meter_start / 1000, live=True)
         charger.notify((connector_id,))
         return {"transactionId": tx.transaction_id, "idTagInfo": id_tag_info(result)}
 
