@@ -7,6 +7,7 @@ in the Energy dashboard. Over real websockets, for OCPP 1.6 and 2.0.1.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -43,10 +44,8 @@ def energy_history(hass: HomeAssistant, unique_id: str) -> list[float]:
         entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
         new = event.data["new_state"]
         if event.data["entity_id"] == entity_id and new is not None:
-            try:
+            with contextlib.suppress(ValueError):  # unknown / unavailable
                 values.append(float(new.state))
-            except ValueError:
-                pass
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, _changed)
     return values
@@ -98,7 +97,10 @@ async def session_16(
             )
     await cp.call(
         call.StopTransaction(
-            transaction_id=tx_id, meter_stop=stop_wh, timestamp=iso(at + 600), reason="EVDisconnected"
+            transaction_id=tx_id,
+            meter_stop=stop_wh,
+            timestamp=iso(at + 600),
+            reason="EVDisconnected",
         )
     )
 
