@@ -701,3 +701,121 @@ async def test_security_log(hass: HomeAssistant, station: SimStation) -> None:
         hass, "get_diagnostics", {"device_id": device, "upload_url": "ftp://192.0.2.1/logs"}
     )
     assert station.calls("GetLog")[-1]["logType"] == "DiagnosticsLog"
+
+
+# --- bad input around charging profile reports -----------------------------------------
+
+
+@V2
+async def test_reports_nobody_asked_for_are_acknowledged(
+    hass: HomeAssistant, station: SimStation
+) -> None:
+    await booted_station(hass, station)
+    report = {
+        "requestId": 999,
+        "chargingLimitSource": "EMS",
+        "evseId": 1,
+        "chargingProfile": [PROFILE],
+    }
+    assert await station.send("ReportChargingProfiles", report) is not None
+    broken = await station.raw_call("ReportChargingProfiles", {"requestId": 1, "evseId": 1})
+    assert broken.error_code in (
+        "OccurrenceConstraintViolation",
+        "FormatViolation",
+        "ProtocolError",
+    )
+    assert "currentTime" in await station.send("Heartbeat", {})
+
+
+@V2
+async def test_garbled_report_from_a_lenient_station_is_a_clear_error(
+    hass: HomeAssistant, entry: MockConfigEntry, station: SimStation
+) -> None:
+    device = await booted_station(hass, station)
+    sub = next(iter(entry.subentries.values()))
+    hass.config_entries.async_update_subentry(entry, sub, data={**sub.data, "lenient": True})
+    await hass.async_block_till_done()
+    station.answers["GetChargingProfiles"] = {"status": "Accepted"}
+    task = hass.async_create_task(service(hass, "get_charging_profiles", {"device_id": device}))
+    request = await station.wait_for_call("GetChargingProfiles")
+    answer = await station.raw_call(
+        "ReportChargingProfiles",
+        {
+            "requestId": request["requestId"],
+            "chargingLimitSource": "EMS",
+            "evseId": 1,
+            "chargingProfile": [{"id": 1, "chargingSchedule": [{"chargingSchedulePeriod": [{}]}]}],
+        },
+    )
+    assert answer.payload == {}  # taken leniently
+    with pytest.raises(HomeAssistantError) as err:
+        await task
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "charger_call_error"
+
+
+@V2
+async def test_report_that_never_ends_times_out(
+    hass: HomeAssistant, entry: MockConfigEntry, station: SimStation
+) -> None:
+    device = await booted_station(hass, station)
+    entry.runtime_data.sessions["CS1"].connection.call_timeout = 0.3
+    station.answers["GetChargingProfiles"] = {"status": "Accepted"}
+    task = hass.async_create_task(service(hass, "get_charging_profiles", {"device_id": device}))
+    request = await station.wait_for_call("GetChargingProfiles")
+    await station.send(
+        "ReportChargingProfiles",
+        {
+            "requestId": request["requestId"],
+            "chargingLimitSource": "EMS",
+            "evseId": 1,
+            "tbc": True,
+            "chargingProfile": [PROFILE],
+        },
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await task
+    assert err.value.translation_key == "charger_timeout"
+
+
+@V2
+@pytest.mark.parametrize(
+    "data",
+    [{"connector_id": 9}, {"stack_level": -1}, {"stack_level": 10**9}, {"purpose": "any"}],
+)
+async def test_get_charging_profiles_bad_input(
+    hass: HomeAssistant, station: SimStation, data: dict[str, Any]
+) -> None:
+    device = await booted_station(hass, station)
+    with pytest.raises((ServiceValidationError, vol.Invalid)):
+        await service(hass, "get_charging_profiles", {"device_id": device, **data})
+    assert not station.calls("GetChargingProfiles")
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("set_availability", {"connector_id": 1, "evse_connector_id": 0, "available": True}),
+        ("reset", {"connector_id": 0}),
+        ("reserve_now", {"id_tag": "C", "expiry": "2026-06-01 18:00", "connector_type": "plug"}),
+        ("reserve_now", {"id_tag": "C", "expiry": "2026-06-01 18:00", "parent": "P" * 21}),
+        ("get_configuration", {"report_type": "everything"}),
+        ("get_diagnostics", {"upload_url": "ftp://192.0.2.1/", "log_type": "kernel"}),
+        ("set_configuration", {"configuration": {"K": "v" * 501}}),
+        ("set_configuration", {"configuration": {"": "1"}}),
+        ("set_configuration", {"configuration": ["K", "v"]}),
+        ("set_configuration", {"configuration": {f"K{i}": "1" for i in range(101)}}),
+        ("clear_charging_limit", {"purpose": "all"}),
+        ("clear_charging_limit", {"stack_level": "high"}),
+        ("set_charging_limit", {"limit_amps": 6, "station_maximum": "maybe"}),
+        ("set_charging_limit", {"limit_amps": 6, "connector_id": -1}),
+    ],
+)
+async def test_new_fields_bad_input(
+    hass: HomeAssistant, cp: SimCharger, action: str, data: dict[str, Any]
+) -> None:
+    device = await booted_charger(hass, cp)
+    before = len(cp.received)
+    with pytest.raises(vol.Invalid):
+        await service(hass, action, {"device_id": device, **data})
+    assert len(cp.received) == before

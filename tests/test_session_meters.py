@@ -248,3 +248,44 @@ async def test_per_session_meter_201(
     assert_only_rises(history)
     # From the second session on, each session's own energy is right too.
     assert [event.data["energy_kwh"] for event in stopped][1:] == [0.147, 0.143]
+
+
+# --- the rule itself, as a table ---------------------------------------------------------
+
+S = "session start"  # the reading is the first of a new session (its meterStart)
+
+
+@pytest.mark.parametrize(
+    ("readings", "totals"),
+    [
+        # A lifetime register: rises, glitches are dropped, nothing restarts.
+        ([(10.0, S), 10.5, (0.0, S), 10.6], [10.0, 10.5, 10.5, 10.6]),
+        ([10.0, 0.0, 10.1], [10.0, 10.0, 10.1]),
+        # Falls back as a session starts, confirmed by the next reading: a session meter.
+        ([(0.0, S), 0.16, (0.01, S), 0.05, 0.147], [0.0, 0.16, 0.16, 0.2, 0.297]),
+        # meterStart 0 session after session: restarts at once, even when a session
+        # delivers more than the one before (nothing in between to confirm it).
+        ([(0.0, S), 0.143, (0.0, S), 0.16, (0.0, S), 0.2], [0, 0.143, 0.143, 0.303, 0.303, 0.503]),
+        # Once known, a session meter restarts at every session start below the register.
+        ([(0.0, S), 0.1, (0.0, S), 0.1, (0.02, S), 0.05], [0, 0.1, 0.1, 0.2, 0.2, 0.23]),
+        # A replaced meter (not at a session start): the total goes on by what it counts.
+        ([100.0, 5.0, 5.5], [100.0, 100.0, 100.5]),
+    ],
+)
+def test_register_restarts(readings: list[Any], totals: list[float]) -> None:
+    from custom_components.ocpp_central.model import Connector, Transaction
+
+    conn = Connector(1)
+    sessions = 0
+    for reading, expected in zip(readings, totals, strict=True):
+        kwh, start = reading if isinstance(reading, tuple) else (reading, None)
+        if start is S:
+            if conn.transaction is not None:
+                conn.last_session = conn.transaction
+            sessions += 1
+            conn.transaction = Transaction(
+                f"T{sessions}", 1, None, T0, meter_start_wh=kwh * 1000, meter_last_wh=kwh * 1000
+            )
+            conn.session_began()
+        conn.update_energy_register(kwh, live=True)
+        assert conn.lifetime_energy_kwh == pytest.approx(expected), (reading, conn)

@@ -89,6 +89,9 @@ FIRMWARE_STATUSES = [
 
 DIAGNOSTICS_STATUSES = ["idle", "uploading", "uploaded", "upload_failed"]
 
+# Readings compared in Wh after a kWh round trip differ by float noise, not by this.
+_WH_TOLERANCE = 0.001
+
 
 @dataclass(slots=True)
 class ErrorInfo:
@@ -289,7 +292,8 @@ class Connector:
         """Where a restarted session meter counted from: the session's start reading, or 0
         when the session took its start from the old register (it reported none)."""
         tx = self.transaction
-        if tx is not None and tx.meter_start_wh is not None and tx.meter_start_wh != kwh * 1000:
+        start = tx.meter_start_wh if tx is not None else None
+        if start is not None and abs(start - kwh * 1000) > _WH_TOLERANCE:
             return 0.0
         return kwh
 
@@ -300,7 +304,9 @@ class Connector:
         self.energy_kwh = base
         self.energy_pending_drop = None
         tx = self.transaction
-        if tx is not None and (tx.meter_start_wh is None or tx.meter_start_wh > base * 1000):
+        if tx is not None and (
+            tx.meter_start_wh is None or tx.meter_start_wh > base * 1000 + _WH_TOLERANCE
+        ):
             # The session took its start from the old register: it starts where this one did.
             tx.meter_start_wh = tx.meter_last_wh = base * 1000
 

@@ -11,8 +11,10 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
+from homeassistant.exceptions import ServiceValidationError
 import voluptuous as vol
 
+from .const import DOMAIN
 from .services import (
     EVERY_CONNECTOR,
     PROFILE_PURPOSE,
@@ -36,8 +38,17 @@ async def _get_charging_profiles(call: ServiceCall) -> ServiceResponse:
     central, charger, connector_id = resolve_device(
         call.hass, call, default_connector=EVERY_CONNECTOR
     )
-    central.session(charger.charger_id)
     target = None if connector_id == EVERY_CONNECTOR else connector_id
+    if target and target not in charger.outlet_ids:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_connector",
+            translation_placeholders={
+                "charger_id": charger.charger_id,
+                "connector_id": str(target),
+            },
+        )
+    central.session(charger.charger_id)
     profiles: list[dict[str, Any]] = await central.run_command(
         charger.charger_id,
         lambda s: s.get_charging_profiles(

@@ -12,6 +12,8 @@ from ..model import MAX_CONNECTORS
 from . import ChargerProtocol, snake
 from .charging_profiles import PURPOSES, reported_profiles
 
+# Messages of one report taken at most (each is a frame of at most 256 KiB).
+MAX_REPORT_PARTS = 500
 # How many variables one SetVariables may carry (the station's own limit).
 SET_VARIABLES_LIMIT_KEY = "DeviceDataCtrlr//ItemsPerMessage/SetVariables"
 
@@ -84,9 +86,11 @@ class V201Reports(ChargerProtocol):
         self._charger()
         if (pending := self._reports.get(payload["requestId"])) is not None:
             parts, future = pending
-            parts.append(payload)
-            if not payload.get("tbc") and not future.done():
-                future.set_result(parts)
+            if not future.done():
+                parts.append(payload)
+                # A station that never ends its report must not grow it without end.
+                if not payload.get("tbc") or len(parts) >= MAX_REPORT_PARTS:
+                    future.set_result(parts)
         return {}
 
     async def _collect(self, action: str, payload: Payload) -> tuple[str, list[Payload]]:
@@ -237,4 +241,8 @@ class V201Reports(ChargerProtocol):
         if connector_id is not None:
             payload["evseId"] = connector_id
         _, reports = await self._collect("GetChargingProfiles", payload)
-        return [profile for report in reports for profile in reported_profiles(report)]
+        try:
+            return [profile for report in reports for profile in reported_profiles(report)]
+        except (AttributeError, KeyError, TypeError, ValueError) as err:
+            # Only reachable for reports lenient mode let through.
+            raise CallErrorReceived("FormatViolation", "malformed ReportChargingProfiles") from err
