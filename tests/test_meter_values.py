@@ -635,9 +635,10 @@ async def test_measurand_entities_appear_when_first_reported(
         ([10000, 9000, 10050], [10.0, 10.0, 10.05]),
         # Zero twice: still not a confirmed reset (no rise).
         ([10000, 0, 0], [10.0, 10.0, 10.0]),
-        # Lower, then rising from there: a replaced meter / a register reset, taken.
-        ([10000, 100, 200], [10.0, 10.0, 0.2]),
-        ([10000, 0, 50, 80], [10.0, 10.0, 0.05, 0.08]),
+        # Lower, then rising from there: a replaced meter / a register reset. The register
+        # restarts there; the lifetime total goes on rising by what the new register counts.
+        ([10000, 100, 200], [10.0, 10.0, 10.1]),
+        ([10000, 0, 50, 80], [10.0, 10.0, 10.05, 10.08]),
         # Steady: unchanged.
         ([10000, 10000, 10000], [10.0, 10.0, 10.0]),
     ],

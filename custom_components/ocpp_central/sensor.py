@@ -237,7 +237,7 @@ MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         live=False,
-        value_fn=lambda charger, conn: conn.energy_kwh,
+        value_fn=lambda charger, conn: conn.lifetime_energy_kwh,
     ),
     "power": _measurand(
         "power",
