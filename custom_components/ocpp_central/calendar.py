@@ -2,9 +2,10 @@
 
 An event reads "12.4 kWh · 18.60 SEK · Anna's card": the energy, the cost (left out while not
 all of the energy had a price), and who charged (the HA user who started it from Home
-Assistant, else the id tag's name, else the id tag). The running session is an event that
-ends now; the entity is on while a session runs (its event then ends at the next whole
-minute, so the entity's state and message refresh once a minute, not with every reading).
+Assistant, else the id tag's name, else the id tag). In the calendar the running session
+is an event that ends now. The entity is on while a session runs: its state's event then
+ends an hour ahead, and is written again by the message that adds a whole kWh (so the state
+and its message follow the session without a write for every reading, or a timer of its own).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ PARALLEL_UPDATES = 0
 LOOKBACK = timedelta(days=31)
 # Calendars want an end after the start; a session that ended the second it began gets one.
 MIN_LENGTH = timedelta(seconds=1)
+# How far ahead the running session's event ends in the entity's state (its end is unknown).
+RUNNING_AHEAD = timedelta(hours=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,20 +141,19 @@ class SessionsCalendar(OcppEntity, CalendarEntity):
         return self.central.ledger.latest(self.charger.charger_id, self.connector.connector_id)
 
     def _read(self) -> tuple[object, None]:
-        """Written when a session starts or ends (the minute updates come from the event's end)."""
+        """Written when a session starts or ends, and as it passes each whole kWh."""
         record = self._record()
-        running = record is not None and record.running
-        return (record.key if record is not None and running else None), None
+        if record is None or not record.running:
+            return None, None
+        return (record.key, int(record.energy_kwh)), None
 
     @property
     def event(self) -> CalendarEvent | None:
-        """The session running now, ending at the next whole minute; None when none runs."""
+        """The session running now (ending an hour ahead); None when none runs."""
         record = self._record()
         if record is None or not record.running:
             return None
-        now = dt_util.utcnow()
-        next_minute = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-        return session_event(record, next_minute, self._texts)
+        return session_event(record, dt_util.utcnow() + RUNNING_AHEAD, self._texts)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

@@ -76,8 +76,13 @@ class OcppSensorDescription(OcppEntityDescription, SensorEntityDescription):
 
 
 def _session_duration(charger: Charger, conn: Connector) -> int | None:
+    """A running session counts in whole minutes (it is shown in minutes anyway), so that
+    it is written once a minute, not with every message; an ended one is exact."""
     session = conn.session
-    return session.duration_s(dt_util.utcnow()) if session else None
+    if session is None:
+        return None
+    duration = session.duration_s(dt_util.utcnow())
+    return duration if session.stop is not None else duration - duration % 60
 
 
 def _stop_reason(charger: Charger, conn: Connector) -> str | None:
@@ -109,6 +114,7 @@ CHARGER_SENSORS = (
         key="error_code",
         device_class=SensorDeviceClass.ENUM,
         options=ERROR_CODES,
+        entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger, conn: charger.error.code,
         attrs_fn=_error_attrs,
     ),
@@ -142,6 +148,7 @@ CONNECTOR_SENSORS = (
         key="connector_status",
         device_class=SensorDeviceClass.ENUM,
         options=_STATUS_OPTIONS,
+        single_outlet_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger, conn: conn.status,
     ),
     OcppSensorDescription(
@@ -155,12 +162,14 @@ CONNECTOR_SENSORS = (
     ),
     OcppSensorDescription(
         key="session_start",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TIMESTAMP,
         live=False,
         value_fn=lambda charger, conn: conn.session.start if conn.session else None,
     ),
     OcppSensorDescription(
         key="session_duration",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
@@ -178,11 +187,13 @@ CONNECTOR_SENSORS = (
     ),
     OcppSensorDescription(
         key="id_tag",
+        entity_category=EntityCategory.DIAGNOSTIC,
         live=False,
         value_fn=lambda charger, conn: conn.session.id_tag if conn.session else None,
     ),
     OcppSensorDescription(
         key="stop_reason",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.ENUM,
         options=STOP_REASONS,
         live=False,
@@ -198,6 +209,11 @@ SESSION_COST = OcppSensorDescription(
 )
 
 
+def _cost_category(central: CentralSystem) -> EntityCategory | None:
+    """Primary once the site has a price; diagnostic (off the dashboard) while it has none."""
+    return None if central.prices.settings.kind != "none" else EntityCategory.DIAGNOSTIC
+
+
 class SessionCostSensor(OcppEntity, SensorEntity):
     """What the connector's session (running, or last ended) cost, in Home Assistant's currency.
 
@@ -210,14 +226,11 @@ class SessionCostSensor(OcppEntity, SensorEntity):
 
     def __init__(self, central: CentralSystem, charger: Charger, connector_id: int) -> None:
         """Initialize with HA's currency as the unit."""
+        self._attr_entity_category = _cost_category(central)  # before the base tracks it
         super().__init__(central, charger, connector_id, SESSION_COST, Platform.SENSOR)
         currency = central.hass.config.currency
         self._attr_native_unit_of_measurement = currency
         self._attr_suggested_display_precision = minor_units(currency)
-        self._attr_entity_category = self._category()
-
-    def _category(self) -> EntityCategory | None:
-        return None if self.central.prices.settings.kind != "none" else EntityCategory.DIAGNOSTIC
 
     def _read(self) -> tuple[Any, dict[str, Any] | None]:
         record = self.central.ledger.latest(self.charger.charger_id, self.connector.connector_id)
@@ -238,7 +251,7 @@ class SessionCostSensor(OcppEntity, SensorEntity):
 
     @callback
     def _prices_changed(self) -> None:
-        category = self._category()
+        category = _cost_category(self.central)
         entry = self.registry_entry
         if entry is not None and entry.entity_category != category:
             self._attr_entity_category = category
@@ -258,12 +271,17 @@ def _measurand(key: str, **kwargs: Any) -> OcppSensorDescription:
     )
 
 
+# What the charger measures per phase, and its temperature, is diagnostic: the dashboard
+# shows power and energy. Per-phase voltages are also disabled by default (three nearly
+# equal series recorded with every sample, rarely looked at).
 _CURRENT = {
+    "entity_category": EntityCategory.DIAGNOSTIC,
     "device_class": SensorDeviceClass.CURRENT,
     "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
     "suggested_display_precision": 1,
 }
 _VOLTAGE = {
+    "entity_category": EntityCategory.DIAGNOSTIC,
     "device_class": SensorDeviceClass.VOLTAGE,
     "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
     "suggested_display_precision": 0,
@@ -277,7 +295,7 @@ MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         live=False,
-        value_fn=lambda charger, conn: conn.energy_kwh,
+        value_fn=lambda charger, conn: conn.lifetime_energy_kwh,
     ),
     "power": _measurand(
         "power",
@@ -289,18 +307,21 @@ MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
         key: _measurand(key, **_CURRENT)
         for key in ("current", "current_l1", "current_l2", "current_l3", "current_offered")
     },
+    "voltage": _measurand("voltage", **_VOLTAGE),
     **{
-        key: _measurand(key, **_VOLTAGE)
-        for key in ("voltage", "voltage_l1", "voltage_l2", "voltage_l3")
+        key: _measurand(key, entity_registry_enabled_default=False, **_VOLTAGE)
+        for key in ("voltage_l1", "voltage_l2", "voltage_l3")
     },
+    # The car's state of charge: no battery device class, which would show it as the
+    # charger's own battery level on the device page.
     "soc": _measurand(
         "soc",
-        device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
     ),
     "temperature": _measurand(
         "temperature",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         suggested_display_precision=1,
