@@ -16,9 +16,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import voluptuous as vol
 
+from custom_components.ocpp_central.core.ledger_bench import sample_ledger_data
 from custom_components.ocpp_central.core.ledger_csv import CSV_COLUMNS
 from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
 from custom_components.ocpp_central.id_tags import IdTag
+from custom_components.ocpp_central.session_query import BATCH
 
 from .charger import SimCharger, connected_charger
 from .conftest import make_entry, setup_entry, state_of
@@ -323,3 +325,21 @@ async def test_diagnostics_count_sessions_without_their_tags(
     assert diagnostics["sessions"]["running"] == 1
     assert diagnostics["prices"]["source"] == "fixed"
     assert "TAG1" not in str(diagnostics) and "Anna" not in str(diagnostics)
+
+
+async def test_a_long_history_comes_out_whole(
+    hass: HomeAssistant, hass_storage: dict[str, Any], hass_client: ClientSessionGenerator
+) -> None:
+    """More sessions than are turned into data between two turns of the event loop."""
+    entry = make_entry()
+    key = f"ocpp_central.{entry.entry_id}.sessions"
+    data = sample_ledger_data(BATCH * 2 + 10, dt_util.utcnow())
+    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": data}
+    await setup_entry(hass, entry)
+    window = {"start": "2020-01-01", "end": dt_util.now().date().isoformat()}
+    response = await get_sessions(hass, **window)
+    assert len(response["sessions"]) == response["totals"]["overall"]["count"] == BATCH * 2 + 10
+    assert [s["transaction_id"] for s in response["sessions"]] == list(range(BATCH * 2 + 10))
+    body = await (await (await hass_client()).get(CSV, params=window)).read()
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert [int(row["transaction_id"]) for row in rows] == list(range(BATCH * 2 + 10))

@@ -6,6 +6,8 @@ connector device, optionally an id tag. A session counts in the range when it st
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -23,6 +25,9 @@ from .services import loaded_centrals, resolve_device_id
 _MAX_TEXT = 64
 # Years a time may name: beyond them, converting between time zones overflows.
 _MIN_YEAR, _MAX_YEAR = 1970, 9998
+# Sessions turned into plain data between two turns of the event loop: all 10,000 at once
+# would hold the loop for about a second (reading every session's periods).
+BATCH = 250
 
 
 def when(value: Any) -> date | datetime:
@@ -148,3 +153,17 @@ def session_data(record: SessionRecord, tz: tzinfo) -> dict[str, Any]:
 
 def _iso(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).isoformat(timespec="seconds")
+
+
+async def each_in_turn[T, R](items: Sequence[T], make: Callable[[T], R]) -> list[R]:
+    """`make(item)` for every item, letting the event loop run between batches.
+
+    In the loop rather than in a worker thread: a running session changes as readings
+    arrive, and an ended one reads its periods from storage when first asked for.
+    """
+    results: list[R] = []
+    for first in range(0, len(items), BATCH):
+        results.extend(make(item) for item in items[first : first + BATCH])
+        if first + BATCH < len(items):
+            await asyncio.sleep(0)
+    return results

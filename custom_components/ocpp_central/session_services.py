@@ -6,8 +6,10 @@ administrators only: the history says who charged when (a household's movements)
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime
 from http import HTTPStatus
+import io
 from typing import Any
 
 from aiohttp import web
@@ -27,8 +29,8 @@ import voluptuous as vol
 
 from .const import ATTR_DEVICE_ID, ATTR_ID_TAG, DOMAIN, SERVICE_GET_SESSIONS
 from .core.ledger import totals
-from .core.ledger_csv import to_csv
-from .session_query import SessionQuery, build_query, session_data, when
+from .core.ledger_csv import CSV_COLUMNS, csv_row
+from .session_query import SessionQuery, build_query, each_in_turn, session_data, when
 
 _ID_TAG = vol.All(cv.string, vol.Length(min=1, max=36))
 
@@ -58,14 +60,24 @@ async def _require_admin(call: ServiceCall) -> None:
         raise Unauthorized(context=call.context)
 
 
-def sessions_response(query: SessionQuery) -> dict[str, Any]:
+async def sessions_response(query: SessionQuery) -> dict[str, Any]:
     """The sessions and their totals, as `get_sessions` returns them."""
     records = query.sessions()
     tz = dt_util.get_default_time_zone()
     return {
-        "sessions": [session_data(record, tz) for record in records],
+        "sessions": await each_in_turn(records, lambda record: session_data(record, tz)),
         "totals": totals(records).as_dict(),
     }
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    """The export's text: the header and the rows (core.ledger_csv's format), after a BOM."""
+    out = io.StringIO()
+    out.write(UTF8_BOM)
+    writer = csv.writer(out, dialect="excel")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 async def _get_sessions(call: ServiceCall) -> ServiceResponse:
@@ -77,7 +89,7 @@ async def _get_sessions(call: ServiceCall) -> ServiceResponse:
         call.data.get(ATTR_DEVICE_ID),
         call.data.get(ATTR_ID_TAG),
     )
-    return sessions_response(query)
+    return await sessions_response(query)
 
 
 class SessionsCsvView(HomeAssistantView):
@@ -107,11 +119,11 @@ class SessionsCsvView(HomeAssistantView):
             return self.json_message(str(err), HTTPStatus.BAD_REQUEST)
         except ServiceValidationError as err:
             return self.json_message(str(err), HTTPStatus.BAD_REQUEST, err.translation_key)
-        text = await hass.async_add_executor_job(
-            to_csv, query.sessions(), dt_util.get_default_time_zone()
-        )
+        tz = dt_util.get_default_time_zone()
+        rows = await each_in_turn(query.sessions(), lambda record: csv_row(record, tz))
+        text = await hass.async_add_executor_job(_csv_text, rows)
         return web.Response(
-            body=(UTF8_BOM + text).encode(),
+            body=text.encode(),
             content_type="text/csv",
             charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="{_file_name(start, end)}"'},
