@@ -4,7 +4,6 @@ boot, run sessions whose readings show up, and follow commands from Home Assista
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -17,22 +16,11 @@ from custom_components.ocpp_central.const import (
     EVENT_TRANSACTION_STOPPED,
     ID_TAG_POLICY_ACCEPT_ALL,
 )
-from simulator.base import Options
+from simulator.base import Options, running
 from simulator.charger16 import Charger16
 from simulator.charger201 import Charger201
 
 from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
-
-
-@contextlib.asynccontextmanager
-async def running(charger):
-    task = asyncio.create_task(charger.run())
-    try:
-        yield charger
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @pytest.mark.parametrize("cls", [Charger16, Charger201])
@@ -45,7 +33,7 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
     hass.bus.async_listen(EVENT_TRANSACTION_STOPPED, callback(lambda _: stop_seen.set()))
     options = Options(url=f"ws://127.0.0.1:{port}", interval=1, session=3, idle=1, max_current=16)
     charger = cls(options, "SIM001")
-    async with running(charger):
+    async with running([charger]):
         await wait_for_state(
             hass, "sensor", "SIM001_1_power", lambda s: float(s.state) > 0, timeout=20
         )
