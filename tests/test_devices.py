@@ -18,6 +18,13 @@ async def test_devices(
 ) -> None:
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), scene.entry_id)
     assert len(devices) == 5  # CP1, CP2 and its two connectors, CS1
+    identifiers = {device.id: name for device in devices for _, name in device.identifiers}
     for device in devices:
-        ((_, identifier),) = device.identifiers
-        assert device == snapshot(name=identifier)
+        assert device == snapshot(name=identifiers[device.id])
+    # The snapshots leave device ids out: which device each connector device is under.
+    parents = {
+        identifiers[device.id]: identifiers[device.via_device_id]
+        for device in devices
+        if device.via_device_id
+    }
+    assert parents == {"CP2-connector-1": "CP2", "CP2-connector-2": "CP2"}
