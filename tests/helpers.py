@@ -17,6 +17,7 @@ from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -239,6 +240,19 @@ async def prepare_station(
     for report in station.report_tasks:
         await report
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def start_transaction(cp: SimCharger, connector_id: int = 1) -> int:
+    """A session started at the charger (id tag HomeAssistant, meter 1000 Wh); its id."""
+    result = await cp.call(
+        call.StartTransaction(
+            connector_id=connector_id,
+            id_tag="HomeAssistant",
+            meter_start=1000,
+            timestamp=dt_util.utcnow().isoformat(),
+        )
+    )
+    return int(result.transaction_id)
 
 
 def basic(user: str, password: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import capture_events, make_entry, setup_entry, state_of, wait_for_state
 
 ENERGY_WH = 1500
 SERIAL = "SN-1"

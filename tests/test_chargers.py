@@ -37,7 +37,7 @@ from custom_components.ocpp_central.diagnostics import async_get_config_entry_di
 from custom_components.ocpp_central.server import SUPPORTED_SUBPROTOCOLS
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import capture_events, make_entry, setup_entry, state_of, wait_for_state
 
 # --- helpers -----------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .conftest import make_entry, setup_entry, wait_for_state
+from .helpers import make_entry, setup_entry, wait_for_state
 
 LOCALHOST = "127.0.0.1"
 # TEST-NET-1 (RFC 5737): a valid address that is never one of this machine's.

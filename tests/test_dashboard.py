@@ -22,7 +22,7 @@ from simulator.base import Options, running
 from simulator.charger16 import Charger16
 from simulator.charger201 import Charger201
 
-from .conftest import make_entry, setup_entry, wait_for_state
+from .helpers import make_entry, setup_entry, wait_for_state
 
 # Rows an auto-generated card may have: what a homeowner takes in at a glance.
 ROW_BUDGET = 10

@@ -12,32 +12,19 @@ from typing import Any
 from homeassistant.const import STATE_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.ocpp_central.const import DOMAIN
 
-from .charger import SimCharger, connected_charger
+from .charger import SimCharger
 from .charger201 import SimStation, connected_station
-from .conftest import wait_for_state
+from .helpers import device_id, prepare_charger, prepare_station, service, wait_for_state
+
+pytestmark = pytest.mark.charger(boot=None)  # each test boots CP1 itself
 
 V2 = pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
-
-
-def device_id(hass: HomeAssistant, identifier: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-    assert device is not None
-    return device.id
-
-
-async def service(hass: HomeAssistant, name: str, data: dict[str, Any]) -> Any:
-    """Call an action; return its response when it has one."""
-    response = hass.services.supports_response(DOMAIN, name) != "none"
-    return await hass.services.async_call(
-        DOMAIN, name, data, blocking=True, return_response=response
-    )
 
 
 async def booted_station(
@@ -49,11 +36,7 @@ async def booted_station(
         ("EVSE", 2, "AvailabilityState"): "Available",
         **(variables or {}),
     }
-    assert (await station.boot())["status"] == "Accepted"
-    await station.wait_for_call("GetBaseReport")
-    for report in station.report_tasks:
-        await report
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await prepare_station(hass, station, status=None)
     return device_id(hass, "CS1")
 
 
@@ -61,10 +44,7 @@ async def booted_charger(
     hass: HomeAssistant, cp: SimCharger, **configuration: tuple[str, bool]
 ) -> str:
     """Boot a two-connector 1.6 charger (its configuration read); return its device id."""
-    cp.configuration = {"NumberOfConnectors": ("2", True), **configuration}
-    await cp.boot()
-    await cp.wait_for_call("GetConfiguration")
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await prepare_charger(hass, cp, 2, **configuration)
     return device_id(hass, "CP1")
 
 
@@ -72,12 +52,6 @@ async def booted_charger(
 async def station(hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str) -> Any:
     async with connected_station(port, subprotocol=subprotocol) as station:
         yield station
-
-
-@pytest.fixture
-async def cp(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> Any:
-    async with connected_charger(port, "CP1") as charger:
-        yield charger
 
 
 def assert_not_in_version(err: pytest.ExceptionInfo[ServiceValidationError], name: str) -> None:

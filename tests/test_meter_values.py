@@ -20,7 +20,9 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .conftest import enable_ahead, make_entry, setup_entry, state_of
+from .helpers import enable_ahead, make_entry, setup_entry, state_of, sv
+
+pytestmark = pytest.mark.charger(boot="booted", status="Charging")
 
 T0 = dt_util.utcnow().replace(microsecond=0)
 
@@ -34,18 +36,6 @@ def phase_voltages(hass: HomeAssistant) -> None:
 def ts(seconds: float = 0) -> str:
     """An OCPP timestamp `seconds` after the start of the test module."""
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
-
-
-def sv(
-    value: str, measurand: str | None = None, unit: str | None = None, **kw: str
-) -> dict[str, str]:
-    """A sampledValue; omitted fields are left out of the frame."""
-    sampled = {"value": value, **kw}
-    if measurand is not None:
-        sampled["measurand"] = measurand
-    if unit is not None:
-        sampled["unit"] = unit
-    return sampled
 
 
 def energy_and_power(wh: str, w: str, **kw: str) -> list[dict[str, str]]:
@@ -88,15 +78,6 @@ def fvalue(hass: HomeAssistant, key: str, connector_id: int = 1) -> float:
     state = value(hass, key, connector_id)
     assert state is not None, f"no entity for {key}"
     return float(state)
-
-
-@pytest.fixture
-async def cp(hass: HomeAssistant, port: int):
-    """A booted single-connector charger."""
-    async with connected_charger(port, "CP1") as charger:
-        await charger.boot()
-        await charger.status(1, "Charging")
-        yield charger
 
 
 # --- measurands and units --------------------------------------------------------------

@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of
+from .helpers import capture_events, make_entry, setup_entry, state_of
 
 STOPPED = "ocpp_central_transaction_stopped"
 

@@ -22,7 +22,7 @@ from custom_components.ocpp_central.id_tags import IdTag, IdTagStatus
 from custom_components.ocpp_central.protocol.v16 import KNOWN_ACTIONS
 
 from .charger import connected_charger
-from .conftest import make_entry, setup_entry, state_of
+from .helpers import make_entry, setup_entry, state_of
 
 
 def basic(charger_id: str, password: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger import SimCharger, connected_charger
 from .charger201 import SimStation, connected_station
-from .conftest import capture_events, state_of
+from .helpers import capture_events, state_of
 
 SESSIONS_WH = [160, 147, 143]
 STOPPED = f"{DOMAIN}_transaction_stopped"

@@ -20,7 +20,7 @@ from simulator.base import Options, running
 from simulator.charger16 import Charger16
 from simulator.charger201 import Charger201
 
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import capture_events, make_entry, setup_entry, state_of, wait_for_state
 
 
 @pytest.mark.parametrize("cls", [Charger16, Charger201])

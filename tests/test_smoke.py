@@ -3,7 +3,7 @@
 from homeassistant.core import HomeAssistant
 
 from .charger import connected_charger
-from .conftest import state_of, wait_for_state
+from .helpers import state_of, wait_for_state
 
 
 async def test_boot_status_meter(hass: HomeAssistant, port: int) -> None:

@@ -19,7 +19,7 @@ from custom_components.ocpp_central.const import CONF_ID_TAG_POLICY, ID_TAG_POLI
 from simulator.ev import Car, Meter
 
 from .charger import connected_charger
-from .conftest import make_entry, setup_entry
+from .helpers import make_entry, setup_entry
 
 SAMPLE_INTERVAL = timedelta(seconds=10)
 MINUTES = 10

@@ -7,7 +7,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
 import pytest
@@ -15,27 +15,23 @@ import pytest
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    capture_events,
+    device_id,
+    entity_id,
+    iso,
+    make_entry,
+    setup_entry,
+    state_of,
+    wait_for_state,
+)
 
 STARTED = "ocpp_central_transaction_started"
 STOPPED = "ocpp_central_transaction_stopped"
 ID_TAG_EVENT = "ocpp_central_id_tag"
 
 
-def iso(when) -> str:
-    return when.isoformat().replace("+00:00", "Z")
-
-
-def device_id(hass: HomeAssistant, charger_id: str = "CP1") -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, charger_id)})
-    assert device is not None
-    return device.id
-
-
-def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
-    eid = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
-    assert eid is not None, unique_id
-    return eid
+pytestmark = pytest.mark.charger(boot="booted", status="Available")
 
 
 def st(hass: HomeAssistant, key: str, connector_id: int = 1, platform: str = "sensor") -> str:
@@ -111,16 +107,6 @@ async def authorize(hass: HomeAssistant, cp: SimCharger, id_tag: str) -> dict[st
     result = await cp.call(call.Authorize(id_tag=id_tag), suppress=False)
     await hass.async_block_till_done()
     return result.id_tag_info
-
-
-@pytest.fixture
-async def cp(hass: HomeAssistant, port: int):
-    """A booted single-connector charger."""
-    async with connected_charger(port, "CP1") as charger:
-        await charger.boot()
-        await charger.status(1, "Available")
-        await hass.async_block_till_done()
-        yield charger
 
 
 # --- sessions ----------------------------------------------------------------------------

@@ -14,35 +14,15 @@ from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger201 import SimStation, connected_station
-from .conftest import capture_events, state_of
+from .helpers import (
+    capture_events,
+    device_id,
+    meter_value_201,
+    prepare_station,
+    state_of,
+)
 
 pytestmark = pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
-
-
-def _meter(
-    energy_wh: float,
-    power_w: float,
-    ts: str = "2026-01-01T00:00:10Z",
-    context: str = "Sample.Periodic",
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "timestamp": ts,
-            "sampledValue": [
-                {
-                    "value": energy_wh,
-                    "measurand": "Energy.Active.Import.Register",
-                    "context": context,
-                },
-                {
-                    "value": power_w / 1000,
-                    "measurand": "Power.Active.Import",
-                    "unitOfMeasure": {"unit": "kW"},
-                    "context": context,
-                },
-            ],
-        }
-    ]
 
 
 def _tx_event(event: str, seq: int, ts: str, tx_id: str = "TX1", **extra: Any) -> dict[str, Any]:
@@ -61,18 +41,11 @@ def _tx_event(event: str, seq: int, ts: str, tx_id: str = "TX1", **extra: Any) -
 
 
 async def _booted(hass: HomeAssistant, station: SimStation) -> None:
-    assert (await station.boot(serialNumber="S-1", firmwareVersion="3.1"))["status"] == "Accepted"
-    await station.status(1, "Available")
-    await station.wait_for_call("GetBaseReport")
-    for report in station.report_tasks:
-        await report
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await prepare_station(hass, station, serialNumber="S-1", firmwareVersion="3.1")
 
 
-def _device_id(hass: HomeAssistant, identifier: str = "CS1") -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-    assert device is not None
-    return device.id
+def _device_id(hass: HomeAssistant) -> str:
+    return device_id(hass, "CS1")
 
 
 async def test_boot_creates_device_and_entities(
@@ -113,7 +86,9 @@ async def test_transaction_lifecycle(
                 "2026-01-01T00:00:00Z",
                 evse={"id": 1, "connectorId": 1},
                 idToken={"idToken": "TAG1", "type": "ISO14443"},
-                meterValue=_meter(10000, 0, "2026-01-01T00:00:00Z", "Transaction.Begin"),
+                meterValue=meter_value_201(
+                    "2026-01-01T00:00:00Z", "Transaction.Begin", energy_wh=10000, power_w=0
+                ),
                 info={"chargingState": "EVConnected"},
             ),
         )
@@ -128,7 +103,7 @@ async def test_transaction_lifecycle(
                 "Updated",
                 1,
                 "2026-01-01T00:10:00Z",
-                meterValue=_meter(11500, 7200, "2026-01-01T00:10:00Z"),
+                meterValue=meter_value_201("2026-01-01T00:10:00Z", energy_wh=11500, power_w=7200),
                 info={"chargingState": "Charging"},
             ),
         )
@@ -142,7 +117,9 @@ async def test_transaction_lifecycle(
                 "Ended",
                 2,
                 "2026-01-01T00:20:00Z",
-                meterValue=_meter(12000, 0, "2026-01-01T00:20:00Z", "Transaction.End"),
+                meterValue=meter_value_201(
+                    "2026-01-01T00:20:00Z", "Transaction.End", energy_wh=12000, power_w=0
+                ),
                 info={"stoppedReason": "EVDisconnected", "chargingState": "Idle"},
             ),
         )
@@ -163,7 +140,11 @@ async def test_offline_events_apply_in_order(
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         await station.send(
-            "MeterValues", {"evseId": 1, "meterValue": _meter(5000, 100, "2026-01-01T02:00:00Z")}
+            "MeterValues",
+            {
+                "evseId": 1,
+                "meterValue": meter_value_201("2026-01-01T02:00:00Z", energy_wh=5000, power_w=100),
+            },
         )
         for seq, (event, ts, wh) in enumerate(
             [
@@ -172,7 +153,10 @@ async def test_offline_events_apply_in_order(
                 ("Ended", "2026-01-01T01:00:00Z", 3000),
             ]
         ):
-            extra: dict[str, Any] = {"offline": True, "meterValue": _meter(wh, 0, ts)}
+            extra: dict[str, Any] = {
+                "offline": True,
+                "meterValue": meter_value_201(ts, energy_wh=wh, power_w=0),
+            }
             if event == "Started":
                 extra["evse"] = {"id": 1}
             await station.send("TransactionEvent", _tx_event(event, seq, ts, "OFF1", **extra))
