@@ -30,7 +30,16 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .helpers import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    capture_events,
+    device_id,
+    make_entry,
+    service,
+    setup_entry,
+    state_of,
+    update_charger,
+    wait_for_state,
+)
 
 ENERGY_WH = 1500
 SERIAL = "SN-1"
@@ -102,11 +111,7 @@ async def reply_to(cp: SimCharger, unique_id: str) -> CallResult | CallError:
 
 async def start_charging(hass: HomeAssistant) -> None:
     """The start_charging action on CP1: the charger gets a RemoteStartTransaction."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-    assert device is not None
-    await hass.services.async_call(
-        DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
-    )
+    await service(hass, "start_charging", {"device_id": device_id(hass)})
 
 
 async def start_charging_unanswered(
@@ -122,16 +127,6 @@ async def start_charging_unanswered(
     ((action, unique_id, _),) = cp.unanswered
     assert action == "RemoteStartTransaction"
     return task, unique_id
-
-
-def make_lenient(hass: HomeAssistant, entry: MockConfigEntry, charger_id: str) -> None:
-    """Mark an approved charger lenient, as its reconfigure flow does."""
-    subentry = next(
-        sub for sub in entry.subentries.values() if sub.data.get("charger_id") == charger_id
-    )
-    hass.config_entries.async_update_subentry(
-        entry, subentry, data={**subentry.data, "lenient": True}
-    )
 
 
 # --- frames that get a CallError, or no answer at all ------------------------------------
@@ -332,7 +327,7 @@ async def test_lenient_accepts_real_world_quirks(
         await assert_unchanged(hass, cp)
 
         # The user marks the charger lenient: applies to the live connection.
-        make_lenient(hass, entry, "CP1")
+        update_charger(hass, entry, "CP1", lenient=True)
         await hass.async_block_till_done()
         assert entry.runtime_data.sessions["CP1"].connection.lenient
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import timedelta
 import json
 from types import MappingProxyType
@@ -37,38 +36,25 @@ from custom_components.ocpp_central.diagnostics import async_get_config_entry_di
 from custom_components.ocpp_central.server import SUPPORTED_SUBPROTOCOLS
 
 from .charger import SimCharger, connected_charger
-from .helpers import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    basic,
+    bound_port,
+    capture_events,
+    charger_subentries,
+    device_of,
+    make_entry,
+    registry_entry,
+    setup_entry,
+    state_of,
+    wait_for_state,
+)
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def device_of(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry | None:
-    """A device by its (ocpp_central, identifier)."""
-    return dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-
-
-def charger_subentries(entry: MockConfigEntry) -> dict[str, ConfigSubentry]:
-    """Charger subentries by charger id."""
-    return {
-        sub.data["charger_id"]: sub
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_CHARGER
-    }
 
 
 def discovered_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Our config flows in progress (discovered chargers)."""
     return list(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
-
-
-def registry_entry(hass: HomeAssistant, platform: str, unique_id: str) -> er.RegistryEntry:
-    """An entity's registry entry (what the frontend knows of it besides its state)."""
-    ent_reg = er.async_get(hass)
-    entity_id = ent_reg.async_get_entity_id(platform, DOMAIN, unique_id)
-    assert entity_id is not None, f"no {platform} entity {unique_id}"
-    entry = ent_reg.async_get(entity_id)
-    assert entry is not None
-    return entry
 
 
 def category(hass: HomeAssistant, platform: str, unique_id: str) -> EntityCategory | None:
@@ -119,10 +105,6 @@ async def ask_entry(hass: HomeAssistant) -> MockConfigEntry:
     entry = make_entry(**{CONF_NEW_CHARGERS: NEW_CHARGERS_ASK})
     await setup_entry(hass, entry)
     return entry
-
-
-def port_of(entry: MockConfigEntry) -> int:
-    return int(entry.runtime_data.server.port)
 
 
 # --- new-charger policies ----------------------------------------------------------------
@@ -240,7 +222,7 @@ async def test_policy_reject(hass: HomeAssistant) -> None:
 async def test_policy_ask_pending_then_approved(
     hass: HomeAssistant, ask_entry: MockConfigEntry
 ) -> None:
-    async with connected_charger(port_of(ask_entry), "CP1") as cp:
+    async with connected_charger(bound_port(ask_entry), "CP1") as cp:
         result = await cp.boot(vendor="Acme", model="Wallbox 11")
         assert result.status == "Pending"
         await hass.async_block_till_done()
@@ -321,7 +303,7 @@ async def test_remove_charger(
     hass_ws_client: Any,
     how: str,
 ) -> None:
-    port = port_of(ask_entry)
+    port = bound_port(ask_entry)
     central = ask_entry.runtime_data
     add_charger_subentry(hass, ask_entry, "CP1")
     add_charger_subentry(hass, ask_entry, "CP2")
@@ -453,7 +435,7 @@ async def test_several_chargers_own_entities_and_no_disconnects(
 async def test_approving_a_charger_disconnects_nobody(
     hass: HomeAssistant, ask_entry: MockConfigEntry
 ) -> None:
-    port = port_of(ask_entry)
+    port = bound_port(ask_entry)
     central = ask_entry.runtime_data
     add_charger_subentry(hass, ask_entry, "CP1")
     await hass.async_block_till_done()
@@ -751,7 +733,9 @@ async def test_invalid_charger_id_refused(
     hass: HomeAssistant, ask_entry: MockConfigEntry, path: str
 ) -> None:
     with pytest.raises(InvalidStatus) as err:
-        async with connect(f"ws://127.0.0.1:{port_of(ask_entry)}{path}", subprotocols=["ocpp1.6"]):
+        async with connect(
+            f"ws://127.0.0.1:{bound_port(ask_entry)}{path}", subprotocols=["ocpp1.6"]
+        ):
             pass
     assert err.value.response.status_code == 404
     await hass.async_block_till_done()
@@ -787,7 +771,7 @@ async def test_only_unsupported_subprotocol_refused(
     unsupported = [p for p in ("ocpp2.0.1", "ocpp2.1") if p not in SUPPORTED_SUBPROTOCOLS]
     for offered in (["ocpp0.9"], ["ocpp1.5", "chat"], *([p] for p in unsupported)):
         with pytest.raises(InvalidStatus) as err:
-            async with connected_charger(port_of(ask_entry), "CP1", subprotocols=offered):
+            async with connected_charger(bound_port(ask_entry), "CP1", subprotocols=offered):
                 pass
         assert err.value.response.status_code == 400, offered
     await hass.async_block_till_done()
@@ -879,13 +863,8 @@ async def test_data_transfer_unknown_vendor(
 # --- passwords ---------------------------------------------------------------------------
 
 
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
 async def test_password_required(hass: HomeAssistant, ask_entry: MockConfigEntry) -> None:
-    port = port_of(ask_entry)
+    port = bound_port(ask_entry)
     add_charger_subentry(hass, ask_entry, "CP1", password="s3cret")
     await hass.async_block_till_done()
 

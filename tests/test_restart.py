@@ -30,15 +30,11 @@ from websockets.exceptions import ConnectionClosed
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .helpers import capture_events, make_entry, setup_entry, state_of
+from .helpers import capture_events, iso, make_entry, meter_values, setup_entry, state_of
 
 STOPPED = "ocpp_central_transaction_stopped"
 
 type Restart = Callable[[MockConfigEntry], Awaitable[tuple[HomeAssistant, int]]]
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
 
 
 def now() -> datetime:
@@ -106,28 +102,6 @@ async def send(hass: HomeAssistant, cp: SimCharger, payload: Any) -> Any:
     return result
 
 
-def meter_values(tx_id: int, at: datetime, **values: float) -> call.MeterValues:
-    names = {
-        "energy": ("Energy.Active.Import.Register", "Wh"),
-        "power": ("Power.Active.Import", "W"),
-        "current": ("Current.Import", "A"),
-        "soc": ("SoC", "Percent"),
-    }
-    return call.MeterValues(
-        connector_id=1,
-        transaction_id=tx_id,
-        meter_value=[
-            {
-                "timestamp": iso(at),
-                "sampledValue": [
-                    {"value": str(value), "measurand": names[key][0], "unit": names[key][1]}
-                    for key, value in values.items()
-                ],
-            }
-        ],
-    )
-
-
 async def start_transaction(
     hass: HomeAssistant,
     cp: SimCharger,
@@ -178,7 +152,11 @@ async def begin_session(
     result = await start_transaction(hass, cp, "TAG1", meter_start=10000, at=start)
     tx_id = result.transaction_id
     await send(
-        hass, cp, meter_values(tx_id, last_reading, energy=12000, power=7000, current=16, soc=50)
+        hass,
+        cp,
+        meter_values(
+            transaction_id=tx_id, at=last_reading, energy=12000, power=7000, current=16, soc=50
+        ),
     )
     assert st(hass, "session_energy") == "2.0"
     return tx_id
@@ -264,14 +242,18 @@ async def test_queued_meter_values_after_restart(
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send(hass, cp, meter_values(tx_id, now(), power=3000, current=13))
+        await send(hass, cp, meter_values(transaction_id=tx_id, at=now(), power=3000, current=13))
         assert st(hass, "power") == "3000.0"
         # Queued while Home Assistant was down.
         await send(
             hass,
             cp,
             meter_values(
-                tx_id, now() - timedelta(minutes=10), energy=13000, power=9999, current=40
+                transaction_id=tx_id,
+                at=now() - timedelta(minutes=10),
+                energy=13000,
+                power=9999,
+                current=40,
             ),
         )
         assert st(hass, "session_energy") == "3.0"
@@ -295,7 +277,11 @@ async def test_queued_stop_with_old_timestamp(
         await cp.boot()
         await cp.status(1, "Available")
         # The queue, oldest first.
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=25), energy=13000))
+        await send(
+            hass,
+            cp,
+            meter_values(transaction_id=tx_id, at=start + timedelta(minutes=25), energy=13000),
+        )
         await stop_transaction(
             hass, cp, tx_id, 13500, at=start + timedelta(minutes=30), reason="EVDisconnected"
         )
@@ -361,7 +347,12 @@ async def test_retransmitted_meter_values_after_restart(
             await send(
                 hass,
                 cp,
-                meter_values(tx_id, start + timedelta(minutes=minute), energy=energy, power=power),
+                meter_values(
+                    transaction_id=tx_id,
+                    at=start + timedelta(minutes=minute),
+                    energy=energy,
+                    power=power,
+                ),
             )
         hass, port = await restart(entry)
 
@@ -372,12 +363,21 @@ async def test_retransmitted_meter_values_after_restart(
             await send(
                 hass,
                 cp,
-                meter_values(tx_id, start + timedelta(minutes=minute), energy=energy, power=power),
+                meter_values(
+                    transaction_id=tx_id,
+                    at=start + timedelta(minutes=minute),
+                    energy=energy,
+                    power=power,
+                ),
             )
         assert st(hass, "energy") == "13.0"
         assert st(hass, "session_energy") == "3.0"
         await send(
-            hass, cp, meter_values(tx_id, start + timedelta(minutes=12), energy=13200, power=7300)
+            hass,
+            cp,
+            meter_values(
+                transaction_id=tx_id, at=start + timedelta(minutes=12), energy=13200, power=7300
+            ),
         )
         assert st(hass, "energy") == "13.2"
         assert st(hass, "power") == "7300.0"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from typing import Any
 
@@ -22,12 +21,7 @@ from custom_components.ocpp_central.id_tags import IdTag, IdTagStatus
 from custom_components.ocpp_central.protocol.v16 import KNOWN_ACTIONS
 
 from .charger import connected_charger
-from .helpers import make_entry, setup_entry, state_of
-
-
-def basic(charger_id: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{charger_id}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+from .helpers import basic, capture_events, make_entry, setup_entry, state_of
 
 
 async def add_charger(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
@@ -573,8 +567,6 @@ async def test_security_event_notification_16(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """The 1.6 security extension's SecurityEventNotification reaches automations."""
-    from .conftest import capture_events
-
     events = capture_events(hass, f"{DOMAIN}_security_event")
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()

@@ -24,7 +24,7 @@ from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger import SimCharger, connected_charger
 from .charger201 import SimStation, connected_station
-from .helpers import capture_events, state_of
+from .helpers import capture_events, meter_value_201, state_of
 
 SESSIONS_WH = [160, 147, 143]
 STOPPED = f"{DOMAIN}_transaction_stopped"
@@ -181,17 +181,6 @@ async def test_lifetime_meter_glitch_at_session_start_is_still_a_glitch(
 # --- OCPP 2.0.1 ------------------------------------------------------------------------
 
 
-def _meter(wh: float, at: float, context: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "timestamp": iso(at),
-            "sampledValue": [
-                {"value": wh, "measurand": "Energy.Active.Import.Register", "context": context}
-            ],
-        }
-    ]
-
-
 async def session_201(
     station: SimStation, tx_id: str, stop_wh: int, at: float, *, begin_reading: bool
 ) -> None:
@@ -205,7 +194,7 @@ async def session_201(
         "evse": {"id": 1, "connectorId": 1},
     }
     if begin_reading:
-        started["meterValue"] = _meter(0, at, "Transaction.Begin")
+        started["meterValue"] = meter_value_201(iso(at), "Transaction.Begin", energy_wh=0)
     await station.send("TransactionEvent", started)
     for seq, (wh, event, context) in enumerate(
         [
@@ -222,7 +211,7 @@ async def session_201(
                 "triggerReason": "MeterValuePeriodic" if event == "Updated" else "EVDeparted",
                 "seqNo": seq,
                 "transactionInfo": {"transactionId": tx_id},
-                "meterValue": _meter(wh, at + seq * 300, context),
+                "meterValue": meter_value_201(iso(at + seq * 300), context, energy_wh=wh),
             },
         )
 
