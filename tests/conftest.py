@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 import pytest
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ocpp_central import PLATFORMS
+from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
 from .helpers import (  # noqa: F401  (test modules of other branches import these from here)
@@ -77,6 +79,16 @@ async def cp(
             await charger.status(1, status)
             await hass.async_block_till_done()
         yield charger
+
+
+@pytest.fixture
+async def unload_entries(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Stop every server a test started (entries created by a flow set themselves up)."""
+    yield
+    for config_entry in hass.config_entries.async_entries(DOMAIN):
+        if config_entry.state is ConfigEntryState.LOADED:
+            assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult, ConfigSubentry
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
@@ -84,6 +85,18 @@ def update_charger(
     """Change a charger's settings (its subentry), as its reconfigure flow does."""
     sub = charger_subentries(entry)[charger_id]
     hass.config_entries.async_update_subentry(entry, sub, data={**sub.data, **data})
+
+
+async def add_charger(
+    hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]
+) -> ConfigFlowResult:
+    """Run the "Add charger" subentry flow with `user_input`; its result."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
 
 
 # --- what users see ------------------------------------------------------------------------
@@ -215,6 +228,11 @@ async def service(
 
 
 # --- chargers ------------------------------------------------------------------------------
+
+
+async def boot_status(cp: SimCharger, **kwargs: str) -> str:
+    """Boot a 1.6 charger; the status the central system answered."""
+    return str((await cp.boot(**kwargs)).status)
 
 
 async def prepare_charger(

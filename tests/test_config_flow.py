@@ -1,4 +1,5 @@
-"""Config flow: server setup, reconfigure, options, discovered chargers and charger subentries.
+"""Config flow: server setup, reconfigure and discovered chargers (the options flow and the
+charger subentry flow have their own modules).
 
 Everything goes through Home Assistant's flow managers, as the UI does, against a real server
 and real (simulated) chargers on loopback.
@@ -7,13 +8,12 @@ and real (simulated) chargers on loopback.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 import contextlib
 import datetime
 from pathlib import Path
 import socket
 import ssl
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,28 +29,30 @@ from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
-from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError
-from ocpp.v16 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from websockets.exceptions import InvalidStatus
 
 from custom_components.ocpp_central.const import (
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
     CONF_LENIENT,
-    CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
     CONF_REQUIRE_PASSWORD,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     DOMAIN,
-    SUBENTRY_CHARGER,
 )
 
-from .charger import SimCharger, connected_charger
-from .helpers import make_entry, setup_entry, wait_for_state
+from .charger import connected_charger
+from .helpers import (
+    add_charger,
+    boot_status,
+    charger_subentries,
+    make_entry,
+    setup_entry,
+    wait_for_state,
+)
 
 LOCALHOST = "127.0.0.1"
 # TEST-NET-1 (RFC 5737): a valid address that is never one of this machine's.
@@ -117,15 +119,6 @@ async def tls_peer_certificate(port: int, cafile: Path) -> dict:
             await writer.wait_closed()
 
 
-def charger_subentries(entry: MockConfigEntry) -> dict[str, object]:
-    """The entry's charger subentries, by unique id (the charger id)."""
-    return {
-        sub.unique_id: sub
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_CHARGER
-    }
-
-
 async def start_user_flow(hass: HomeAssistant) -> dict:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
@@ -143,28 +136,7 @@ async def start_discovery(hass: HomeAssistant, entry_id: str, charger_id: str, *
     )
 
 
-async def add_charger(hass: HomeAssistant, entry: MockConfigEntry, user_input: dict) -> dict:
-    """Run the "Add charger" subentry flow with `user_input`."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
-    return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
-
-
-async def boot_status(cp: SimCharger, **kwargs: str) -> str:
-    return str((await cp.boot(**kwargs)).status)
-
-
-@pytest.fixture(autouse=True)
-async def unload_entries(hass: HomeAssistant) -> AsyncIterator[None]:
-    """Stop every server a test started (entries created by a flow set themselves up)."""
-    yield
-    for config_entry in hass.config_entries.async_entries(DOMAIN):
-        if config_entry.state is ConfigEntryState.LOADED:
-            assert await hass.config_entries.async_unload(config_entry.entry_id)
-    await hass.async_block_till_done()
+pytestmark = pytest.mark.usefixtures("unload_entries")
 
 
 # --- user step ------------------------------------------------------------------------------
@@ -455,76 +427,6 @@ async def test_reconfigure_port_of_other_entry(hass: HomeAssistant) -> None:
     assert dict(entry.data) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
 
 
-# --- options --------------------------------------------------------------------------------
-
-
-async def test_options(hass: HomeAssistant) -> None:
-    """Policies change without a reload: connected chargers stay connected."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-
-    async with connected_charger(port, "CP1") as cp:
-        assert await boot_status(cp) == "Accepted"
-
-        result = await hass.config_entries.options.async_init(entry.entry_id)
-        assert result["type"] is FlowResultType.MENU
-        assert result["menu_options"] == ["policies", "add_id_tag"]
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"next_step_id": "policies"}
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["step_id"] == "policies"
-        suggested = {
-            str(key): key.description["suggested_value"] for key in result["data_schema"].schema
-        }
-        assert suggested == {
-            CONF_NEW_CHARGERS: "accept",
-            CONF_ID_TAG_POLICY: "known",
-            CONF_REQUIRE_PASSWORD: False,
-        }
-
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"],
-            {
-                CONF_NEW_CHARGERS: "reject",
-                CONF_ID_TAG_POLICY: "accept_all",
-                CONF_REQUIRE_PASSWORD: False,
-            },
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert dict(entry.options) == {
-            CONF_NEW_CHARGERS: "reject",
-            CONF_ID_TAG_POLICY: "accept_all",
-            CONF_REQUIRE_PASSWORD: False,
-        }
-        await hass.async_block_till_done()
-        assert entry.state is ConfigEntryState.LOADED
-        assert entry.runtime_data is central
-
-        # The known charger is still connected and accepted; a new one is now rejected.
-        assert await boot_status(cp) == "Accepted"
-        async with connected_charger(port, "CP2") as cp2:
-            assert await boot_status(cp2) == "Rejected"
-
-
-async def test_options_defaults_suggested(hass: HomeAssistant) -> None:
-    """An entry without options (e.g. restored from an old version) suggests the defaults."""
-    entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: 0})
-    await setup_entry(hass, entry)
-    await hass.config_entries.async_unload(entry.entry_id)
-    # Not running: only the policies can be changed, so they show at once.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["step_id"] == "policies"
-    schema = result["data_schema"].schema
-    suggested = {str(key): key.description["suggested_value"] for key in schema}
-    assert suggested == {
-        CONF_NEW_CHARGERS: "ask",
-        CONF_ID_TAG_POLICY: "known",
-        CONF_REQUIRE_PASSWORD: False,
-    }
-
-
 # --- discovered chargers (approve step) -----------------------------------------------------
 
 
@@ -756,231 +658,6 @@ async def test_discovery_already_approved(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert [sub.title for sub in charger_subentries(entry).values()] == ["CP1"]
-
-
-# --- charger subentries ---------------------------------------------------------------------
-
-
-async def test_add_charger_subentry(hass: HomeAssistant) -> None:
-    """A charger added by id is known at once (no reload) and accepted when it boots."""
-    entry = make_entry(new_chargers="ask")
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-
-    result = await add_charger(
-        hass, entry, {CONF_CHARGER_ID: " CP7 ", CONF_NAME: "Garage", CONF_LENIENT: True}
-    )
-
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Garage"
-    assert result["data"] == {CONF_CHARGER_ID: "CP7", CONF_LENIENT: True}
-    await hass.async_block_till_done()
-    subentry = charger_subentries(entry)["CP7"]
-    assert subentry.title == "Garage"
-    assert entry.runtime_data is central
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP7")})
-    assert device is not None
-    assert device.name == "Garage"
-
-    async with connected_charger(port, "CP7") as cp:
-        assert await boot_status(cp, vendor="Acme", model="Wallbox 11") == "Accepted"
-    assert not hass.config_entries.flow.async_progress()
-    assert entry.runtime_data is central
-
-
-async def test_add_charger_title_defaults_to_id(hass: HomeAssistant) -> None:
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP8"})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "CP8"
-    assert result["data"] == {CONF_CHARGER_ID: "CP8", CONF_LENIENT: False}
-
-
-@pytest.mark.parametrize("charger_id", ["a/b", "x" * 60, "   ", ".."])
-async def test_add_charger_invalid_id(hass: HomeAssistant, charger_id: str) -> None:
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: charger_id, CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_CHARGER_ID: "invalid_charger_id"}
-    assert not entry.subentries
-
-
-async def test_add_charger_duplicate(hass: HomeAssistant) -> None:
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_NAME: "Again"})
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_CHARGER_ID: "charger_exists"}
-    assert [sub.title for sub in charger_subentries(entry).values()] == ["CP1"]
-
-
-async def test_reconfigure_charger_lenient(hass: HomeAssistant) -> None:
-    """Turning `lenient` on applies to the connected charger at once, without a reload."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    subentry = charger_subentries(entry)["CP1"]
-    too_long_info = call.StatusNotification(
-        connector_id=1, error_code="NoError", status="Available", info="x" * 60
-    )
-
-    async with connected_charger(port, "CP1") as cp:
-        assert await boot_status(cp) == "Accepted"
-        with pytest.raises(OCPPError):
-            await cp.call(too_long_info, suppress=False, skip_schema_validation=True)
-
-        result = await entry.start_subentry_reconfigure_flow(
-            hass, SUBENTRY_CHARGER, subentry.subentry_id
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["step_id"] == "reconfigure"
-        assert result["data_schema"]({})[CONF_LENIENT] is False
-        result = await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_LENIENT: True}
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "reconfigure_successful"
-        data = entry.subentries[subentry.subentry_id].data
-        assert data[CONF_CHARGER_ID] == "CP1"
-        assert data[CONF_LENIENT] is True
-        await hass.async_block_till_done()
-        assert entry.runtime_data is central
-
-        await cp.call(too_long_info, suppress=False, skip_schema_validation=True)
-
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, SUBENTRY_CHARGER, subentry.subentry_id
-    )
-    assert result["data_schema"]({})[CONF_LENIENT] is True
-
-
-async def test_reconfigure_charger_clear_meter_interval(hass: HomeAssistant) -> None:
-    """An optional setting the user clears is removed, not kept at its old value."""
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1"})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    subentry = charger_subentries(entry)["CP1"]
-
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, SUBENTRY_CHARGER, subentry.subentry_id
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_LENIENT: False, CONF_METER_INTERVAL: 60}
-    )
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.subentries[subentry.subentry_id].data[CONF_METER_INTERVAL] == 60
-
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, SUBENTRY_CHARGER, subentry.subentry_id
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_LENIENT: False}
-    )
-    assert result["reason"] == "reconfigure_successful"
-    data = entry.subentries[subentry.subentry_id].data
-    assert CONF_METER_INTERVAL not in data
-    assert data[CONF_CHARGER_ID] == "CP1"
-
-
-# --- id tags in the options flow ---------------------------------------------------------
-
-
-async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> dict[str, Any]:
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.MENU
-    return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": step}
-    )
-
-
-async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
-    """Add, change and remove id tags in the options flow: Authorize answers follow."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-    async with connected_charger(port, "CP1") as cp:
-        await cp.boot()
-
-        result = await _options_step(hass, entry, "add_id_tag")
-        assert result["step_id"] == "add_id_tag"
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"],
-            {"id_tag": " 04AABB ", "name": "Anna", "status": "accepted", "parent": "FAMILY"},
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert (await cp.call(call.Authorize(id_tag="04aabb"))).id_tag_info["status"] == "Accepted"
-        assert central.authorization.tags["04AABB"].name == "Anna"
-
-        # The same tag again is an error on the field.
-        result = await _options_step(hass, entry, "add_id_tag")
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"id_tag": "04aabb", "status": "accepted"}
-        )
-        assert result["errors"] == {"id_tag": "id_tag_exists"}
-
-        # Change it: blocked, with an expiry in the naive local time the UI sends.
-        result = await _options_step(hass, entry, "edit_id_tag")
-        assert result["step_id"] == "edit_id_tag"
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"id_tag": "04AABB"}
-        )
-        assert result["step_id"] == "edit_id_tag_details"
-        assert result["description_placeholders"] == {"id_tag": "04AABB"}
-        suggested = {
-            str(key): key.description["suggested_value"]
-            for key in result["data_schema"].schema
-            if key.description
-        }
-        assert suggested["name"] == "Anna"
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"status": "blocked", "expiry": "2030-01-01 00:00:00"}
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        tag = central.authorization.tags["04AABB"]
-        assert tag.expiry is not None and tag.expiry.tzinfo is not None
-        assert tag.name is None  # cleared in the form
-        assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Blocked"
-
-        # Remove it: unknown tags are Invalid under the default policy.
-        result = await _options_step(hass, entry, "remove_id_tag")
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"id_tag": ["04AABB"]}
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert central.authorization.tags == {}
-        assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Invalid"
-    # Options did not change and nothing reloaded.
-    assert entry.runtime_data is central
-
-
-async def test_add_charger_with_password(hass: HomeAssistant) -> None:
-    """A charger added with a password must authenticate with it."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "charger"), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"charger_id": "CP7", "password": "pw", "lenient": False}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    subentry = next(iter(entry.subentries.values()))
-    assert dict(subentry.data) == {"charger_id": "CP7", "lenient": False, "password": "pw"}
-    await hass.async_block_till_done()
-    with pytest.raises(InvalidStatus):
-        async with connected_charger(port, "CP7"):
-            pass
 
 
 async def test_user_client_ca(hass: HomeAssistant, tmp_path: Path) -> None:

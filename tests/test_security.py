@@ -21,17 +21,12 @@ from custom_components.ocpp_central.id_tags import IdTag, IdTagStatus
 from custom_components.ocpp_central.protocol.v16 import KNOWN_ACTIONS
 
 from .charger import connected_charger
-from .helpers import basic, capture_events, make_entry, setup_entry, state_of
+from .helpers import add_charger, basic, capture_events, make_entry, setup_entry, state_of
 
 
-async def add_charger(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
+async def add_charger_with(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
     """Add a charger through the 'Add charger' subentry flow."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "charger"), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"lenient": False, **data}
-    )
+    result = await add_charger(hass, entry, {"lenient": False, **data})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
@@ -60,7 +55,7 @@ async def refused(port: int, charger_id: str, **kwargs: Any) -> int:
 async def test_password_required_for_charger_with_password(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    await add_charger(hass, entry, charger_id="CP1", password="s3cret")
+    await add_charger_with(hass, entry, charger_id="CP1", password="s3cret")
     assert await refused(port, "CP1") == 401
     assert await refused(port, "CP1", additional_headers=basic("CP1", "wrong")) == 401
     assert await refused(port, "CP1", additional_headers=basic("CP2", "s3cret")) == 401
@@ -114,7 +109,7 @@ async def test_require_password_disconnects_chargers_without_one(
 async def test_repeated_failures_raise_one_issue(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    await add_charger(hass, entry, charger_id="CP1", password="right")
+    await add_charger_with(hass, entry, charger_id="CP1", password="right")
     issues = ir.async_get(hass)
     for _ in range(2):
         await refused(port, "CP1", additional_headers=basic("CP1", "wrong"))
