@@ -4,6 +4,7 @@ three chargers the platform snapshots show. Helpers are in helpers.py."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -15,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ocpp_central import PLATFORMS
+from custom_components.ocpp_central import PLATFORMS, central as central_module
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
@@ -56,19 +57,37 @@ def port(entry: MockConfigEntry) -> int:
     return bound_port(entry)
 
 
+def charger_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The test's `charger` marks (its module's, its class's, its own), merged."""
+    settings: dict[str, Any] = {}
+    for mark in reversed(list(request.node.iter_markers("charger"))):
+        settings.update(mark.kwargs)
+    return settings
+
+
+@pytest.fixture
+def call_timeout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> float:
+    """How long the central system waits for a charger's answer: the `charger` mark's
+    `call_timeout` (a short one for tests of unanswered calls), else the real CALL_TIMEOUT.
+    Chargers connected from here on get it."""
+    seconds = charger_settings(request).get("call_timeout")
+    if seconds is not None:
+        monkeypatch.setattr(central_module, "CALL_TIMEOUT", seconds)
+    return float(central_module.CALL_TIMEOUT)
+
+
 @pytest.fixture
 async def cp(
-    hass: HomeAssistant, port: int, request: pytest.FixtureRequest
+    hass: HomeAssistant, port: int, call_timeout: float, request: pytest.FixtureRequest
 ) -> AsyncIterator[SimCharger]:
     """CP1, a one-connector 1.6 charger, connected for the test.
 
     How far it is brought up is the test's (or its module's) `charger` mark:
     `boot="prepared"` (the default: booted, its configuration read), `"booted"` (a
     BootNotification only) or `None` (connected only); `status`: the StatusNotification then
-    sent for connector 1, if any.
+    sent for connector 1, if any; `call_timeout`: see the call_timeout fixture.
     """
-    mark = request.node.get_closest_marker("charger")
-    settings = mark.kwargs if mark else {}
+    settings = charger_settings(request)
     boot, status = settings.get("boot", "prepared"), settings.get("status")
     async with connected_charger(port, "CP1") as charger:
         if boot == "prepared":

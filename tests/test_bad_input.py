@@ -510,12 +510,12 @@ async def test_frame_just_under_the_limit_is_fine(
 # --- a charger that does not answer ------------------------------------------------------
 
 
+@pytest.mark.charger(call_timeout=0.5)
 async def test_unanswered_call_times_out_and_next_call_works(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, call_timeout: float
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.5
 
         cp.silent.add("RemoteStartTransaction")
         with pytest.raises(HomeAssistantError) as err:
@@ -542,13 +542,13 @@ async def test_unanswered_call_times_out_and_next_call_works(
         await assert_unchanged(hass, cp)
 
 
+@pytest.mark.charger(call_timeout=5)
 async def test_unanswered_call_does_not_block_charger_messages(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, call_timeout: float
 ) -> None:
     """While the central system waits for an answer, the charger's own calls are served."""
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        entry.runtime_data.sessions["CP1"].connection.call_timeout = 5
         task, unique_id = await start_charging_unanswered(hass, cp)
         answer = await cp.raw_call(
             "MeterValues", meter_values(2000, timestamp="2026-01-01T00:02:00Z")

@@ -990,6 +990,7 @@ async def test_action_on_offline_charger(
 @pytest.mark.parametrize(
     ("name", "data", "response", "action"), ACTIONS, ids=[a[0] for a in ACTIONS]
 )
+@pytest.mark.charger(call_timeout=0.3)
 async def test_action_charger_never_answers(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -1000,7 +1001,6 @@ async def test_action_charger_never_answers(
     action: str,
 ) -> None:
     cp.composite = {"status": "Accepted"}
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add(action)
     with pytest.raises(HomeAssistantError) as err:
         await service(hass, name, {"device_id": device_id(hass), **data}, response=response)
@@ -1015,16 +1015,15 @@ async def test_action_charger_never_answers(
     assert len(cp.calls(action)) > before
 
 
+@pytest.mark.charger(call_timeout=0.5)
 async def test_late_answer_not_taken_for_next_call(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add("Reset")
     with pytest.raises(HomeAssistantError):
         await service(hass, "reset", {"device_id": device_id(hass)})
     assert len(cp.unanswered) == 1
 
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 5
     task = asyncio.create_task(service(hass, "reset", {"device_id": device_id(hass)}))
     async with asyncio.timeout(5):
         while len(cp.unanswered) < 2:
@@ -1037,11 +1036,11 @@ async def test_late_answer_not_taken_for_next_call(
     await task  # would raise if the late Rejected were taken as this call's answer
 
 
+@pytest.mark.charger(call_timeout=0.3)
 async def test_limit_timeout_keeps_previous(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
     await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 16})
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add("SetChargingProfile")
     with pytest.raises(HomeAssistantError) as err:
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 6})
@@ -1103,10 +1102,10 @@ async def test_reset_button(hass: HomeAssistant, entry: MockConfigEntry, cp: Sim
     assert_not_validation(err)
 
 
+@pytest.mark.charger(call_timeout=0.3)
 async def test_reset_button_timeout(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add("Reset")
     button = entity_id(hass, "button", "CP1_reset")
     with pytest.raises(HomeAssistantError) as err:

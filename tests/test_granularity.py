@@ -49,7 +49,9 @@ async def booted_charger(
 
 
 @pytest.fixture
-async def station(hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str) -> Any:
+async def station(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str, call_timeout: float
+) -> Any:
     async with connected_station(port, subprotocol=subprotocol) as station:
         yield station
 
@@ -729,11 +731,11 @@ async def test_garbled_report_from_a_lenient_station_is_a_clear_error(
 
 
 @V2
+@pytest.mark.charger(call_timeout=0.3)
 async def test_report_that_never_ends_times_out(
     hass: HomeAssistant, entry: MockConfigEntry, station: SimStation
 ) -> None:
     device = await booted_station(hass, station)
-    entry.runtime_data.sessions["CS1"].connection.call_timeout = 0.3
     station.answers["GetChargingProfiles"] = {"status": "Accepted"}
     task = hass.async_create_task(service(hass, "get_charging_profiles", {"device_id": device}))
     request = await station.wait_for_call("GetChargingProfiles")
