@@ -18,7 +18,9 @@ from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads_object
 from ocpp.v16 import call
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -31,6 +33,7 @@ from custom_components.ocpp_central.const import (
     NEW_CHARGERS_ACCEPT,
     SUBENTRY_CHARGER,
 )
+from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
 
 from .charger import SimCharger
 from .charger201 import SimStation
@@ -63,11 +66,32 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> int:
     return bound_port(entry)
 
 
+# What no user sees, read from the running central system (entry.runtime_data) in this one
+# place: the rest of the suite asserts states, events, action responses, diagnostics and what
+# the chargers received.
+
+
 def bound_port(entry: MockConfigEntry) -> int:
     """The port the entry's server listens on: port 0 in the settings lets the system pick a
-    free one, and only the running server knows which (the one read of runtime_data that a
-    test needs; nothing a user sees says it)."""
+    free one, and only the running server knows which."""
     return int(entry.runtime_data.server.port)
+
+
+def central_system(entry: MockConfigEntry) -> object:
+    """The entry's running central system, to compare before and after a change: the same
+    object means no reload (while no charger is connected, nothing public tells)."""
+    return entry.runtime_data
+
+
+def listening_host(entry: MockConfigEntry) -> str:
+    """The host the running server listens on (the settings say what it should be)."""
+    return str(entry.runtime_data.server.settings.host)
+
+
+def open_sessions(entry: MockConfigEntry) -> set[str]:
+    """The charger ids the central system holds a connection for, booted or not (a refused
+    handshake must leave none; an unknown charger that never booted shows nowhere else)."""
+    return set(entry.runtime_data.sessions)
 
 
 def charger_subentries(entry: MockConfigEntry) -> dict[str, ConfigSubentry]:
@@ -127,6 +151,12 @@ def state(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     found = state_of(hass, platform, unique_id)
     assert found is not None, f"no {platform} entity {unique_id}"
     return found.state
+
+
+async def diagnostics(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """The entry's diagnostics, as a user downloads them (JSON: connector ids are strings)."""
+    data = await async_get_config_entry_diagnostics(hass, entry)
+    return json_loads_object(json_bytes(data))
 
 
 def device_of(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry | None:

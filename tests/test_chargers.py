@@ -40,9 +40,12 @@ from .helpers import (
     basic,
     bound_port,
     capture_events,
+    central_system,
     charger_subentries,
     device_of,
+    diagnostics,
     make_entry,
+    open_sessions,
     registry_entry,
     setup_entry,
     state_of,
@@ -304,7 +307,7 @@ async def test_remove_charger(
     how: str,
 ) -> None:
     port = bound_port(ask_entry)
-    central = ask_entry.runtime_data
+    central = central_system(ask_entry)
     add_charger_subentry(hass, ask_entry, "CP1")
     add_charger_subentry(hass, ask_entry, "CP2")
     await hass.async_block_till_done()
@@ -341,7 +344,7 @@ async def test_remove_charger(
         await wait_closed(cp1)
 
         # CP2 is untouched: same central system, still connected and working.
-        assert ask_entry.runtime_data is central
+        assert central_system(ask_entry) is central
         assert is_open(cp2)
         await heartbeat_ok(cp2)
         assert state_of(hass, "binary_sensor", "CP2_connected").state == STATE_ON
@@ -390,7 +393,7 @@ async def test_connector_device_cannot_be_removed_alone(
 async def test_several_chargers_own_entities_and_no_disconnects(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    central = entry.runtime_data
+    central = central_system(entry)
     async with connected_charger(port, "CP1") as cp1:
         await cp1.boot(vendor="Acme")
         await cp1.status(1, "Charging")
@@ -409,7 +412,7 @@ async def test_several_chargers_own_entities_and_no_disconnects(
             await hass.async_block_till_done()
 
             # Adding chargers neither reloaded the entry nor disconnected anybody.
-            assert entry.runtime_data is central
+            assert central_system(entry) is central
             assert is_open(cp1)
             await heartbeat_ok(cp1)
 
@@ -436,7 +439,7 @@ async def test_approving_a_charger_disconnects_nobody(
     hass: HomeAssistant, ask_entry: MockConfigEntry
 ) -> None:
     port = bound_port(ask_entry)
-    central = ask_entry.runtime_data
+    central = central_system(ask_entry)
     add_charger_subentry(hass, ask_entry, "CP1")
     await hass.async_block_till_done()
     async with connected_charger(port, "CP1") as cp1, connected_charger(port, "CP2") as cp2:
@@ -448,7 +451,7 @@ async def test_approving_a_charger_disconnects_nobody(
         await cp2.wait_for_call("TriggerMessage")
         assert (await cp2.boot()).status == "Accepted"
         await hass.async_block_till_done()
-        assert ask_entry.runtime_data is central
+        assert central_system(ask_entry) is central
         assert is_open(cp1) and is_open(cp2)
         await heartbeat_ok(cp1)
         assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
@@ -741,7 +744,7 @@ async def test_invalid_charger_id_refused(
     await hass.async_block_till_done()
     assert dr.async_entries_for_config_entry(dr.async_get(hass), ask_entry.entry_id) == []
     assert discovered_flows(hass) == []
-    assert ask_entry.runtime_data.sessions == {}
+    assert open_sessions(ask_entry) == set()
 
 
 async def test_no_subprotocol_is_16(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
@@ -762,7 +765,7 @@ async def test_16_picked_among_offers(
         assert cp._connection.subprotocol == "ocpp1.6"
         assert (await cp.boot()).status == "Accepted"
         await hass.async_block_till_done()
-        assert entry.runtime_data.sessions["CP1"].connection.ocpp_version == "1.6"
+        assert (await diagnostics(hass, entry))["chargers"]["CP1"]["ocpp_version"] == "1.6"
 
 
 async def test_only_unsupported_subprotocol_refused(
@@ -777,7 +780,7 @@ async def test_only_unsupported_subprotocol_refused(
     await hass.async_block_till_done()
     assert device_of(hass, "CP1") is None
     assert discovered_flows(hass) == []
-    assert ask_entry.runtime_data.sessions == {}
+    assert open_sessions(ask_entry) == set()
 
 
 async def test_second_connection_replaces_first(
@@ -880,7 +883,7 @@ async def test_password_required(hass: HomeAssistant, ask_entry: MockConfigEntry
         assert err.value.response.status_code == 401
         assert "WWW-Authenticate" in err.value.response.headers
     await hass.async_block_till_done()
-    assert ask_entry.runtime_data.sessions == {}
+    assert open_sessions(ask_entry) == set()
     assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_OFF
 
     async with connected_charger(port, "CP1", additional_headers=basic("CP1", "s3cret")) as cp:

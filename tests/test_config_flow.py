@@ -48,7 +48,10 @@ from .charger import connected_charger
 from .helpers import (
     add_charger,
     boot_status,
+    bound_port,
+    central_system,
     charger_subentries,
+    listening_host,
     make_entry,
     setup_entry,
     wait_for_state,
@@ -160,7 +163,7 @@ async def test_user_only_port(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.server.port == port
+    assert bound_port(entry) == port
 
 
 async def test_user_port_in_use(hass: HomeAssistant) -> None:
@@ -180,7 +183,7 @@ async def test_user_port_in_use(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert result["result"].runtime_data.server.port == port
+    assert bound_port(result["result"]) == port
 
 
 async def test_user_cannot_bind(hass: HomeAssistant) -> None:
@@ -286,7 +289,7 @@ async def test_reconfigure_port(hass: HomeAssistant) -> None:
     """A new port: the entry is updated and reloads; chargers connect on the new port."""
     entry = make_entry()
     old_port = await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     new_port = free_port()
 
     result = await entry.start_reconfigure_flow(hass)
@@ -302,8 +305,8 @@ async def test_reconfigure_port(hass: HomeAssistant) -> None:
     assert dict(entry.data) == {CONF_PORT: new_port, CONF_HOST: LOCALHOST}
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is not old_central
-    assert entry.runtime_data.server.port == new_port
+    assert central_system(entry) is not old_central
+    assert bound_port(entry) == new_port
     with pytest.raises(OSError):
         async with connected_charger(old_port, "CP1"):
             pass
@@ -320,7 +323,7 @@ async def test_reconfigure_same_port_no_bind_check(hass: HomeAssistant, tmp_path
         options={CONF_NEW_CHARGERS: "accept", CONF_ID_TAG_POLICY: "known"},
     )
     await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     certfile, keyfile = write_self_signed(tmp_path)
 
     # Unchanged: nothing to apply, the server keeps running.
@@ -331,7 +334,7 @@ async def test_reconfigure_same_port_no_bind_check(hass: HomeAssistant, tmp_path
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert entry.runtime_data is old_central
+    assert central_system(entry) is old_central
 
     # Same port, now with TLS: validated without a bind check, applied by a reload.
     result = await entry.start_reconfigure_flow(hass)
@@ -347,8 +350,8 @@ async def test_reconfigure_same_port_no_bind_check(hass: HomeAssistant, tmp_path
     assert dict(entry.data) == new_data
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is not old_central
-    assert entry.runtime_data.server.port == port
+    assert central_system(entry) is not old_central
+    assert bound_port(entry) == port
     assert await tls_peer_certificate(port, certfile)
 
 
@@ -372,7 +375,7 @@ async def test_reconfigure_host_only(hass: HomeAssistant) -> None:
     assert dict(entry.data) == {CONF_PORT: port, CONF_HOST: "0.0.0.0"}
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.server.settings.host == "0.0.0.0"
+    assert listening_host(entry) == "0.0.0.0"
     async with connected_charger(port, "CP1") as cp:
         assert await boot_status(cp) == "Accepted"
 
@@ -381,7 +384,7 @@ async def test_reconfigure_host_cannot_bind(hass: HomeAssistant) -> None:
     """Same port, an address this machine does not have: refused, nothing changes."""
     entry = make_entry()
     await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PORT: 0, CONF_HOST: FOREIGN_HOST}
@@ -390,13 +393,13 @@ async def test_reconfigure_host_cannot_bind(hass: HomeAssistant) -> None:
     assert result["errors"] == {CONF_PORT: "cannot_bind"}
     assert dict(entry.data) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
     await hass.async_block_till_done()
-    assert entry.runtime_data is old_central
+    assert central_system(entry) is old_central
 
 
 async def test_reconfigure_port_in_use(hass: HomeAssistant) -> None:
     entry = make_entry()
     await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     result = await entry.start_reconfigure_flow(hass)
     with port_taken() as busy:
         result = await hass.config_entries.flow.async_configure(
@@ -408,7 +411,7 @@ async def test_reconfigure_port_in_use(hass: HomeAssistant) -> None:
     assert result["data_schema"]({}) == {CONF_PORT: busy, CONF_HOST: LOCALHOST}
     assert dict(entry.data) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
     await hass.async_block_till_done()
-    assert entry.runtime_data is old_central
+    assert central_system(entry) is old_central
 
 
 async def test_reconfigure_port_of_other_entry(hass: HomeAssistant) -> None:
@@ -434,7 +437,7 @@ async def test_discovery_approve_real_charger(hass: HomeAssistant) -> None:
     """Unknown charger boots -> Pending + discovered flow; approve -> triggered boot -> Accepted."""
     entry = make_entry(new_chargers="ask")
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
     dev_reg = dr.async_get(hass)
 
     async with connected_charger(port, "CP1") as cp:
@@ -483,7 +486,7 @@ async def test_discovery_approve_real_charger(hass: HomeAssistant) -> None:
         assert subentries["CP1"].data[CONF_CHARGER_ID] == "CP1"
         assert not hass.config_entries.flow.async_progress()
         # No reload: the same central system, and the charger shows as connected.
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == "on")
 
 
@@ -567,7 +570,7 @@ async def test_discovery_added_by_hand_meanwhile(hass: HomeAssistant) -> None:
     """Adding a pending charger by hand replaces its discovered flow and accepts it at once."""
     entry = make_entry(new_chargers="ask")
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
 
     async with connected_charger(port, "CP1") as cp:
         assert await boot_status(cp) == "Pending"
@@ -581,7 +584,7 @@ async def test_discovery_added_by_hand_meanwhile(hass: HomeAssistant) -> None:
         assert not hass.config_entries.flow.async_progress()
         assert (await cp.wait_for_call("TriggerMessage"))["requested_message"] == "BootNotification"
         assert await boot_status(cp) == "Accepted"
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
 
 
 async def test_discovery_ignored(hass: HomeAssistant) -> None:

@@ -30,6 +30,8 @@ from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
 from .helpers import (
+    bound_port,
+    central_system,
     device_id,
     entity_id,
     prepare_charger,
@@ -1201,7 +1203,7 @@ async def test_limit_survives_restart(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    new_port = entry.runtime_data.server.port
+    new_port = bound_port(entry)
 
     async with connected_charger(new_port, "CP1") as cp:
         cp.configuration = {"NumberOfConnectors": ("1", True)}
@@ -1232,7 +1234,7 @@ async def test_limit_reapplied_during_session_as_tx_profile(
 async def test_connectors_from_number_of_connectors(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    central = entry.runtime_data
+    central = central_system(entry)
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {"NumberOfConnectors": ("2", True)}
         await cp.boot()
@@ -1256,7 +1258,7 @@ async def test_connectors_from_number_of_connectors(
             assert ent is not None and ent.device_id == child.id
 
         # No reload: same central system, same connection.
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
         assert entry.state is ConfigEntryState.LOADED
         assert central.sessions["CP1"].connection.closed is False
 

@@ -20,7 +20,14 @@ from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger
 from .charger201 import SimStation, connected_station
-from .helpers import device_id, prepare_charger, prepare_station, service, wait_for_state
+from .helpers import (
+    device_id,
+    diagnostics,
+    prepare_charger,
+    prepare_station,
+    service,
+    wait_for_state,
+)
 
 pytestmark = pytest.mark.charger(boot=None)  # each test boots CP1 itself
 
@@ -54,6 +61,12 @@ async def station(
 ) -> Any:
     async with connected_station(port, subprotocol=subprotocol) as station:
         yield station
+
+
+async def connectors_of(hass: HomeAssistant, charger_id: str) -> dict[str, Any]:
+    """A charger's connectors as the diagnostics show them."""
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    return (await diagnostics(hass, entry))["chargers"][charger_id]["connectors"]  # type: ignore[no-any-return]
 
 
 def assert_not_in_version(err: pytest.ExceptionInfo[ServiceValidationError], name: str) -> None:
@@ -180,8 +193,8 @@ async def test_station_maximum_refused(hass: HomeAssistant, cp: SimCharger) -> N
             {"device_id": device, "station_maximum": True, "limit_amps": 25},
         )
     # Nothing of it is kept: the whole charger's own limit is untouched.
-    charger = next(iter(hass.config_entries.async_entries(DOMAIN))).runtime_data.chargers["CP1"]
-    assert charger.connectors[0].limit is None
+    connectors = await connectors_of(hass, "CP1")
+    assert connectors["0"]["limit"] is None
 
 
 # --- a limit for a while is valid for that while ----------------------------------------
@@ -268,8 +281,8 @@ async def test_clear_by_criteria_201(hass: HomeAssistant, station: SimStation) -
         }
     }
     # Our limit went with it: it is not re-applied, the number shows the maximum again.
-    charger = next(iter(hass.config_entries.async_entries(DOMAIN))).runtime_data.chargers["CS1"]
-    assert charger.connectors[1].limit is None
+    connectors = await connectors_of(hass, "CS1")
+    assert connectors["1"]["limit"] is None
     # No connector named: every EVSE.
     await service(hass, "clear_charging_limit", {"device_id": device, "purpose": "station_maximum"})
     assert station.calls("ClearChargingProfile")[-1] == {
@@ -291,8 +304,8 @@ async def test_clear_by_criteria_keeps_limits_it_did_not_match(
         {"stack_level": 5},
         {"connector_id": 1, "charging_profile_purpose": "TxProfile"},
     ]
-    charger = next(iter(hass.config_entries.async_entries(DOMAIN))).runtime_data.chargers["CP1"]
-    assert charger.connectors[1].limit is not None
+    connectors = await connectors_of(hass, "CP1")
+    assert connectors["1"]["limit"] is not None
 
 
 # --- get_charging_profiles -------------------------------------------------------------

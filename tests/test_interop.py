@@ -23,7 +23,6 @@ from websockets.asyncio.client import connect
 
 from custom_components.ocpp_central import central as central_module
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger import connected_charger
 from .charger201 import connected_station
@@ -32,6 +31,7 @@ from .helpers import (
     device_id,
     prepare_charger,
     prepare_station,
+    service,
     state_of,
     update_charger,
     wait_for_state,
@@ -77,7 +77,7 @@ async def test_station_setup_survives_a_failed_device_model_read(
 ) -> None:
     """The device model read fails (NotifyReport never comes, a CallError, no answer at
     all): the meter interval, the stored limit and the local list still go out."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_station(port, subprotocol=subprotocol) as station:
         station.variables = {
             ("LocalAuthListCtrlr", None, "Enabled"): "true",
@@ -122,7 +122,7 @@ async def test_charger_setup_survives_a_failed_configuration_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """OCPP 1.6: GetConfiguration fails; the stored limit and the local list still go out."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {
             "NumberOfConnectors": ("1", True),
@@ -152,7 +152,7 @@ async def test_setup_goes_on_after_a_refused_step(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A CallError to the meter interval and to the limit: the local list still goes out."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_station(port) as station:
         station.variables = {
             ("LocalAuthListCtrlr", None, "Enabled"): "true",
@@ -425,7 +425,7 @@ async def test_open_session_16_is_not_asked(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """1.6 has no GetTransactionStatus: its chargers send the queued StopTransaction."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_charger(port, "CP1") as cp:
         await prepare_charger(hass, cp, **cp.configuration)
         await cp.call(
@@ -471,7 +471,7 @@ async def test_authorize_with_contract_certificate_is_not_accepted(
 ) -> None:
     """Nothing here can validate a contract certificate: the answer says so (the chain
     cannot be verified, the token is invalid), even for a known eMAID."""
-    entry.runtime_data.authorization.add(IdTag("DEABCC123ABC56"))
+    await service(hass, "add_id_tag", {"id_tag": "DEABCC123ABC56"})
     events = capture_events(hass, f"{DOMAIN}_id_tag")
     async with connected_station(port, subprotocol=subprotocol) as station:
         await prepare_station(hass, station)

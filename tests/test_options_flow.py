@@ -26,11 +26,7 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import connected_charger
-from .helpers import (
-    boot_status,
-    make_entry,
-    setup_entry,
-)
+from .helpers import boot_status, central_system, make_entry, setup_entry
 
 LOCALHOST = "127.0.0.1"
 
@@ -44,7 +40,7 @@ async def test_options(hass: HomeAssistant) -> None:
     """Policies change without a reload: connected chargers stay connected."""
     entry = make_entry()
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
 
     async with connected_charger(port, "CP1") as cp:
         assert await boot_status(cp) == "Accepted"
@@ -82,7 +78,7 @@ async def test_options(hass: HomeAssistant) -> None:
         }
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
 
         # The known charger is still connected and accepted; a new one is now rejected.
         assert await boot_status(cp) == "Accepted"
@@ -122,7 +118,7 @@ async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
     """Add, change and remove id tags in the options flow: Authorize answers follow."""
     entry = make_entry()
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
 
@@ -175,4 +171,4 @@ async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
         assert central.authorization.tags == {}
         assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Invalid"
     # Options did not change and nothing reloaded.
-    assert entry.runtime_data is central
+    assert central_system(entry) is central

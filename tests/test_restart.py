@@ -30,7 +30,15 @@ from websockets.exceptions import ConnectionClosed
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .helpers import capture_events, iso, make_entry, meter_values, setup_entry, state_of
+from .helpers import (
+    bound_port,
+    capture_events,
+    iso,
+    make_entry,
+    meter_values,
+    setup_entry,
+    state_of,
+)
 
 STOPPED = "ocpp_central_transaction_stopped"
 
@@ -75,7 +83,7 @@ async def restart(request: pytest.FixtureRequest, hass: HomeAssistant) -> AsyncI
             await hass.async_block_till_done()
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
-            return hass, entry.runtime_data.server.port
+            return hass, bound_port(entry)
         await hass.async_stop()
         hass2 = await stack.enter_async_context(async_test_home_assistant())
 
@@ -89,7 +97,7 @@ async def restart(request: pytest.FixtureRequest, hass: HomeAssistant) -> AsyncI
         await set_up_from_storage(hass2)
         entry2 = hass2.config_entries.async_get_entry(entry.entry_id)
         assert entry2 is not None and entry2.state is ConfigEntryState.LOADED
-        return hass2, entry2.runtime_data.server.port
+        return hass2, bound_port(entry2)
 
     yield do_restart
     await stack.aclose()
@@ -452,7 +460,7 @@ async def test_message_during_shutdown_is_not_lost(
         entry2 = hass2.config_entries.async_get_entry(entry.entry_id)
         try:
             stopped = capture_events(hass2, STOPPED)
-            async with connected_charger(entry2.runtime_data.server.port, "CP1") as cp:
+            async with connected_charger(bound_port(entry2), "CP1") as cp:
                 await cp.boot()
                 if not delivered:
                     await send(hass2, cp, stop)

@@ -17,11 +17,19 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag, IdTagStatus
 from custom_components.ocpp_central.protocol.v16 import KNOWN_ACTIONS
 
 from .charger import connected_charger
-from .helpers import add_charger, basic, capture_events, make_entry, setup_entry, state_of
+from .helpers import (
+    add_charger,
+    basic,
+    capture_events,
+    diagnostics,
+    make_entry,
+    service,
+    setup_entry,
+    state_of,
+)
 
 
 async def add_charger_with(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
@@ -126,10 +134,9 @@ async def test_repeated_failures_raise_one_issue(
 async def test_concurrent_tx_and_parent_tags(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    central = entry.runtime_data
-    central.authorization.add(IdTag("CARD1"))
-    central.authorization.add(IdTag("GROUP", status=IdTagStatus.BLOCKED))
-    central.authorization.add(IdTag("CHILD", parent="GROUP"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD1"})
+    await service(hass, "add_id_tag", {"id_tag": "GROUP", "status": "blocked"})
+    await service(hass, "add_id_tag", {"id_tag": "CHILD", "parent": "GROUP"})
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         first = await cp.call(
@@ -289,11 +296,11 @@ async def test_random_frames_keep_server_and_model_sound(
     await hass.async_block_till_done()
     energy = state_of(hass, "sensor", "CP1_1_energy")
     assert energy is not None and float(energy.state) >= energy_before
-    charger = entry.runtime_data.chargers["CP1"]
-    for conn in charger.connectors.values():
-        assert conn.energy_kwh is None or conn.energy_kwh >= 0
-        if conn.transaction is not None:
-            assert conn.transaction.connector_id == conn.connector_id
+    connectors = (await diagnostics(hass, entry))["chargers"]["CP1"]["connectors"]
+    for connector_id, conn in connectors.items():
+        assert conn["energy_kwh"] is None or conn["energy_kwh"] >= 0
+        if conn["transaction"] is not None:
+            assert conn["transaction"]["connector_id"] == int(connector_id)
 
 
 async def test_set_charger_password_rotates_it(
@@ -514,10 +521,9 @@ async def test_local_list_parent_change_and_long_tags(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """Children follow a changed parent; tags longer than 1.6 allows are left out."""
-    central = entry.runtime_data
-    central.authorization.add(IdTag("FAMILY"))
-    central.authorization.add(IdTag("KID", parent="FAMILY"))
-    central.authorization.add(IdTag("X" * 30))
+    await service(hass, "add_id_tag", {"id_tag": "FAMILY"})
+    await service(hass, "add_id_tag", {"id_tag": "KID", "parent": "FAMILY"})
+    await service(hass, "add_id_tag", {"id_tag": "X" * 30})
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {"SupportedFeatureProfiles": ("Core,LocalAuthListManagement", True)}
         await cp.boot()
@@ -542,7 +548,6 @@ async def test_password_key_never_stored(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """A charger reporting its AuthorizationKey does not leak it into storage or diagnostics."""
-    from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
 
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {
@@ -552,10 +557,9 @@ async def test_password_key_never_stored(
         await cp.boot()
         await cp.wait_for_call("GetConfiguration")
         await hass.async_block_till_done(wait_background_tasks=True)
-        charger = entry.runtime_data.chargers["CP1"]
-        assert charger.configuration == {"HeartbeatInterval": "300"}
-        diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-        assert "super-secret-key-123" not in json.dumps(diagnostics)
+        data = await diagnostics(hass, entry)
+        assert data["chargers"]["CP1"]["configuration"] == {"HeartbeatInterval": "300"}
+        assert "super-secret-key-123" not in json.dumps(data)
 
 
 async def test_security_event_notification_16(

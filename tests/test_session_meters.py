@@ -20,11 +20,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger import SimCharger, connected_charger
 from .charger201 import SimStation, connected_station
-from .helpers import capture_events, meter_value_201, state_of
+from .helpers import bound_port, capture_events, meter_value_201, service, state_of
 
 SESSIONS_WH = [160, 147, 143]
 STOPPED = f"{DOMAIN}_transaction_stopped"
@@ -110,7 +109,7 @@ async def session_16(
 async def test_per_session_meter_16(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, readings: bool, sessions: list[int]
 ) -> None:
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     stopped = capture_events(hass, STOPPED)
     history = energy_history(hass, "CP1_1_energy")
     async with connected_charger(port, "CP1") as cp:
@@ -129,8 +128,8 @@ async def test_per_session_meter_total_survives_restart(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """The offset is stored: after a restart the next session still adds to the total."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
-    port = entry.runtime_data.server.port
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
+    port = bound_port(entry)
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         for number, wh in enumerate(SESSIONS_WH[:2]):
@@ -141,7 +140,7 @@ async def test_per_session_meter_total_survives_restart(
     await hass.async_block_till_done()
     assert energy(hass, "CP1_1_energy") == pytest.approx(0.307)
     history = energy_history(hass, "CP1_1_energy")
-    async with connected_charger(entry.runtime_data.server.port, "CP1") as cp:
+    async with connected_charger(bound_port(entry), "CP1") as cp:
         await cp.boot()
         await session_16(cp, 0, SESSIONS_WH[2], 3 * 3600, readings=True)
         await hass.async_block_till_done()
@@ -153,7 +152,7 @@ async def test_lifetime_meter_glitch_at_session_start_is_still_a_glitch(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """A lifetime register whose meterStart reads 0 once is not taken for a session meter."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     history = energy_history(hass, "CP1_1_energy")
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()

@@ -20,7 +20,14 @@ from simulator.base import Options, running
 from simulator.charger16 import Charger16
 from simulator.charger201 import Charger201
 
-from .helpers import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    capture_events,
+    device_id as find_device_id,
+    make_entry,
+    setup_entry,
+    state_of,
+    wait_for_state,
+)
 
 
 @pytest.mark.parametrize("cls", [Charger16, Charger201])
@@ -57,7 +64,7 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
         assert stopped[0].data["energy_kwh"] > 0
 
         # A limit from Home Assistant: the charger follows it in its readings.
-        device_id = entry.runtime_data.devices.device_id("SIM001")
+        device_id = find_device_id(hass, "SIM001")
         await hass.services.async_call(
             DOMAIN, "set_charging_limit", {"device_id": device_id, "limit_amps": 8}, blocking=True
         )

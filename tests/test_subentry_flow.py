@@ -27,6 +27,7 @@ from .charger import connected_charger
 from .helpers import (
     add_charger,
     boot_status,
+    central_system,
     charger_subentries,
     make_entry,
     setup_entry,
@@ -39,7 +40,7 @@ async def test_add_charger_subentry(hass: HomeAssistant) -> None:
     """A charger added by id is known at once (no reload) and accepted when it boots."""
     entry = make_entry(new_chargers="ask")
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
 
     result = await add_charger(
         hass, entry, {CONF_CHARGER_ID: " CP7 ", CONF_NAME: "Garage", CONF_LENIENT: True}
@@ -51,7 +52,7 @@ async def test_add_charger_subentry(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     subentry = charger_subentries(entry)["CP7"]
     assert subentry.title == "Garage"
-    assert entry.runtime_data is central
+    assert central_system(entry) is central
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP7")})
     assert device is not None
     assert device.name == "Garage"
@@ -59,7 +60,7 @@ async def test_add_charger_subentry(hass: HomeAssistant) -> None:
     async with connected_charger(port, "CP7") as cp:
         assert await boot_status(cp, vendor="Acme", model="Wallbox 11") == "Accepted"
     assert not hass.config_entries.flow.async_progress()
-    assert entry.runtime_data is central
+    assert central_system(entry) is central
 
 
 async def test_add_charger_title_defaults_to_id(hass: HomeAssistant) -> None:
@@ -98,7 +99,7 @@ async def test_reconfigure_charger_lenient(hass: HomeAssistant) -> None:
     """Turning `lenient` on applies to the connected charger at once, without a reload."""
     entry = make_entry()
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
     result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -127,7 +128,7 @@ async def test_reconfigure_charger_lenient(hass: HomeAssistant) -> None:
         assert data[CONF_CHARGER_ID] == "CP1"
         assert data[CONF_LENIENT] is True
         await hass.async_block_till_done()
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
 
         await cp.call(too_long_info, suppress=False, skip_schema_validation=True)
 

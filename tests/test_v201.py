@@ -11,14 +11,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger201 import SimStation, connected_station
 from .helpers import (
     capture_events,
     device_id,
+    diagnostics,
     meter_value_201,
     prepare_station,
+    service,
     state_of,
 )
 
@@ -63,7 +64,7 @@ async def test_boot_creates_device_and_entities(
         )
         assert state_of(hass, "sensor", "CS1_1_connector_status").state == "available"
         assert state_of(hass, "binary_sensor", "CS1_connected").state == "on"
-        version = entry.runtime_data.sessions["CS1"].connection.ocpp_version
+        version = (await diagnostics(hass, entry))["chargers"]["CS1"]["ocpp_version"]
         assert version == subprotocol.removeprefix("ocpp")
 
 
@@ -72,7 +73,7 @@ async def test_transaction_lifecycle(
 ) -> None:
     started = capture_events(hass, f"{DOMAIN}_transaction_started")
     stopped = capture_events(hass, f"{DOMAIN}_transaction_stopped")
-    entry.runtime_data.authorization.add(IdTag("TAG1"))
+    await service(hass, "add_id_tag", {"id_tag": "TAG1"})
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         await station.status(1, "Occupied")
@@ -365,7 +366,7 @@ async def test_set_charger_password(
 async def test_concurrent_tx_and_refused_log(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
 ) -> None:
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         token = {"idToken": "CARD", "type": "ISO14443"}
