@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ocpp_central import PLATFORMS, central as central_module
-from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.const import CALL_TIMEOUT, DOMAIN
 
 from .charger import SimCharger, connected_charger
 from .helpers import (  # noqa: F401  (test modules of other branches import these from here)
@@ -73,7 +73,7 @@ def call_timeout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     seconds = charger_settings(request).get("call_timeout")
     if seconds is not None:
         monkeypatch.setattr(central_module, "CALL_TIMEOUT", seconds)
-    return float(central_module.CALL_TIMEOUT)
+    return float(seconds if seconds is not None else CALL_TIMEOUT)
 
 
 @pytest.fixture

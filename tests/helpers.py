@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult, ConfigSubentry
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    ConfigFlowResult,
+    ConfigSubentry,
+    SubentryFlowResult,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.data_entry_flow import FlowResultType
@@ -24,7 +29,9 @@ from homeassistant.util.json import json_loads_object
 from ocpp.v16 import call
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
+import voluptuous as vol
 
+from custom_components.ocpp_central.central import CentralSystem
 from custom_components.ocpp_central.const import (
     CONF_ID_TAG_POLICY,
     CONF_NEW_CHARGERS,
@@ -77,10 +84,11 @@ def bound_port(entry: MockConfigEntry) -> int:
     return int(entry.runtime_data.server.port)
 
 
-def central_system(entry: MockConfigEntry) -> object:
+def central_system(entry: MockConfigEntry) -> CentralSystem:
     """The entry's running central system, to compare before and after a change: the same
     object means no reload (while no charger is connected, nothing public tells)."""
-    return entry.runtime_data
+    central: CentralSystem = entry.runtime_data
+    return central
 
 
 def listening_host(entry: MockConfigEntry) -> str:
@@ -113,7 +121,7 @@ def update_charger(
 
 async def add_charger(
     hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]
-) -> ConfigFlowResult:
+) -> SubentryFlowResult:
     """Run the "Add charger" subentry flow with `user_input`; its result."""
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
@@ -121,6 +129,13 @@ async def add_charger(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+
+
+def form_schema(result: ConfigFlowResult | SubentryFlowResult) -> vol.Schema:
+    """The schema of the form a flow shows."""
+    schema = result["data_schema"]
+    assert schema is not None, result
+    return schema
 
 
 # --- what users see ------------------------------------------------------------------------
@@ -146,7 +161,7 @@ def state_of(hass: HomeAssistant, platform: str, unique_id: str) -> State | None
     return hass.states.get(found) if found else None
 
 
-def state(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+def entity_state(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     """The state string of an entity that must exist."""
     found = state_of(hass, platform, unique_id)
     assert found is not None, f"no {platform} entity {unique_id}"
@@ -209,7 +224,7 @@ async def wait_for_state(
     changed = asyncio.Event()
 
     @callback
-    def _changed(_: Event) -> None:
+    def _changed(_: Event[Any]) -> None:
         changed.set()
 
     unsubs = [
@@ -266,10 +281,19 @@ async def boot_status(cp: SimCharger, **kwargs: str) -> str:
 
 
 async def prepare_charger(
-    hass: HomeAssistant, cp: SimCharger, connectors: int = 1, **configuration: tuple[str, bool]
+    hass: HomeAssistant,
+    cp: SimCharger,
+    connectors: int = 1,
+    configuration: Mapping[str, tuple[str, bool]] | None = None,
+    **keys: tuple[str, bool],
 ) -> None:
-    """Boot a 1.6 charger and let its preparation (configuration read ...) finish."""
-    cp.configuration = {"NumberOfConnectors": (str(connectors), True), **configuration}
+    """Boot a 1.6 charger with these configuration keys (key -> (value, read-only)) and let
+    its preparation (configuration read ...) finish."""
+    cp.configuration = {
+        "NumberOfConnectors": (str(connectors), True),
+        **(configuration or {}),
+        **keys,
+    }
     await cp.boot()
     await cp.wait_for_call("GetConfiguration")
     # The preparation runs as a background task; let it finish (it talks to the charger).

@@ -34,10 +34,10 @@ from .helpers import (
     capture_events,
     device_id,
     diagnostics,
+    entity_state,
     make_entry,
     service,
     setup_entry,
-    state_of,
     update_charger,
     wait_for_state,
 )
@@ -91,11 +91,11 @@ async def assert_unchanged(hass: HomeAssistant, cp: SimCharger) -> None:
     result = await cp.call(call.Heartbeat())
     assert result is not None and result.current_time
     await hass.async_block_till_done()
-    assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
-    assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
-    assert state_of(hass, "sensor", "CP1_1_power").state == "7200.0"
-    assert state_of(hass, "sensor", "CP1_1_connector_status").state == "charging"
-    assert state_of(hass, "sensor", "CP1_error_code").state == "no_error"
+    assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
+    assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
+    assert entity_state(hass, "sensor", "CP1_1_power") == "7200.0"
+    assert entity_state(hass, "sensor", "CP1_1_connector_status") == "charging"
+    assert entity_state(hass, "sensor", "CP1_error_code") == "no_error"
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
     assert device is not None and device.serial_number == SERIAL
 
@@ -107,7 +107,8 @@ def answers(cp: SimCharger) -> list[list[Any]]:
 
 async def reply_to(cp: SimCharger, unique_id: str) -> CallResult | CallError:
     """The central system's answer to a frame sent with `send_raw`."""
-    return await cp._get_specific_response(unique_id, 5)  # type: ignore[no-any-return]
+    answer: CallResult | CallError = await cp._get_specific_response(unique_id, 5)
+    return answer
 
 
 async def start_charging(hass: HomeAssistant) -> None:
@@ -233,7 +234,7 @@ async def test_bad_call_gets_call_error(
         assert events == []
         connectors = (await diagnostics(hass, entry))["chargers"]["CP1"]["connectors"]
         assert sorted(connectors) == ["0", "1"]
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
 
 
 @pytest.mark.parametrize(
@@ -357,8 +358,8 @@ async def test_lenient_accepts_real_world_quirks(
         )
         assert isinstance(answer, CallResult)
         await wait_for_state(hass, "sensor", "CP1_error_code", lambda s: s.state == "other_error")
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_ON
-        assert state_of(hass, "sensor", "CP1_1_connector_status").state == "faulted"
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_ON
+        assert entity_state(hass, "sensor", "CP1_1_connector_status") == "faulted"
 
         # "Hz" for Frequency: the rest of the message applies.
         answer = await cp.raw_call(
@@ -480,20 +481,20 @@ async def test_oversized_frame_closes_only_that_connection(
 
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
         # The meter register of the closed charger is kept.
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
         # The other charger did not notice.
         assert cp2._connection.state is WsState.OPEN
         result = await cp2.call(call.Heartbeat())
         assert result is not None
-        assert state_of(hass, "binary_sensor", "CP2_connected").state == STATE_ON
-        assert state_of(hass, "sensor", "CP2_1_connector_status").state == "available"
+        assert entity_state(hass, "binary_sensor", "CP2_connected") == STATE_ON
+        assert entity_state(hass, "sensor", "CP2_1_connector_status") == "available"
 
     # The charger that sent it may come back.
     async with connected_charger(port, "CP1") as cp1:
         await cp1.boot(charge_point_serial_number=SERIAL)
         await cp1.status(1, "Charging")
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_ON)
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
 
 
 async def test_frame_just_under_the_limit_is_fine(

@@ -9,7 +9,11 @@ from types import MappingProxyType
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigSubentry
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigFlowResult,
+    ConfigSubentry,
+)
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -22,6 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.protocol import State as WsState
+from websockets.typing import Subprotocol
 
 from custom_components.ocpp_central.const import (
     CONF_LENIENT,
@@ -44,6 +49,7 @@ from .helpers import (
     charger_subentries,
     device_of,
     diagnostics,
+    entity_state,
     make_entry,
     open_sessions,
     registry_entry,
@@ -55,7 +61,7 @@ from .helpers import (
 # --- helpers -----------------------------------------------------------------------------
 
 
-def discovered_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
+def discovered_flows(hass: HomeAssistant) -> list[ConfigFlowResult]:
     """Our config flows in progress (discovered chargers)."""
     return list(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
 
@@ -140,7 +146,7 @@ async def test_policy_accept_creates_device_and_subentry(
         assert subs["CP1"].unique_id == "CP1"
         assert device.config_entries_subentries[entry.entry_id] == {subs["CP1"].subentry_id}
 
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
         assert discovered_flows(hass) == []
 
         # Accepted in the answer itself: no TriggerMessage(BootNotification) needed.
@@ -170,7 +176,7 @@ async def test_policy_accept_non_compliant_boot_adds_charger_lenient(
             "StatusNotification", {"connectorId": 1, "errorCode": "Error", "status": "Faulted"}
         )
         await hass.async_block_till_done()
-    assert state_of(hass, "sensor", "CP1_error_code").state == "other_error"
+    assert entity_state(hass, "sensor", "CP1_error_code") == "other_error"
 
 
 @pytest.mark.parametrize(
@@ -264,7 +270,7 @@ async def test_policy_ask_pending_then_approved(
         assert device.manufacturer == "Acme"
         assert set(charger_subentries(ask_entry)) == {"CP1"}
         assert discovered_flows(hass) == []
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
 
 
 # --- removing a charger ------------------------------------------------------------------
@@ -282,7 +288,8 @@ async def remove_device_from_entry(
             "device_id": device_id,
         }
     )
-    return await client.receive_json()
+    answer: dict[str, Any] = await client.receive_json()
+    return answer
 
 
 async def _remove_via_device_registry(
@@ -347,8 +354,8 @@ async def test_remove_charger(
         assert central_system(ask_entry) is central
         assert is_open(cp2)
         await heartbeat_ok(cp2)
-        assert state_of(hass, "binary_sensor", "CP2_connected").state == STATE_ON
-        assert state_of(hass, "sensor", "CP2_1_connector_status").state == "available"
+        assert entity_state(hass, "binary_sensor", "CP2_connected") == STATE_ON
+        assert entity_state(hass, "sensor", "CP2_1_connector_status") == "available"
         assert device_of(hass, "CP2") is not None
 
     # CP1 comes back: it is unknown again, so with policy ask it is pending and can be approved.
@@ -416,22 +423,22 @@ async def test_several_chargers_own_entities_and_no_disconnects(
             assert is_open(cp1)
             await heartbeat_ok(cp1)
 
-            assert state_of(hass, "sensor", "CP1_1_connector_status").state == "charging"
-            assert state_of(hass, "sensor", "CP2_1_connector_status").state == "available"
-            assert state_of(hass, "sensor", "CP3_1_connector_status").state == "faulted"
-            assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
-            assert state_of(hass, "binary_sensor", "CP3_problem").state == STATE_ON
+            assert entity_state(hass, "sensor", "CP1_1_connector_status") == "charging"
+            assert entity_state(hass, "sensor", "CP2_1_connector_status") == "available"
+            assert entity_state(hass, "sensor", "CP3_1_connector_status") == "faulted"
+            assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
+            assert entity_state(hass, "binary_sensor", "CP3_problem") == STATE_ON
             for cid, vendor in (("CP1", "Acme"), ("CP2", "Other"), ("CP3", "Third")):
                 device = device_of(hass, cid)
                 assert device is not None and device.manufacturer == vendor
-                assert state_of(hass, "binary_sensor", f"{cid}_connected").state == STATE_ON
+                assert entity_state(hass, "binary_sensor", f"{cid}_connected") == STATE_ON
                 assert entity_device_id(hass, "sensor", f"{cid}_1_connector_status") == device.id
             assert set(charger_subentries(entry)) == {"CP1", "CP2", "CP3"}
 
         # CP2 and CP3 left; CP1 stays connected.
         await wait_for_state(hass, "binary_sensor", "CP2_connected", lambda s: s.state == STATE_OFF)
         await wait_for_state(hass, "binary_sensor", "CP3_connected", lambda s: s.state == STATE_OFF)
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
         assert is_open(cp1)
 
 
@@ -454,8 +461,8 @@ async def test_approving_a_charger_disconnects_nobody(
         assert central_system(ask_entry) is central
         assert is_open(cp1) and is_open(cp2)
         await heartbeat_ok(cp1)
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
-        assert state_of(hass, "binary_sensor", "CP2_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP2_connected") == STATE_ON
 
 
 # --- multi-connector chargers ------------------------------------------------------------
@@ -504,9 +511,9 @@ async def test_multi_connector_child_devices(
         assert entity_device_id(hass, "binary_sensor", "CP1_connected") == charger_device.id
 
         # Entities keep working on their new devices.
-        assert state_of(hass, "sensor", "CP1_1_connector_status").state == "charging"
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.0"
-        assert state_of(hass, "switch", "CP1_2_charging").state == STATE_OFF
+        assert entity_state(hass, "sensor", "CP1_1_connector_status") == "charging"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.0"
+        assert entity_state(hass, "switch", "CP1_2_charging") == STATE_OFF
         await cp.status(1, "Finishing")
         await wait_for_state(
             hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "finishing"
@@ -537,8 +544,8 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
         await cp.boot()
         await cp.status(1, "Available")
         await wait_for_state(hass, "sensor", "CP1_status", lambda s: s.state == "available")
-        assert state_of(hass, "sensor", "CP1_error_code").state == "no_error"
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
+        assert entity_state(hass, "sensor", "CP1_error_code") == "no_error"
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
         assert errors == []
 
         await cp.status(
@@ -555,7 +562,7 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
         assert state.attributes["info"] == "RCD tripped"
         assert state.attributes["vendor_id"] == "Acme"
         assert state.attributes["vendor_error_code"] == "E42"
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_ON
         assert len(errors) == 1
         device = device_of(hass, "CP1")
         assert device is not None
@@ -590,13 +597,13 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
             hass, "sensor", "CP1_error_code", lambda s: s.state == "no_error"
         )
         assert state.attributes["info"] is None
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
 
         # Faulted without an error code is a problem too; the charger status shows it.
         await cp.status(1, "Faulted")
         await wait_for_state(hass, "binary_sensor", "CP1_problem", lambda s: s.state == STATE_ON)
-        assert state_of(hass, "sensor", "CP1_status").state == "faulted"
-        assert state_of(hass, "sensor", "CP1_1_connector_status").state == "faulted"
+        assert entity_state(hass, "sensor", "CP1_status") == "faulted"
+        assert entity_state(hass, "sensor", "CP1_1_connector_status") == "faulted"
 
         # And the same error after it cleared starts again: a new event.
         await cp.status(1, "Available", error_code="GroundFailure")
@@ -646,7 +653,7 @@ async def test_connection_state_and_availability(
             ],
         )
         await wait_for_state(hass, "sensor", "CP1_1_power", lambda s: s.state == "3700.0")
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
 
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     # Live readings are unavailable while offline; the meter register keeps its value.
@@ -656,8 +663,8 @@ async def test_connection_state_and_availability(
         ("sensor", "CP1_status"),
         ("binary_sensor", "CP1_problem"),
     ):
-        assert state_of(hass, platform, unique_id).state == STATE_UNAVAILABLE, unique_id
-    assert state_of(hass, "sensor", "CP1_1_energy").state == "2.5"
+        assert entity_state(hass, platform, unique_id) == STATE_UNAVAILABLE, unique_id
+    assert entity_state(hass, "sensor", "CP1_1_energy") == "2.5"
 
     async with connected_charger(port, "CP1") as cp:
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_ON)
@@ -666,7 +673,7 @@ async def test_connection_state_and_availability(
         await wait_for_state(
             hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available"
         )
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "2.5"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "2.5"
 
 
 async def test_last_seen(
@@ -677,7 +684,7 @@ async def test_last_seen(
         await cp.boot()
         await cp.status(1, "Available")
         await hass.async_block_till_done(wait_background_tasks=True)
-        first = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
+        first = dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen"))
         assert first is not None
         assert abs((first - dt_util.utcnow()).total_seconds()) < 2
 
@@ -685,20 +692,20 @@ async def test_last_seen(
         freezer.tick(timedelta(minutes=5))
         await cp.call(call.DataTransfer(vendor_id="com.acme"))
         await hass.async_block_till_done()
-        later = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
+        later = dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen"))
         assert later is not None
         assert (later - first).total_seconds() >= 299
 
         freezer.tick(timedelta(minutes=5))
         await heartbeat_ok(cp)
         await hass.async_block_till_done()
-        latest = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
+        latest = dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen"))
         assert latest is not None
         assert (latest - later).total_seconds() >= 299
 
     # Offline it keeps the time it was last seen.
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
-    assert dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state) == latest
+    assert dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen")) == latest
 
 
 # --- how chargers connect ----------------------------------------------------------------
@@ -728,7 +735,7 @@ async def test_url_forms(
         await hass.async_block_till_done()
         assert device_of(hass, charger_id) is not None
         assert set(charger_subentries(entry)) == {charger_id}
-        assert state_of(hass, "binary_sensor", f"{charger_id}_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", f"{charger_id}_connected") == STATE_ON
 
 
 @pytest.mark.parametrize("path", ["/", "/CP%201", "/ocpp/..", "/" + "X" * 49, "/CP%2F1"])
@@ -737,7 +744,7 @@ async def test_invalid_charger_id_refused(
 ) -> None:
     with pytest.raises(InvalidStatus) as err:
         async with connect(
-            f"ws://127.0.0.1:{bound_port(ask_entry)}{path}", subprotocols=["ocpp1.6"]
+            f"ws://127.0.0.1:{bound_port(ask_entry)}{path}", subprotocols=[Subprotocol("ocpp1.6")]
         ):
             pass
     assert err.value.response.status_code == 404
@@ -802,7 +809,7 @@ async def test_second_connection_replaces_first(
             )
             await hass.async_block_till_done()
             # The old connection going away does not make the charger look offline.
-            assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+            assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
             # Commands go to the new connection.
             device = device_of(hass, "CP1")
             assert device is not None
@@ -840,7 +847,7 @@ async def test_firmware_and_diagnostics_status(
         )
     # Facts, not live readings: they stay while the charger is offline.
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
-    assert state_of(hass, "sensor", "CP1_firmware_status").state == "installation_failed"
+    assert entity_state(hass, "sensor", "CP1_firmware_status") == "installation_failed"
 
 
 async def test_heartbeat_answered_with_time(
@@ -884,7 +891,7 @@ async def test_password_required(hass: HomeAssistant, ask_entry: MockConfigEntry
         assert "WWW-Authenticate" in err.value.response.headers
     await hass.async_block_till_done()
     assert open_sessions(ask_entry) == set()
-    assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_OFF
+    assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_OFF
 
     async with connected_charger(port, "CP1", additional_headers=basic("CP1", "s3cret")) as cp:
         assert (await cp.boot()).status == "Accepted"

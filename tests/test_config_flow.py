@@ -14,6 +14,7 @@ import datetime
 from pathlib import Path
 import socket
 import ssl
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +25,7 @@ from homeassistant.config_entries import (
     SOURCE_INTEGRATION_DISCOVERY,
     SOURCE_USER,
     ConfigEntryState,
+    ConfigFlowResult,
 )
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
@@ -51,6 +53,7 @@ from .helpers import (
     bound_port,
     central_system,
     charger_subentries,
+    form_schema,
     listening_host,
     make_entry,
     setup_entry,
@@ -109,20 +112,21 @@ def write_self_signed(directory: Path) -> tuple[Path, Path]:
     return certfile, keyfile
 
 
-async def tls_peer_certificate(port: int, cafile: Path) -> dict:
+async def tls_peer_certificate(port: int, cafile: Path) -> dict[str, Any]:
     """Open a TLS connection to the server, trusting only `cafile`; return its certificate."""
     context = ssl.create_default_context(cafile=str(cafile))
     context.check_hostname = False
     reader, writer = await asyncio.open_connection(LOCALHOST, port, ssl=context)
     try:
-        return writer.get_extra_info("peercert")
+        certificate: dict[str, Any] = writer.get_extra_info("peercert")
+        return certificate
     finally:
         writer.close()
         with contextlib.suppress(ssl.SSLError, ConnectionError):
             await writer.wait_closed()
 
 
-async def start_user_flow(hass: HomeAssistant) -> dict:
+async def start_user_flow(hass: HomeAssistant) -> ConfigFlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
@@ -130,7 +134,9 @@ async def start_user_flow(hass: HomeAssistant) -> dict:
     return result
 
 
-async def start_discovery(hass: HomeAssistant, entry_id: str, charger_id: str, **info: str) -> dict:
+async def start_discovery(
+    hass: HomeAssistant, entry_id: str, charger_id: str, **info: str
+) -> ConfigFlowResult:
     """What the server does when an unknown charger boots while the policy is `ask`."""
     return await hass.config_entries.flow.async_init(
         DOMAIN,
@@ -176,7 +182,7 @@ async def test_user_port_in_use(hass: HomeAssistant) -> None:
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {CONF_PORT: "port_in_use"}
         # The form keeps what the user typed.
-        assert result["data_schema"]({}) == {CONF_PORT: port, CONF_HOST: LOCALHOST}
+        assert form_schema(result)({}) == {CONF_PORT: port, CONF_HOST: LOCALHOST}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PORT: port, CONF_HOST: LOCALHOST}
@@ -266,7 +272,7 @@ async def test_user_tls(hass: HomeAssistant, tmp_path: Path, combined: bool) -> 
     await hass.async_block_till_done()
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
-    peer = await tls_peer_certificate(user_input[CONF_PORT], certfile)
+    peer = await tls_peer_certificate(cast(int, user_input[CONF_PORT]), certfile)
     assert dict(x[0] for x in peer["subject"]) == {"commonName": "localhost"}
 
 
@@ -295,7 +301,7 @@ async def test_reconfigure_port(hass: HomeAssistant) -> None:
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    assert result["data_schema"]({}) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
+    assert form_schema(result)({}) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PORT: new_port, CONF_HOST: LOCALHOST}
     )
@@ -408,7 +414,7 @@ async def test_reconfigure_port_in_use(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == {CONF_PORT: "port_in_use"}
-    assert result["data_schema"]({}) == {CONF_PORT: busy, CONF_HOST: LOCALHOST}
+    assert form_schema(result)({}) == {CONF_PORT: busy, CONF_HOST: LOCALHOST}
     assert dict(entry.data) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
     await hass.async_block_till_done()
     assert central_system(entry) is old_central
@@ -500,7 +506,7 @@ LONG_SERIAL_BOOT = {
 async def lenient_default(hass: HomeAssistant, flow_id: str) -> bool:
     """The default of the approve form's lenient checkbox (the form shown again)."""
     form = await hass.config_entries.flow.async_configure(flow_id)
-    return bool(form["data_schema"]({})[CONF_LENIENT])
+    return bool(form_schema(form)({})[CONF_LENIENT])
 
 
 async def test_discovery_of_charger_whose_boot_breaks_the_schema(hass: HomeAssistant) -> None:
@@ -638,7 +644,7 @@ async def test_discovery_not_loaded(hass: HomeAssistant, loaded_entry: bool) -> 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "approve"
     assert result["description_placeholders"] == {"charger_id": "CP1", "vendor": "?", "model": "?"}
-    assert result["data_schema"]({}) == {CONF_NAME: "CP1", CONF_LENIENT: False}
+    assert form_schema(result)({}) == {CONF_NAME: "CP1", CONF_LENIENT: False}
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
@@ -650,8 +656,8 @@ async def test_discovery_already_approved(hass: HomeAssistant) -> None:
     """A discovery that raced with adding the charger does not add it twice."""
     entry = make_entry(new_chargers="ask")
     await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    added = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
+    assert added["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
     result = await start_discovery(hass, entry.entry_id, "CP1", vendor="Acme", model="X")

@@ -34,6 +34,7 @@ from .helpers import (
     central_system,
     device_id,
     entity_id,
+    entity_state,
     prepare_charger,
     service,
     start_transaction,
@@ -1150,7 +1151,7 @@ async def test_available_switch(
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
     assert_not_validation(err)
-    assert state_of(hass, "switch", "CP1_available").state == STATE_ON
+    assert entity_state(hass, "switch", "CP1_available") == STATE_ON
 
 
 # --- limits survive reconnects and restarts ------------------------------------------------
@@ -1301,7 +1302,7 @@ async def test_meter_interval_written_once(
 
     # The charger now reports 30: nothing is written again.
     async with connected_charger(port, "CP1") as cp:
-        await prepare_charger(hass, cp, **configured)
+        await prepare_charger(hass, cp, configuration=configured)
         assert cp.configuration["MeterValueSampleInterval"] == ("30", False)
         assert not cp.calls("ChangeConfiguration")
 

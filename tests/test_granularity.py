@@ -51,7 +51,7 @@ async def booted_charger(
     hass: HomeAssistant, cp: SimCharger, **configuration: tuple[str, bool]
 ) -> str:
     """Boot a two-connector 1.6 charger (its configuration read); return its device id."""
-    await prepare_charger(hass, cp, 2, **configuration)
+    await prepare_charger(hass, cp, 2, configuration)
     return device_id(hass, "CP1")
 
 
@@ -569,6 +569,7 @@ async def test_set_several_variables_in_one_message(
             },
         )
     assert err.value.translation_key == "configuration_refused"
+    assert err.value.translation_placeholders is not None
     assert (
         err.value.translation_placeholders["keys"]
         == "Nope/Missing (not_supported), bad (not_supported)"
@@ -624,6 +625,7 @@ async def test_set_several_keys_16(hass: HomeAssistant, cp: SimCharger) -> None:
 
 async def test_set_configuration_needs_a_key(hass: HomeAssistant, cp: SimCharger) -> None:
     device = await booted_charger(hass, cp)
+    data: dict[str, Any]
     for data in ({}, {"key": "A"}, {"value": "1"}, {"configuration": {}}):
         with pytest.raises(vol.Invalid):
             await service(hass, "set_configuration", {"device_id": device, **data})

@@ -29,10 +29,10 @@ from .charger201 import connected_station
 from .helpers import (
     capture_events,
     device_id,
+    entity_state,
     prepare_charger,
     prepare_station,
     service,
-    state_of,
     update_charger,
     wait_for_state,
 )
@@ -128,7 +128,7 @@ async def test_charger_setup_survives_a_failed_configuration_read(
             "NumberOfConnectors": ("1", True),
             "SupportedFeatureProfiles": ("Core,SmartCharging,LocalAuthListManagement", True),
         }
-        await prepare_charger(hass, cp, **cp.configuration)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         await set_limit(hass, "CP1", 12)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     monkeypatch.setattr(central_module, "CALL_TIMEOUT", 0.3)
@@ -216,7 +216,7 @@ async def test_lenient_boot_logged_once_per_charger_16(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare_charger(hass, cp, **cp.configuration)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
     update_charger(hass, entry, "CP1", lenient=True)
     await hass.async_block_till_done()
     boot = {
@@ -298,7 +298,7 @@ async def test_refused_limit_message_16(
     placeholders: dict[str, str],
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare_charger(hass, cp, **cp.configuration)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         if answer is not None:
             cp.answers["SetChargingProfile"] = answer
         if error is not None:
@@ -402,7 +402,7 @@ async def test_open_session_confirmed_after_reconnect(
         assert await station.wait_for_call("GetTransactionStatus") == {"transactionId": "T1"}
         await hass.async_block_till_done(wait_background_tasks=True)
         assert bool(stopped) is closed
-        assert state_of(hass, "switch", "CS1_1_charging").state == ("off" if closed else "on")
+        assert entity_state(hass, "switch", "CS1_1_charging") == ("off" if closed else "on")
         if status.get("messagesInQueue"):
             # The queued Ended arrives and closes it, at its own time.
             await station.send(
@@ -427,7 +427,7 @@ async def test_open_session_16_is_not_asked(
     """1.6 has no GetTransactionStatus: its chargers send the queued StopTransaction."""
     await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_charger(port, "CP1") as cp:
-        await prepare_charger(hass, cp, **cp.configuration)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         await cp.call(
             call.StartTransaction(
                 connector_id=1, id_tag="CARD", meter_start=0, timestamp="2026-01-01T00:00:00Z"
@@ -435,9 +435,9 @@ async def test_open_session_16_is_not_asked(
         )
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     async with connected_charger(port, "CP1") as cp:
-        await prepare_charger(hass, cp, **cp.configuration)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         assert not [frame for frame in cp.frames if "GetTransactionStatus" in frame]
-        assert state_of(hass, "switch", "CP1_1_charging").state == "on"
+        assert entity_state(hass, "switch", "CP1_1_charging") == "on"
 
 
 # --- Plug & Charge: an Authorize with a contract certificate --------------------------

@@ -6,10 +6,9 @@ and real (simulated) chargers on loopback.
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.config_entries import (
     ConfigEntryState,
+    ConfigFlowResult,
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
@@ -26,7 +25,7 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import connected_charger
-from .helpers import boot_status, central_system, make_entry, setup_entry
+from .helpers import boot_status, central_system, form_schema, make_entry, setup_entry
 
 LOCALHOST = "127.0.0.1"
 
@@ -54,7 +53,7 @@ async def test_options(hass: HomeAssistant) -> None:
         assert result["type"] is FlowResultType.FORM
         assert result["step_id"] == "policies"
         suggested = {
-            str(key): key.description["suggested_value"] for key in result["data_schema"].schema
+            str(key): key.description["suggested_value"] for key in form_schema(result).schema
         }
         assert suggested == {
             CONF_NEW_CHARGERS: "accept",
@@ -94,7 +93,7 @@ async def test_options_defaults_suggested(hass: HomeAssistant) -> None:
     # Not running: only the policies can be changed, so they show at once.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "policies"
-    schema = result["data_schema"].schema
+    schema = form_schema(result).schema
     suggested = {str(key): key.description["suggested_value"] for key in schema}
     assert suggested == {
         CONF_NEW_CHARGERS: "ask",
@@ -106,7 +105,7 @@ async def test_options_defaults_suggested(hass: HomeAssistant) -> None:
 # --- id tags ------------------------------------------------------------------------------
 
 
-async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> dict[str, Any]:
+async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> ConfigFlowResult:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     return await hass.config_entries.options.async_configure(
@@ -149,7 +148,7 @@ async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
         assert result["description_placeholders"] == {"id_tag": "04AABB"}
         suggested = {
             str(key): key.description["suggested_value"]
-            for key in result["data_schema"].schema
+            for key in form_schema(result).schema
             if key.description
         }
         assert suggested["name"] == "Anna"

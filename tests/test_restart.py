@@ -33,6 +33,8 @@ from .charger import SimCharger, connected_charger
 from .helpers import (
     bound_port,
     capture_events,
+    device_id,
+    entity_state,
     iso,
     make_entry,
     meter_values,
@@ -51,10 +53,9 @@ def now() -> datetime:
 
 def st(
     hass: HomeAssistant, key: str, connector_id: int | None = 1, platform: str = "sensor"
-) -> str | None:
+) -> str:
     unique_id = f"CP1_{key}" if connector_id is None else f"CP1_{connector_id}_{key}"
-    state = state_of(hass, platform, unique_id)
-    return state.state if state is not None else None
+    return entity_state(hass, platform, unique_id)
 
 
 def minutes(hass: HomeAssistant) -> float:
@@ -158,7 +159,7 @@ async def begin_session(
     assert (await cp.boot()).status == "Accepted"
     await cp.status(1, "Charging")
     result = await start_transaction(hass, cp, "TAG1", meter_start=10000, at=start)
-    tx_id = result.transaction_id
+    tx_id: int = result.transaction_id
     await send(
         hass,
         cp,
@@ -229,8 +230,7 @@ async def test_stop_after_restart_closes_the_session(
         assert stopped[0].data["duration_s"] == 1800
         assert stopped[0].data["reason"] == "local"
         assert stopped[0].data["charge_point_id"] == "CP1"
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert stopped[0].data["device_id"] == device.id
+        assert stopped[0].data["device_id"] == device_id(hass)
         assert st(hass, "transaction_id") == "unknown"
         assert st(hass, "charging", platform="switch") == "off"
         assert st(hass, "session_energy") == "4.0"
@@ -440,7 +440,7 @@ async def test_approval_survives_restart(hass: HomeAssistant, restart: Restart) 
 
 
 async def test_message_during_shutdown_is_not_lost(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int, hass_storage: dict
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, hass_storage: dict[str, Any]
 ) -> None:
     """When Home Assistant stops, chargers are disconnected: what they send then is queued by
     the charger and delivered after the restart, instead of being acknowledged and lost."""
@@ -482,9 +482,8 @@ async def test_remote_start_then_restart_before_session_begins(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await cp.status(1, "Available")
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
         for id_tag in (None, "GUEST-1"):
-            data = {"device_id": device.id} | ({"id_tag": id_tag} if id_tag else {})
+            data = {"device_id": device_id(hass)} | ({"id_tag": id_tag} if id_tag else {})
             await hass.services.async_call(DOMAIN, "start_charging", data, blocking=True)
         assert [p["id_tag"] for p in cp.calls("RemoteStartTransaction")] == [
             "HomeAssistant",

@@ -24,7 +24,9 @@ from .helpers import (
     add_charger,
     basic,
     capture_events,
+    device_id,
     diagnostics,
+    entity_state,
     make_entry,
     service,
     setup_entry,
@@ -272,7 +274,7 @@ async def test_random_frames_keep_server_and_model_sound(
                 connector_id=1, id_tag="X", meter_start=5000, timestamp="2026-01-01T00:00:00Z"
             )
         )
-        energy_before = float(state_of(hass, "sensor", "CP1_1_energy").state)
+        energy_before = float(entity_state(hass, "sensor", "CP1_1_energy"))
     async with connect(f"ws://127.0.0.1:{port}/CP1", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
         for frame in _frames(300):
             await ws.send(frame)
@@ -506,10 +508,7 @@ async def test_blocked_tag_stays_blocked_after_remote_use(
         await cp.boot()
         await cp.status(1, "Available")
         await hass.async_block_till_done()
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        await hass.services.async_call(
-            DOMAIN, "start_charging", {"device_id": device.id, "id_tag": "card9"}, blocking=True
-        )
+        await service(hass, "start_charging", {"device_id": device_id(hass), "id_tag": "card9"})
         assert (await cp.call(call.Authorize(id_tag="CARD9"))).id_tag_info["status"] == "Accepted"
         await hass.services.async_call(
             DOMAIN, "add_id_tag", {"id_tag": "CARD9", "status": "blocked"}, blocking=True

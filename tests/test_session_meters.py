@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
@@ -23,7 +23,7 @@ from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
 from .charger201 import SimStation, connected_station
-from .helpers import bound_port, capture_events, meter_value_201, service, state_of
+from .helpers import bound_port, capture_events, entity_state, meter_value_201, service, state_of
 
 SESSIONS_WH = [160, 147, 143]
 STOPPED = f"{DOMAIN}_transaction_stopped"
@@ -39,7 +39,7 @@ def energy_history(hass: HomeAssistant, unique_id: str) -> list[float]:
     values: list[float] = []
 
     @callback
-    def _changed(event: Event) -> None:
+    def _changed(event: Event[EventStateChangedData]) -> None:
         entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
         new = event.data["new_state"]
         if event.data["entity_id"] == entity_id and new is not None:
@@ -121,7 +121,7 @@ async def test_per_session_meter_16(
     assert energy(hass, "CP1_1_energy") == pytest.approx(sum(sessions) / 1000)
     assert_only_rises(history)
     assert [event.data["energy_kwh"] for event in stopped] == [wh / 1000 for wh in sessions]
-    assert state_of(hass, "sensor", "CP1_1_session_energy").state == str(sessions[-1] / 1000)
+    assert entity_state(hass, "sensor", "CP1_1_session_energy") == str(sessions[-1] / 1000)
 
 
 async def test_per_session_meter_total_survives_restart(

@@ -23,7 +23,9 @@ from simulator.charger201 import Charger201
 from .helpers import (
     capture_events,
     device_id as find_device_id,
+    entity_state,
     make_entry,
+    registry_entry,
     setup_entry,
     state_of,
     wait_for_state,
@@ -49,8 +51,8 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
         # Per-phase voltages are there, disabled by default.
         voltage = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, "SIM001_1_voltage_l2")
         assert voltage is not None
-        assert er.async_get(hass).async_get(voltage).disabled
-        assert state_of(hass, "sensor", "SIM001_1_connector_status").state == "charging"
+        assert registry_entry(hass, "sensor", "SIM001_1_voltage_l2").disabled
+        assert entity_state(hass, "sensor", "SIM001_1_connector_status") == "charging"
         await wait_for_state(
             hass,
             "sensor",
@@ -82,7 +84,7 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
             blocking=True,
             return_response=True,
         )
-        assert config["keys"]
+        assert config is not None and config["keys"]
         await wait_for_state(
             hass, "sensor", "SIM001_1_connector_status", lambda s: s.state == "charging", timeout=30
         )

@@ -29,6 +29,7 @@ from .helpers import (
     boot_status,
     central_system,
     charger_subentries,
+    form_schema,
     make_entry,
     setup_entry,
 )
@@ -118,7 +119,7 @@ async def test_reconfigure_charger_lenient(hass: HomeAssistant) -> None:
         )
         assert result["type"] is FlowResultType.FORM
         assert result["step_id"] == "reconfigure"
-        assert result["data_schema"]({})[CONF_LENIENT] is False
+        assert form_schema(result)({})[CONF_LENIENT] is False
         result = await hass.config_entries.subentries.async_configure(
             result["flow_id"], {CONF_LENIENT: True}
         )
@@ -135,7 +136,7 @@ async def test_reconfigure_charger_lenient(hass: HomeAssistant) -> None:
     result = await entry.start_subentry_reconfigure_flow(
         hass, SUBENTRY_CHARGER, subentry.subentry_id
     )
-    assert result["data_schema"]({})[CONF_LENIENT] is True
+    assert form_schema(result)({})[CONF_LENIENT] is True
 
 
 async def test_reconfigure_charger_clear_meter_interval(hass: HomeAssistant) -> None:

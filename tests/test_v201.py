@@ -17,9 +17,12 @@ from .helpers import (
     capture_events,
     device_id,
     diagnostics,
+    entity_state,
+    make_entry,
     meter_value_201,
     prepare_station,
     service,
+    setup_entry,
     state_of,
 )
 
@@ -62,8 +65,8 @@ async def test_boot_creates_device_and_entities(
             "S-1",
             "3.1",
         )
-        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "available"
-        assert state_of(hass, "binary_sensor", "CS1_connected").state == "on"
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "available"
+        assert entity_state(hass, "binary_sensor", "CS1_connected") == "on"
         version = (await diagnostics(hass, entry))["chargers"]["CS1"]["ocpp_version"]
         assert version == subprotocol.removeprefix("ocpp")
 
@@ -78,7 +81,7 @@ async def test_transaction_lifecycle(
         await _booted(hass, station)
         await station.status(1, "Occupied")
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "preparing"
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "preparing"
         answer = await station.send(
             "TransactionEvent",
             _tx_event(
@@ -97,7 +100,7 @@ async def test_transaction_lifecycle(
         await hass.async_block_till_done()
         assert started[0].data["transaction_id"] == "TX1"
         assert started[0].data["meter_start_kwh"] == 10.0
-        assert state_of(hass, "switch", "CS1_1_charging").state == "on"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "on"
         await station.send(
             "TransactionEvent",
             _tx_event(
@@ -109,9 +112,9 @@ async def test_transaction_lifecycle(
             ),
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "charging"
-        assert state_of(hass, "sensor", "CS1_1_power").state == "7200.0"
-        assert state_of(hass, "sensor", "CS1_1_session_energy").state == "1.5"
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "charging"
+        assert entity_state(hass, "sensor", "CS1_1_power") == "7200.0"
+        assert entity_state(hass, "sensor", "CS1_1_session_energy") == "1.5"
         await station.send(
             "TransactionEvent",
             _tx_event(
@@ -125,12 +128,12 @@ async def test_transaction_lifecycle(
             ),
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "switch", "CS1_1_charging").state == "off"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "off"
         assert stopped[0].data["energy_kwh"] == 2.0
         assert stopped[0].data["duration_s"] == 1200
         assert stopped[0].data["reason"] == "ev_disconnected"
-        assert state_of(hass, "sensor", "CS1_1_stop_reason").state == "ev_disconnected"
-        assert state_of(hass, "sensor", "CS1_1_energy").state == "12.0"
+        assert entity_state(hass, "sensor", "CS1_1_stop_reason") == "ev_disconnected"
+        assert entity_state(hass, "sensor", "CS1_1_energy") == "12.0"
 
 
 async def test_offline_events_apply_in_order(
@@ -165,8 +168,8 @@ async def test_offline_events_apply_in_order(
         assert stopped[0].data["energy_kwh"] == 2.0
         assert stopped[0].data["duration_s"] == 3600
         # Old samples do not overwrite the newer live reading or the register.
-        assert state_of(hass, "sensor", "CS1_1_power").state == "100.0"
-        assert state_of(hass, "sensor", "CS1_1_energy").state == "5.0"
+        assert entity_state(hass, "sensor", "CS1_1_power") == "100.0"
+        assert entity_state(hass, "sensor", "CS1_1_energy") == "5.0"
 
 
 async def test_notify_event_fault(
@@ -189,8 +192,9 @@ async def test_notify_event_fault(
             "NotifyEvent", {"generatedAt": "2026-01-01T00:00:00Z", "seqNo": 0, "eventData": [event]}
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "binary_sensor", "CS1_problem").state == "on"
+        assert entity_state(hass, "binary_sensor", "CS1_problem") == "on"
         error = state_of(hass, "sensor", "CS1_error_code")
+        assert error is not None
         assert error.state == "connector_lock_failure"
         assert error.attributes["vendor_error_code"] == "E42"
         assert errors[0].data["error_code"] == "connector_lock_failure"
@@ -200,7 +204,7 @@ async def test_notify_event_fault(
             {"generatedAt": "2026-01-01T00:01:00Z", "seqNo": 1, "eventData": [cleared]},
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "binary_sensor", "CS1_problem").state == "off"
+        assert entity_state(hass, "binary_sensor", "CS1_problem") == "off"
         assert len(errors) == 1
 
 
@@ -296,6 +300,7 @@ async def test_variables(
             blocking=True,
             return_response=True,
         )
+        assert full is not None and isinstance(full["keys"], list)
         assert {
             "key": "SampledDataCtrlr/TxUpdatedInterval",
             "value": "30",
@@ -317,15 +322,13 @@ async def test_security_event_and_firmware(
         await station.send("LogStatusNotification", {"status": "Uploaded", "requestId": 1})
         await hass.async_block_till_done()
         assert security[0].data["type"] == "FirmwareUpdated"
-        assert state_of(hass, "sensor", "CS1_firmware_status").state == "installed"
-        assert state_of(hass, "sensor", "CS1_diagnostics_status").state == "uploaded"
+        assert entity_state(hass, "sensor", "CS1_firmware_status") == "installed"
+        assert entity_state(hass, "sensor", "CS1_diagnostics_status") == "uploaded"
 
 
 async def test_unaccepted_station_is_refused(hass: HomeAssistant, subprotocol: str) -> None:
     """With policy ask, a station is Pending and may not send anything but boot and heartbeats."""
     from ocpp.exceptions import SecurityError
-
-    from .conftest import make_entry, setup_entry
 
     port = await setup_entry(hass, make_entry(new_chargers="ask"))
     async with connected_station(port, "CS9", subprotocol=subprotocol) as station:
