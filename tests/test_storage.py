@@ -7,22 +7,10 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-from ocpp.v16 import call
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from .charger import connected_charger
-
-
-def _meter(wh: int) -> call.MeterValues:
-    return call.MeterValues(
-        connector_id=1,
-        meter_value=[
-            {
-                "timestamp": "2026-01-01T00:00:00Z",
-                "sampledValue": [{"value": str(wh), "measurand": "Energy.Active.Import.Register"}],
-            }
-        ],
-    )
+from .helpers import meter_values
 
 
 async def test_frequent_readings_do_not_postpone_the_save(
@@ -35,13 +23,14 @@ async def test_frequent_readings_do_not_postpone_the_save(
 
     def stored_energy() -> float | None:
         data = hass_storage.get(key, {}).get("data", {})
-        return (
+        energy = (
             data.get("chargers", {})
             .get("CP1", {})
             .get("connectors", {})
             .get("1", {})
             .get("energy_kwh")
         )
+        return None if energy is None else float(energy)
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
@@ -51,14 +40,15 @@ async def test_frequent_readings_do_not_postpone_the_save(
         # Let the saves of the boot itself happen first.
         async_fire_time_changed(hass, start + timedelta(seconds=1))
         await hass.async_block_till_done()
-        await cp.call(_meter(1000))
+        await cp.call(meter_values("2026-01-01T00:00:00Z", energy=1000))
         # A reading every 10 s, for longer than the 30 s save delay.
         for step, wh in enumerate((2000, 3000, 4000), start=1):
             async_fire_time_changed(hass, start + timedelta(seconds=10 * step))
             await hass.async_block_till_done()
-            await cp.call(_meter(wh))
+            await cp.call(meter_values("2026-01-01T00:00:00Z", energy=wh))
             await hass.async_block_till_done()
         async_fire_time_changed(hass, start + timedelta(seconds=32))
         await hass.async_block_till_done()
         # Saved within the 30 s of the first unsaved reading, with what was known then.
-        assert stored_energy() is not None and stored_energy() >= 3.0
+        energy = stored_energy()
+        assert energy is not None and energy >= 3.0
