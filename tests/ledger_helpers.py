@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from custom_components.ocpp_central.const import DOMAIN
@@ -49,9 +48,9 @@ def set_prices(hass: HomeAssistant, prices: list[tuple[datetime, float]], **extr
 
 
 async def get_sessions(
-    hass: HomeAssistant, context: Context | None = None, **data: Any
+    hass: HomeAssistant, context: Context | None = None, /, **data: Any
 ) -> dict[str, Any]:
-    """Call ocpp_central.get_sessions and return its response."""
+    """Call ocpp_central.get_sessions (as the user of `context`) and return its response."""
     response = await hass.services.async_call(
         DOMAIN, "get_sessions", data, blocking=True, return_response=True, context=context
     )
@@ -59,14 +58,15 @@ async def get_sessions(
     return response
 
 
-def wide_range() -> dict[str, str]:
+def parsed(value: Any) -> datetime:
+    """An ISO 8601 time from a response, as an aware datetime."""
+    assert isinstance(value, str)
+    when = dt_util.parse_datetime(value)
+    assert when is not None and when.tzinfo is not None, value
+    return when
+
+
+def wide_range() -> dict[str, Any]:
     """get_sessions' start and end around everything a test does."""
     now = dt_util.utcnow()
     return {"start": (now - timedelta(days=40)).isoformat(), "end": (now + HOUR).isoformat()}
-
-
-def device_id(hass: HomeAssistant, identifier: str = "CP1") -> str:
-    """The HA device id of a charger (or of a connector's child device)."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-    assert device is not None, identifier
-    return device.id

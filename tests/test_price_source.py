@@ -15,15 +15,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ocpp_central.core.prices import parse_price_sensor, sensor_currency
 from custom_components.ocpp_central.price_source import PriceSource
 
-from .conftest import make_entry, setup_entry
+from .helpers import central_system, make_entry, setup_entry
 from .ledger_helpers import PRICE_SENSOR, nordpool_attributes
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=dt_util.UTC)
 
 
 def source(entry: MockConfigEntry) -> PriceSource:
-    prices: PriceSource = entry.runtime_data.prices
-    return prices
+    """The hub's price source: its small API is what smart charging's planner uses too."""
+    return central_system(entry).prices
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ async def test_settings_change_without_a_reload(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     assert told == ["fixed"]
     assert (prices.settings.fixed_price, prices.settings.surcharge) == (1.5, 0.0)
-    assert entry.runtime_data.prices is prices  # the same central system: no reload
+    assert central_system(entry).prices is prices  # the same central system: no reload
 
 
 class FakeNordPool:

@@ -7,17 +7,23 @@ from typing import Any
 
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import connected_charger
-from .conftest import make_entry, setup_entry, state_of
-from .ledger_helpers import HOUR, PRICE_SENSOR, get_sessions, hours_ago, set_prices, wide_range
-from .test_restart import meter_values, send, start_transaction, stop_transaction
+from .helpers import make_entry, meter_values, registry_entry, setup_entry, state_of
+from .ledger_helpers import (
+    HOUR,
+    PRICE_SENSOR,
+    get_sessions,
+    hours_ago,
+    parsed,
+    set_prices,
+    wide_range,
+)
+from .test_restart import send, start_transaction, stop_transaction
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +50,12 @@ async def test_session_across_a_price_change_is_priced_per_period(
         await cp.boot()
         start = first + timedelta(minutes=30)
         tx = (await start_transaction(hass, cp, "TAG1", 10_000, at=start)).transaction_id
-        await send(hass, cp, meter_values(tx, second, energy=12_000))
-        await send(hass, cp, meter_values(tx, second + timedelta(minutes=20), energy=12_600))
+        await send(hass, cp, meter_values(transaction_id=tx, at=second, energy=12_000))
+        await send(
+            hass,
+            cp,
+            meter_values(transaction_id=tx, at=second + timedelta(minutes=20), energy=12_600),
+        )
         state = cost_state(hass)
         assert state.state == "unknown"  # the second hour's price is not known yet
         assert state.attributes["priced"] == "partial"
@@ -63,7 +73,7 @@ async def test_session_across_a_price_change_is_priced_per_period(
     assert session["cost"] == 6.5
     assert (session["meter_start_wh"], session["meter_stop_wh"]) == (10_000, 13_000)
     assert [(p["energy_kwh"], p["price"]) for p in session["periods"]] == [(2.0, 1.5), (1.0, 3.5)]
-    assert dt_util.parse_datetime(session["periods"][1]["start"]) == second
+    assert parsed(session["periods"][1]["start"]) == second
     # Written the moment the session ended, not later.
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}.sessions"]["data"]["sessions"]
     assert [(s["transaction_id"], s["cost"]) for s in stored] == [(tx, 6.5)]
@@ -81,10 +91,8 @@ async def test_a_session_without_any_price(hass: HomeAssistant) -> None:
         await stop_transaction(hass, cp, tx, 7_500, at=start + HOUR)
     assert cost_state(hass).state == "unknown"
     assert cost_state(hass).attributes["priced"] == "unpriced"
-    registry = er.async_get(hass)
-    entity_id = registry.async_get_entity_id("sensor", DOMAIN, "CP1_1_session_cost")
-    assert entity_id is not None
-    assert registry.async_get(entity_id).entity_category is EntityCategory.DIAGNOSTIC
+    category = registry_entry(hass, "sensor", "CP1_1_session_cost").entity_category
+    assert category is EntityCategory.DIAGNOSTIC
     response = await get_sessions(hass, **wide_range())
     (session,) = response["sessions"]
     assert (session["cost"], session["priced"], session["unpriced_kwh"]) == (None, "unpriced", 2.5)
@@ -94,7 +102,7 @@ async def test_a_session_without_any_price(hass: HomeAssistant) -> None:
     # A fixed price (no surcharge): new sessions are priced at it; the old one stays unpriced.
     hass.config_entries.async_update_entry(entry, options={**entry.options, "fixed_price": 2.0})
     await hass.async_block_till_done()
-    assert registry.async_get(entity_id).entity_category is None
+    assert registry_entry(hass, "sensor", "CP1_1_session_cost").entity_category is None
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         later = start + 2 * HOUR
@@ -118,7 +126,11 @@ async def test_readings_do_not_write_the_ledger_store(
             await send(
                 hass,
                 cp,
-                meter_values(tx, start + timedelta(minutes=minute), energy=1_000 + 100 * minute),
+                meter_values(
+                    transaction_id=tx,
+                    at=start + timedelta(minutes=minute),
+                    energy=1_000 + 100 * minute,
+                ),
             )
         await hass.async_block_till_done()
         assert key not in hass_storage
@@ -134,11 +146,15 @@ async def test_offline_queued_stop_updates_the_right_session(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         first = (await start_transaction(hass, cp, "TAG1", 20_000, at=start)).transaction_id
-        await send(hass, cp, meter_values(first, start + timedelta(minutes=30), energy=21_000))
+        await send(
+            hass,
+            cp,
+            meter_values(transaction_id=first, at=start + timedelta(minutes=30), energy=21_000),
+        )
     # Offline for hours; the queue arrives oldest first.
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send(hass, cp, meter_values(first, start + HOUR, energy=22_000))
+        await send(hass, cp, meter_values(transaction_id=first, at=start + HOUR, energy=22_000))
         await stop_transaction(
             hass, cp, first, 22_500, at=start + timedelta(minutes=70), reason="EVDisconnected"
         )
@@ -146,7 +162,11 @@ async def test_offline_queued_stop_updates_the_right_session(
             await start_transaction(hass, cp, "TAG2", 22_500, at=start + 2 * HOUR)
         ).transaction_id
         await send(
-            hass, cp, meter_values(second, start + 2 * HOUR + timedelta(minutes=5), energy=22_700)
+            hass,
+            cp,
+            meter_values(
+                transaction_id=second, at=start + 2 * HOUR + timedelta(minutes=5), energy=22_700
+            ),
         )
         # The same stop again (a charger that did not see our answer): the first stop wins.
         await stop_transaction(hass, cp, first, 99_000, at=start + 2 * HOUR)
@@ -156,7 +176,7 @@ async def test_offline_queued_stop_updates_the_right_session(
         (first, "TAG1", 2.5),
         (second, "TAG2", 0.2),
     ]
-    assert dt_util.parse_datetime(sessions[0]["end"]) == start + timedelta(minutes=70)
+    assert parsed(sessions[0]["end"]) == start + timedelta(minutes=70)
     assert sessions[0]["stop_reason"] == "EVDisconnected"
     assert sessions[1]["end"] is None
 
@@ -168,9 +188,13 @@ async def test_a_stop_lost_by_the_charger_ends_the_session_at_the_next_start(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         first = (await start_transaction(hass, cp, "TAG1", 0, at=start)).transaction_id
-        await send(hass, cp, meter_values(first, start + timedelta(minutes=40), energy=4_000))
+        await send(
+            hass,
+            cp,
+            meter_values(transaction_id=first, at=start + timedelta(minutes=40), energy=4_000),
+        )
         await start_transaction(hass, cp, "TAG1", 4_000, at=start + HOUR)
     sessions = (await get_sessions(hass, **wide_range()))["sessions"]
     assert [s["energy_kwh"] for s in sessions] == [4.0, 0.0]
-    assert dt_util.parse_datetime(sessions[0]["end"]) == start + HOUR
+    assert parsed(sessions[0]["end"]) == start + HOUR
     assert sessions[0]["stop_reason"] is None

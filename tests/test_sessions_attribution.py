@@ -13,8 +13,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .conftest import state_of
-from .ledger_helpers import device_id, get_sessions, wide_range
+from .helpers import device_id, state_of
+from .ledger_helpers import get_sessions, wide_range
 from .test_restart import now, start_transaction, stop_transaction
 
 

@@ -23,9 +23,9 @@ from custom_components.ocpp_central.id_tags import IdTag
 from custom_components.ocpp_central.session_query import BATCH
 
 from .charger import SimCharger, connected_charger
-from .conftest import make_entry, setup_entry, state_of
-from .ledger_helpers import device_id, get_sessions
-from .test_restart import iso, meter_values, send
+from .helpers import device_id, iso, make_entry, meter_values, setup_entry, state_of
+from .ledger_helpers import get_sessions, parsed
+from .test_restart import send
 
 DAY = timedelta(days=1)
 CSV = "/api/ocpp_central/sessions.csv"
@@ -61,8 +61,12 @@ async def session(
             suppress=False,
         )
     else:
-        reading = meter_values(tx, start + timedelta(minutes=30), energy=base + kwh * 1000)
-        reading.connector_id = connector
+        reading = meter_values(
+            start + timedelta(minutes=30),
+            connector_id=connector,
+            transaction_id=tx,
+            energy=base + kwh * 1000,
+        )
         await send(hass, cp, reading)
     await hass.async_block_till_done()
     return tx
@@ -233,7 +237,7 @@ async def test_the_csv_export(
         ("CP2", "TAG1", "Anna's card")
     ]
     assert (rows[0]["energy_kwh"], rows[0]["cost"], rows[0]["currency"]) == ("4.000", "8.00", "SEK")
-    assert dt_util.parse_datetime(rows[0]["start"]) == local_midnight - 2 * DAY + timedelta(hours=9)
+    assert parsed(rows[0]["start"]) == local_midnight - 2 * DAY + timedelta(hours=9)
     # No filters: everything, the running session too (without an end).
     rows = list(
         csv.DictReader(io.StringIO((await (await client.get(CSV)).read()).decode("utf-8-sig")))
@@ -290,7 +294,7 @@ async def test_the_sessions_calendar(
     # Written again by the reading that passed a whole kWh.
     assert calendar.attributes["message"] == "1.0 kWh · 2.00 SEK · TAG2"
     three_days_ago = local_midnight - 3 * DAY
-    response = await hass.services.async_call(
+    response: Any = await hass.services.async_call(
         "calendar",
         "get_events",
         {
@@ -301,17 +305,17 @@ async def test_the_sessions_calendar(
         blocking=True,
         return_response=True,
     )
-    events = response[calendar.entity_id]["events"]  # type: ignore[index]
+    events = response[calendar.entity_id]["events"]
     # The 22:30 session reaches into the range; the running one ends now.
     assert [e["summary"] for e in events] == [
         "2.0 kWh · 4.00 SEK · Anna's card",
         "1.0 kWh · 2.00 SEK · TAG2",
     ]
-    assert dt_util.parse_datetime(events[0]["start"]) == three_days_ago + timedelta(hours=22.5)
-    assert dt_util.parse_datetime(events[0]["end"]) == three_days_ago + timedelta(hours=23.5)
+    assert parsed(events[0]["start"]) == three_days_ago + timedelta(hours=22.5)
+    assert parsed(events[0]["end"]) == three_days_ago + timedelta(hours=23.5)
     assert events[0]["description"] == "Id tag: Anna's card (TAG1)\nStopped: EVDisconnected"
     assert events[1]["description"].startswith("Charging now")
-    assert abs(dt_util.parse_datetime(events[1]["end"]) - dt_util.now()) < timedelta(minutes=1)
+    assert abs(parsed(events[1]["end"]) - dt_util.now()) < timedelta(minutes=1)
     # Another connector's calendar has its own sessions only.
     other = state_of(hass, "calendar", "CP1_2_sessions")
     assert other is not None and other.state == "off"

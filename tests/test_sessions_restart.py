@@ -15,9 +15,17 @@ from custom_components.ocpp_central.core.ledger import Ledger, Tariff
 
 from . import test_restart
 from .charger import connected_charger
-from .conftest import make_entry, setup_entry
-from .ledger_helpers import HOUR, PRICE_SENSOR, get_sessions, hours_ago, set_prices, wide_range
-from .test_restart import Restart, meter_values, send, start_transaction, stop_transaction
+from .helpers import make_entry, meter_values, setup_entry
+from .ledger_helpers import (
+    HOUR,
+    PRICE_SENSOR,
+    get_sessions,
+    hours_ago,
+    parsed,
+    set_prices,
+    wide_range,
+)
+from .test_restart import Restart, send, start_transaction, stop_transaction
 
 restart = test_restart.restart  # the fixture: Home Assistant restarted both ways
 
@@ -34,7 +42,7 @@ async def test_a_session_running_across_a_restart(hass: HomeAssistant, restart: 
         await cp.boot()
         start = first + timedelta(minutes=30)
         tx = (await start_transaction(hass, cp, "TAG1", 10_000, at=start)).transaction_id
-        await send(hass, cp, meter_values(tx, second, energy=12_000))
+        await send(hass, cp, meter_values(transaction_id=tx, at=second, energy=12_000))
         hass, port = await restart(entry)
 
     (running,) = (await get_sessions(hass, **wide_range()))["sessions"]
@@ -43,12 +51,16 @@ async def test_a_session_running_across_a_restart(hass: HomeAssistant, restart: 
     await hass.async_block_till_done()
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send(hass, cp, meter_values(tx, second + timedelta(minutes=20), energy=13_000))
+        await send(
+            hass,
+            cp,
+            meter_values(transaction_id=tx, at=second + timedelta(minutes=20), energy=13_000),
+        )
         await stop_transaction(hass, cp, tx, 13_500, at=second + timedelta(minutes=30))
     (session,) = (await get_sessions(hass, **wide_range()))["sessions"]
     assert session["energy_kwh"] == 3.5
     assert (session["cost"], session["currency"]) == (2 * 1.0 + 1.5 * 2.0, "EUR")
-    assert dt_util.parse_datetime(session["end"]) == second + timedelta(minutes=30)
+    assert parsed(session["end"]) == second + timedelta(minutes=30)
 
 
 async def test_ended_sessions_survive_a_restart(hass: HomeAssistant, restart: Restart) -> None:
@@ -167,7 +179,9 @@ async def test_a_session_the_ledger_never_saw_start_is_taken_over(
     assert (await get_sessions(hass, **wide_range()))["sessions"] == []
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send(hass, cp, meter_values(8, stop + timedelta(minutes=30), energy=13_000))
+        await send(
+            hass, cp, meter_values(transaction_id=8, at=stop + timedelta(minutes=30), energy=13_000)
+        )
         await stop_transaction(hass, cp, 8, 13_500, at=stop + HOUR)
     (session,) = (await get_sessions(hass, **wide_range()))["sessions"]
     assert (session["transaction_id"], session["id_tag"], session["energy_kwh"]) == (8, "TAG2", 1.0)

@@ -6,17 +6,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .charger201 import SimStation, connected_station
-from .conftest import make_entry, setup_entry, state_of
-from .ledger_helpers import HOUR, PRICE_SENSOR, get_sessions, hours_ago, set_prices, wide_range
-from .test_v201 import _booted, _meter
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
+from .helpers import iso, make_entry, meter_value_201, prepare_station, setup_entry, state_of
+from .ledger_helpers import (
+    HOUR,
+    PRICE_SENSOR,
+    get_sessions,
+    hours_ago,
+    parsed,
+    set_prices,
+    wide_range,
+)
 
 
 async def tx_event(
@@ -42,7 +44,7 @@ async def tx_event(
         **extra,
     }
     if wh is not None:
-        payload["meterValue"] = _meter(wh, 0, iso(at), context)
+        payload["meterValue"] = meter_value_201(iso(at), context, energy_wh=wh)
     await station.send("TransactionEvent", payload)
 
 
@@ -53,7 +55,7 @@ async def test_a_201_session_is_recorded_and_priced(hass: HomeAssistant) -> None
     entry = make_entry(price_sensor=PRICE_SENSOR)
     port = await setup_entry(hass, entry)
     async with connected_station(port) as station:
-        await _booted(hass, station)
+        await prepare_station(hass, station)
         start = first + timedelta(minutes=30)
         await tx_event(
             station,
@@ -91,11 +93,11 @@ async def test_queued_201_events_end_the_right_session(
     """Events the station queued while offline (offline flag) arrive after it reconnects."""
     start = hours_ago(5)
     async with connected_station(port) as station:
-        await _booted(hass, station)
+        await prepare_station(hass, station)
         await tx_event(station, "Started", 0, start, 1_000, "A", evse={"id": 1})
         await tx_event(station, "Updated", 1, start + HOUR, 3_000, "A")
     async with connected_station(port) as station:
-        await _booted(hass, station)
+        await prepare_station(hass, station)
         for seq, (event, at, wh, tx_id) in enumerate(
             [
                 ("Ended", start + 2 * HOUR, 4_000, "A"),
@@ -111,6 +113,6 @@ async def test_queued_201_events_end_the_right_session(
         await hass.async_block_till_done()
     sessions = (await get_sessions(hass, **wide_range()))["sessions"]
     assert [(s["transaction_id"], s["energy_kwh"]) for s in sessions] == [("A", 3.0), ("B", 0.5)]
-    assert dt_util.parse_datetime(sessions[0]["end"]) == start + 2 * HOUR
+    assert parsed(sessions[0]["end"]) == start + 2 * HOUR
     assert sessions[1]["end"] is None
     assert (sessions[0]["cost"], sessions[0]["priced"]) == (None, "unpriced")

@@ -280,5 +280,4 @@ class SessionLedger:
             "running": len(self.ledger.running()),
             "skipped": self.ledger.skipped,
             "unsaved": len(self._unsaved),
-            "load_seconds": round(self.load_seconds, 3),
         }
