@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
+import json
 from typing import Any
+import uuid
 
 from ocpp.charge_point import camel_to_snake_case, serialize_as_dict, snake_to_camel_case
-from ocpp.messages import MessageType, unpack
+from ocpp.messages import CallError, CallResult, MessageType, unpack
 from ocpp.v201 import ChargePoint, call
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -136,6 +138,21 @@ class SimStation(ChargePoint):
 
     def calls(self, action: str) -> list[Payload]:
         return [payload for name, payload in self.received if name == action]
+
+    async def raw_call(
+        self, action: str, payload: Any, timeout: float = 5
+    ) -> CallResult | CallError:
+        """Send a Call frame without validating it; return the answer (CallResult or CallError)."""
+        unique_id = uuid.uuid4().hex
+        return await self.raw_frame(unique_id, json.dumps([2, unique_id, action, payload]), timeout)
+
+    async def raw_frame(
+        self, unique_id: str, frame: str, timeout: float = 5
+    ) -> CallResult | CallError:
+        """Send a frame as text; return the answer to `unique_id` (CallResult or CallError)."""
+        async with self._call_lock:
+            await self._connection.send(frame)
+            return await self._get_specific_response(unique_id, timeout)  # type: ignore[no-any-return]
 
     async def send(self, action: str, payload: Payload) -> Payload:
         """Send a charger-initiated message (camelCase payload, schema-validated); return the answer."""

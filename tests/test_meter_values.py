@@ -22,11 +22,13 @@ from custom_components.ocpp_central.const import (
 from .charger import SimCharger, connected_charger
 from .conftest import make_entry, setup_entry, state_of
 
-T0 = dt_util.utcnow().replace(microsecond=0)
+# An hour ago: samples a few minutes apart stay in the past (a charger's time more than a
+# minute ahead of Home Assistant's clock is taken as "now").
+T0 = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=1)
 
 
 def ts(seconds: float = 0) -> str:
-    """An OCPP timestamp `seconds` after the start of the test module."""
+    """An OCPP timestamp `seconds` after an hour before the start of the test module."""
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
 
 
