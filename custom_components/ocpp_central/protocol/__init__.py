@@ -15,6 +15,7 @@ from .. import bounds
 from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit, charging_schedule
+from ..model import FIRMWARE_STATUSES
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -140,6 +141,8 @@ class ChargerProtocol(ABC):
     def _firmware_status(self, payload: Payload) -> Apply:
         charger = self._charger()
         status = snake(payload["status"])
+        if status not in FIRMWARE_STATUSES:
+            return lambda: {}  # from a lenient charger: nothing we can show
 
         def apply() -> Payload:
             charger.firmware_status = status

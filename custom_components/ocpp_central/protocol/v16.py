@@ -15,6 +15,7 @@ from ..id_tags import AuthResult
 from ..limits import ChargingLimit
 from ..measurands import merge, normalize
 from ..model import (
+    DIAGNOSTICS_STATUSES,
     NO_ERROR,
     ChargerInfo,
     ConnectorStatus,
@@ -288,6 +289,8 @@ class V16Protocol(ChargerProtocol):
     def _diagnostics_status(self, payload: Payload) -> Apply:
         charger = self._charger()
         status = snake(payload["status"])
+        if status not in DIAGNOSTICS_STATUSES:
+            return lambda: {}  # from a lenient charger: nothing we can show
 
         def apply() -> Payload:
             charger.diagnostics_status = status

@@ -10,6 +10,8 @@ from datetime import datetime
 import itertools
 from typing import TYPE_CHECKING
 
+from ocpp.exceptions import TypeConstraintViolationError
+
 from .. import bounds
 from ..bounds import MAX_CONNECTORS
 from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
@@ -273,6 +275,8 @@ class V201Protocol(V201Sessions):
     def _notify_report(self, payload: Payload) -> Apply:
         self._charger()
         request_id = payload["requestId"]
+        if type(request_id) is not int:
+            raise TypeConstraintViolationError(description="requestId must be an integer")
         items = list(payload.get("reportData") or ())
         done = not payload.get("tbc")
 
