@@ -275,20 +275,26 @@ class CentralSystem:
             V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
         )
         self._session_passwords[charger_id] = subentry.data.get(CONF_PASSWORD) if subentry else None
-        if (previous := self.sessions.get(charger_id)) is not None:
-            _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
-            await previous.connection.close()
-        self.sessions[charger_id] = protocol
         connection.message_scope = lambda: self._message(charger_id)
+        # The newest connection takes over at once, before anything is awaited: several
+        # connections with one id at the same moment then each replace the one before, and
+        # exactly the last survives. A replaced one feeds nothing from here on.
+        previous = self.sessions.get(charger_id)
+        self.sessions[charger_id] = protocol
         self._set_connected(charger_id, True)
         try:
+            if previous is not None:
+                _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
+                previous.connection.replaced = True
+                await previous.connection.close()
             await connection.run()
         finally:
             if self.sessions.get(charger_id) is protocol:
                 del self.sessions[charger_id]
-                # Only connected chargers count towards the pending limit.
-                self.pending.pop(charger_id, None)
                 self._set_connected(charger_id, False)
+                if self.pending.pop(charger_id, None) is not None:
+                    # Only connected chargers wait for approval (and count towards the cap).
+                    self._abort_pending_flows(charger_id)
 
     def _set_connected(self, charger_id: str, connected: bool) -> None:
         if (charger := self.chargers.get(charger_id)) is not None:
@@ -337,7 +343,11 @@ class CentralSystem:
             return "Rejected"
         session = self.sessions.get(charger_id)
         lenient = session is not None and BOOT_NOTIFICATION in session.connection.non_compliant
-        if charger_id not in self.pending and len(self.pending) >= MAX_PENDING:
+        # Flows count too: one started just before its charger went away outlives it.
+        flows = self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"source": SOURCE_INTEGRATION_DISCOVERY}
+        )
+        if charger_id not in self.pending and max(len(self.pending), len(flows)) >= MAX_PENDING:
             # A flood of unknown ids must not fill Home Assistant with discovered flows.
             _LOGGER.debug("Too many chargers waiting for approval; %s stays pending", charger_id)
             return "Pending"
@@ -528,6 +538,16 @@ class CentralSystem:
                 self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
             )
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    @callback
+    def _abort_pending_flows(self, charger_id: str) -> None:
+        """A charger waiting for approval went away: its discovered flow goes too (it comes
+        back with the charger's next boot), so flows never outnumber the pending cap."""
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"unique_id": charger_id}
+        ):
+            if flow["context"].get("source") == SOURCE_INTEGRATION_DISCOVERY:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def _abort_discovered_flows(self, charger_id: str, approving_flow_id: str | None) -> None:
         for flow in self.hass.config_entries.flow.async_progress_by_handler(
