@@ -62,3 +62,31 @@ async def test_frequent_readings_do_not_postpone_the_save(
         await hass.async_block_till_done()
         # Saved within the 30 s of the first unsaved reading, with what was known then.
         assert stored_energy() is not None and stored_energy() >= 3.0
+
+
+async def test_acknowledged_reading_is_stored_within_seconds(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    port: int,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A power cut right after a CallResult loses at most the last couple of seconds."""
+    key = f"ocpp_central.{entry.entry_id}"
+
+    def stored_energy() -> float | None:
+        data = hass_storage.get(key, {}).get("data", {})
+        connector = data.get("chargers", {}).get("CP1", {}).get("connectors", {}).get("1", {})
+        return connector.get("energy_kwh")  # type: ignore[no-any-return]
+
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        start = dt_util.utcnow()
+        async_fire_time_changed(hass, start + timedelta(seconds=1))
+        await hass.async_block_till_done()
+        for step, wh in enumerate((1000, 1100, 1200)):
+            assert await cp.call(_meter(wh), suppress=False) is not None  # acknowledged
+            async_fire_time_changed(hass, start + timedelta(seconds=1 + 3 * (step + 1)))
+            await hass.async_block_till_done()
+            # Stored within the durability window (docs/security.md), every time.
+            assert stored_energy() == wh / 1000

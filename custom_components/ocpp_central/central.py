@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 import hmac
@@ -75,8 +76,11 @@ BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP ver
 
 type OcppConfigEntry = ConfigEntry[CentralSystem]
 
-# Meter readings are saved lazily; transactions and approvals right away.
-SAVE_DELAY_READINGS = 30
+# An acknowledged reading is on disk within SAVE_DELAY_READINGS seconds (the durability
+# window in docs/security.md): every reading in between joins one write, so the store is
+# written at most every 2 s however many chargers report. Transactions and approvals are
+# written right away.
+SAVE_DELAY_READINGS = 2
 SAVE_DELAY_TRANSACTIONS = 0
 # Unknown chargers waiting for approval at most (each has a discovered flow).
 MAX_PENDING = 20
@@ -133,7 +137,7 @@ class CentralSystem:
         self._stored: dict[str, Any] = {}
         self._next_transaction_id = 1
         self._next_reservation_id = 1
-        self._save_due: float | None = None  # loop time of the next scheduled save
+        self._save_timer: asyncio.TimerHandle | None = None  # the next scheduled save
         self.subentry_ids: dict[str, str] = {}
         # The password each connected charger authenticated with (None: none needed).
         self._session_passwords: dict[str, str | None] = {}
@@ -165,6 +169,9 @@ class CentralSystem:
     async def async_stop(self) -> None:
         """Stop the server (closing every connection) and save."""
         await self.server.stop()
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
         await self.store.async_save(self._data())
 
     @callback
@@ -182,19 +189,25 @@ class CentralSystem:
     def save_soon(self, delay: float = SAVE_DELAY_READINGS) -> None:
         """Save within `delay` seconds, coalescing the saves asked for in between.
 
-        Store.async_delay_save restarts its timer on every call, so a charger reporting
-        more often than `delay` would postpone the save forever; keep the earliest due time.
+        One timer, for the earliest due time: Store.async_delay_save restarts its timer on
+        every call, so a charger reporting more often than `delay` would postpone the save
+        forever.
         """
         due = self.hass.loop.time() + delay
-        if self._save_due is not None and self._save_due <= due:
-            return
-        self._save_due = due
-        self.store.async_delay_save(self._data_to_save, delay)
+        if self._save_timer is not None:
+            if self._save_timer.when() <= due:
+                return
+            self._save_timer.cancel()
+        self._save_timer = self.hass.loop.call_at(due, self._save_now)
 
     @callback
-    def _data_to_save(self) -> dict[str, Any]:
-        self._save_due = None
-        return self._data()
+    def _save_now(self) -> None:
+        """Write a snapshot now. It is taken here, in the event loop (a data function given
+        to the store would run in its writer thread, while the model may change)."""
+        self._save_timer = None
+        self.entry.async_create_task(
+            self.hass, self.store.async_save(self._data()), f"{DOMAIN} save"
+        )
 
     async def async_entry_updated(self) -> None:
         """Apply a changed entry: reload for server settings, else sync chargers live."""
