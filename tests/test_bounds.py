@@ -22,6 +22,7 @@ from ocpp.messages import CallError, CallResult
 from ocpp.v16 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.ocpp_central.const import DOMAIN, EVENT_TRANSACTION_STARTED
 
@@ -383,3 +384,50 @@ async def test_stored_future_reading_time_is_ignored(
         assert isinstance(answer, CallResult)
         await wait_for_state(hass, "sensor", "CP1_1_power", lambda s: s.state == "4200.0")
         assert state_of(hass, "sensor", "CP1_1_energy").state == "2.0"
+
+
+# --- what users give actions ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        pytest.param(
+            "set_charging_limit",
+            {"limit_amps": 10, "duration": 10**12},
+            id="duration_of_30000_years",
+        ),
+        pytest.param(
+            "set_charging_limit",
+            {"limit_amps": 10, "duration": 10**20},
+            id="duration_beyond_timedelta",
+        ),
+        pytest.param("get_composite_schedule", {"duration": 10**30}, id="composite_duration"),
+        pytest.param(
+            "cancel_reservation", {"reservation_id": 2**40}, id="reservation_id_beyond_32_bits"
+        ),
+        pytest.param(
+            "update_firmware",
+            {"location": "https://example.com/fw", "retry_interval": 10**30},
+            id="retry_interval",
+        ),
+    ],
+)
+async def test_out_of_range_action_input_is_invalid(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, action: str, data: dict[str, Any]
+) -> None:
+    async with connected_charger(port, "CP1") as cp:
+        await booted16(hass, cp)
+        received = len(cp.received)
+        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+        assert device is not None
+        with pytest.raises(vol.Invalid):
+            await hass.services.async_call(
+                DOMAIN,
+                action,
+                {"device_id": device.id, **data},
+                blocking=True,
+                return_response=action == "get_composite_schedule",
+            )
+        assert len(cp.received) == received
+        assert entry.runtime_data.chargers["CP1"].connectors[1].limit is None

@@ -27,6 +27,10 @@ MAX_INT32 = 2**31 - 1
 # Ids a charger names (transaction ids, id tags): the schemas allow 20 (1.6) and 36 (2.0.1)
 # characters; lenient chargers get some slack, but no unbounded text kept per session.
 MAX_ID_LENGTH = 255
+# The longest duration or interval a user may give an action (a limit's duration, the span
+# of a composite schedule, a firmware retry interval): a year, far below where datetime
+# arithmetic overflows.
+MAX_DURATION = timedelta(days=366)
 # A time a charger sends may be this far ahead of Home Assistant's clock; a later one is taken
 # as "received now", so a clock that jumped to 2999 never freezes the readings after it.
 FUTURE_TOLERANCE = timedelta(seconds=60)

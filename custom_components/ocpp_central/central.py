@@ -115,6 +115,18 @@ def charger_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     }
 
 
+def owner_elsewhere(hass: HomeAssistant, entry_id: str, charger_id: str) -> ConfigEntry | None:
+    """The other central system (entry) a charger id already belongs to, if any.
+
+    A charger id is a device identifier, a unique id and a repair id: it can belong to one
+    central system only.
+    """
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if other.entry_id != entry_id and charger_id in charger_subentries(other):
+            return other
+    return None
+
+
 class CentralSystem:
     """Runs the OCPP server of one config entry and keeps its chargers' model."""
 
@@ -355,6 +367,14 @@ class CentralSystem:
         if policy == NEW_CHARGERS_REJECT:
             return "Rejected"
         session = self.sessions.get(charger_id)
+        if (owner := owner_elsewhere(self.hass, self.entry.entry_id, charger_id)) is not None:
+            if session is not None:
+                session.connection.log_once.once(
+                    "owned-elsewhere",
+                    "refused: this charger id belongs to the central system %s",
+                    owner.title,
+                )
+            return "Rejected"
         lenient = session is not None and BOOT_NOTIFICATION in session.connection.non_compliant
         # Flows count too: one started just before its charger went away outlives it.
         flows = self.hass.config_entries.flow.async_progress_by_handler(
@@ -374,7 +394,8 @@ class CentralSystem:
             finally:
                 self._accepting.discard(charger_id)
             return "Accepted"
-        self.hass.async_create_task(
+        self.entry.async_create_task(
+            self.hass,
             self.hass.config_entries.flow.async_init(
                 DOMAIN,
                 context={"source": SOURCE_INTEGRATION_DISCOVERY},
@@ -386,6 +407,7 @@ class CentralSystem:
                     CONF_LENIENT: lenient,
                 },
             ),
+            f"{DOMAIN} discovered {charger_id}",
             eager_start=False,
         )
         return "Pending"
@@ -393,8 +415,8 @@ class CentralSystem:
     def charger_ready(self, charger_id: str) -> None:
         """An accepted charger (re)connected: learn it and re-apply what the user set."""
         if (session := self.sessions.get(charger_id)) is not None:
-            self.hass.async_create_background_task(
-                self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
+            self.entry.async_create_background_task(
+                self.hass, self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
             )
 
     async def _prepare_charger(self, session: ChargerProtocol) -> None:
@@ -547,8 +569,8 @@ class CentralSystem:
             charger.notify_all()
         if session is not None and charger_id not in self._accepting:
             # It was told Pending: ask for a new boot so it is Accepted without waiting.
-            self.hass.async_create_background_task(
-                self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
+            self.entry.async_create_background_task(
+                self.hass, self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
             )
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
 
@@ -645,8 +667,8 @@ class CentralSystem:
         # The charger drops a TxProfile with its session; keep the limit as the default.
         session = self.sessions.get(charger.charger_id)
         if conn.limit is not None and conn.limit_in_transaction and session is not None:
-            self.hass.async_create_background_task(
-                self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
+            self.entry.async_create_background_task(
+                self.hass, self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
             )
         self._fire(
             EVENT_TRANSACTION_STOPPED,
@@ -734,5 +756,17 @@ class CentralSystem:
                 translation_domain=DOMAIN,
                 translation_key="charger_call_error",
                 translation_placeholders={**placeholders, "error": str(err)},
+            ) from err
+        except OCPPError as err:
+            # Our own check of the request (every call is checked against the charger's OCPP
+            # schema before it goes out): a value the user gave that this charger cannot take.
+            cause = err.details.get("cause") if isinstance(err.details, dict) else None
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_request",
+                translation_placeholders={
+                    **placeholders,
+                    "error": str(cause or err.description or err.code)[:200],
+                },
             ) from err
         return result
