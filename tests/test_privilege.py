@@ -4,6 +4,7 @@ owned by the entry, and our own request checks surfacing as clear errors."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 import logging
 from typing import Any
@@ -25,7 +26,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.services import ADMIN_ACTIONS
 
-from .charger import connected_charger
+from .charger import SimCharger, connected_charger
 from .charger201 import connected_station
 from .conftest import make_entry, setup_entry
 
@@ -82,60 +83,59 @@ async def test_every_action_is_listed() -> None:
     assert set(ACTIONS) > ADMIN_ACTIONS
 
 
+@pytest.fixture
+async def cp(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> AsyncIterator[SimCharger]:
+    """A booted charger CP1, prepared."""
+    async with connected_charger(port, "CP1") as charger:
+        await charger.boot()
+        await charger.status(1, "Available")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        yield charger
+
+
+def cp1(hass: HomeAssistant) -> str:
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
+    assert device is not None
+    return device.id
+
+
 async def test_admin_actions_refuse_other_users(
     hass: HomeAssistant,
     entry: MockConfigEntry,
-    port: int,
+    cp: SimCharger,
     user: MockUser,
     hass_read_only_user: MockUser,
 ) -> None:
-    async with connected_charger(port, "CP1") as cp:
-        await cp.boot()
-        await hass.async_block_till_done(wait_background_tasks=True)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
-        received = len(cp.received)
-        for name in sorted(ADMIN_ACTIONS):
-            for someone in (user, hass_read_only_user):
-                with pytest.raises(Unauthorized):
-                    await run_action(hass, name, device.id, Context(user_id=someone.id))
-        # Nothing reached the charger, nothing changed.
-        assert len(cp.received) == received
-        assert entry.runtime_data.authorization.tags == {}
+    received = len(cp.received)
+    for name in sorted(ADMIN_ACTIONS):
+        for someone in (user, hass_read_only_user):
+            with pytest.raises(Unauthorized):
+                await run_action(hass, name, cp1(hass), Context(user_id=someone.id))
+    # Nothing reached the charger, nothing changed.
+    assert len(cp.received) == received
+    assert entry.runtime_data.authorization.tags == {}
 
 
 async def test_reading_and_charging_actions_stay_open(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int, user: MockUser
+    hass: HomeAssistant, cp: SimCharger, user: MockUser
 ) -> None:
-    async with connected_charger(port, "CP1") as cp:
-        await cp.boot()
-        await cp.status(1, "Available")
-        await hass.async_block_till_done(wait_background_tasks=True)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
-        cp.composite = {"status": "Accepted", "connector_id": 1}
-        context = Context(user_id=user.id)
-        for name in (
-            "trigger_message",
-            "get_composite_schedule",
-            "set_charging_limit",
-            "start_charging",
-        ):
-            await run_action(hass, name, device.id, context)
-        assert cp.calls("RemoteStartTransaction")
+    cp.composite = {"status": "Accepted", "connector_id": 1}
+    for name in (
+        "trigger_message",
+        "get_composite_schedule",
+        "set_charging_limit",
+        "start_charging",
+    ):
+        await run_action(hass, name, cp1(hass), Context(user_id=user.id))
+    assert cp.calls("RemoteStartTransaction")
 
 
 async def test_admin_and_automations_may_run_admin_actions(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int, hass_admin_user: MockUser
+    hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger, hass_admin_user: MockUser
 ) -> None:
-    async with connected_charger(port, "CP1") as cp:
-        await cp.boot()
-        await hass.async_block_till_done(wait_background_tasks=True)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
-        await run_action(hass, "add_id_tag", device.id, Context(user_id=hass_admin_user.id))
-        await run_action(hass, "reset", device.id)  # an automation: no user
-        assert cp.calls("Reset")
+    await run_action(hass, "add_id_tag", cp1(hass), Context(user_id=hass_admin_user.id))
+    await run_action(hass, "reset", cp1(hass))  # an automation: no user
+    assert cp.calls("Reset")
     assert "CARD9" in entry.runtime_data.authorization.tags
 
 
@@ -242,22 +242,17 @@ async def test_charger_preparation_ends_with_the_entry(
 
 
 async def test_request_the_charger_cannot_take_is_a_validation_error(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int
+    hass: HomeAssistant, cp: SimCharger
 ) -> None:
     """A 1.6 configuration key has at most 50 characters: a clear, translated error."""
-    async with connected_charger(port, "CP1") as cp:
-        await cp.boot()
-        await hass.async_block_till_done(wait_background_tasks=True)
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert device is not None
-        with pytest.raises(ServiceValidationError) as err:
-            await hass.services.async_call(
-                DOMAIN,
-                "set_configuration",
-                {"device_id": device.id, "key": "K" * 51, "value": "1"},
-                blocking=True,
-                return_response=True,
-            )
-        assert err.value.translation_key == "invalid_request"
-        assert "too long" in err.value.translation_placeholders["error"]
-        assert cp.calls("ChangeConfiguration") == []
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_configuration",
+            {"device_id": cp1(hass), "key": "K" * 51, "value": "1"},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "invalid_request"
+    assert "too long" in err.value.translation_placeholders["error"]
+    assert cp.calls("ChangeConfiguration") == []

@@ -13,9 +13,11 @@ from ocpp.exceptions import SecurityError, TypeConstraintViolationError
 
 from .. import bounds
 from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
+from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit, charging_schedule
-from ..model import FIRMWARE_STATUSES
+from ..measurands import merge, normalize
+from ..model import FIRMWARE_STATUSES, ChargerInfo
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -24,6 +26,35 @@ if TYPE_CHECKING:
 
 # Reads one sampled value (its number and multiplier): bounded, or None when not shown.
 type ReadSample = Callable[[Any, Any], float | None]
+# What one sampledValue says in its version's shape: (value, multiplier, unit), or None for
+# one that is not a number at all (signed data).
+type SampleFields = Callable[[Payload], tuple[Any, Any, Any] | None]
+
+
+def samples(
+    meter_values: Any, read: ReadSample, fields: SampleFields
+) -> list[tuple[datetime, dict[str, float]]]:
+    """MeterValue list to (timestamp, {key: value}) samples; `read` bounds each number."""
+    result = []
+    for meter_value in meter_values or ():
+        readings = []
+        for sampled in meter_value.get("sampledValue") or ():
+            if (found := fields(sampled)) is None:
+                continue
+            value, multiplier, unit = found
+            if (number := read(value, multiplier)) is None:
+                continue
+            reading = normalize(
+                sampled.get("measurand"),
+                number,
+                unit=unit,
+                phase=sampled.get("phase"),
+                location=sampled.get("location"),
+            )
+            if reading is not None:
+                readings.append(reading)
+        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
+    return result
 
 
 def parse_time(value: Any) -> datetime:
@@ -149,6 +180,16 @@ class ChargerProtocol(ABC):
             self.central.save_soon()
             charger.notify()
             return {}
+
+        return apply
+
+    def _boot(self, info: ChargerInfo) -> Apply:
+        """The BootNotification answer for what a charger told about itself."""
+
+        def apply() -> Payload:
+            status = self.central.boot(self.charger_id, info)
+            interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
+            return {"currentTime": now_iso(), "interval": interval, "status": status}
 
         return apply
 

@@ -10,10 +10,9 @@ from ocpp.exceptions import TypeConstraintViolationError
 from .. import bounds
 from ..bounds import MAX_CONNECTORS
 from ..connection import Apply, OcppConnection, Payload
-from ..const import HEARTBEAT_INTERVAL, ID_TAG_MAX_LENGTH, PENDING_RETRY_INTERVAL
+from ..const import ID_TAG_MAX_LENGTH
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit
-from ..measurands import merge, normalize
 from ..model import (
     DIAGNOSTICS_STATUSES,
     NO_ERROR,
@@ -22,7 +21,7 @@ from ..model import (
     ErrorInfo,
     Transaction,
 )
-from . import ChargerProtocol, ReadSample, composite_periods, now_iso, parse_time, profile_id, snake
+from . import ChargerProtocol, composite_periods, parse_time, profile_id, samples, snake
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -103,27 +102,11 @@ def id_tag_info(result: AuthResult) -> Payload:
     return info
 
 
-def samples(meter_values: Any, read: ReadSample) -> list[tuple[datetime, dict[str, float]]]:
-    """MeterValue list to (timestamp, {key: value}) samples; `read` bounds each number."""
-    result = []
-    for meter_value in meter_values or ():
-        readings = []
-        for sampled in meter_value.get("sampledValue") or ():
-            if sampled.get("format") == "SignedData":
-                continue  # a signed blob, not a number
-            if (number := read(sampled.get("value"), 0)) is None:
-                continue
-            reading = normalize(
-                sampled.get("measurand"),
-                number,
-                unit=sampled.get("unit"),
-                phase=sampled.get("phase"),
-                location=sampled.get("location"),
-            )
-            if reading is not None:
-                readings.append(reading)
-        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
-    return result
+def sample_fields(sampled: Payload) -> tuple[Any, Any, Any] | None:
+    """A 1.6 sampledValue: its value (text) and unit; signed data is not a number."""
+    if sampled.get("format") == "SignedData":
+        return None
+    return sampled.get("value"), 0, sampled.get("unit")
 
 
 def _text(value: Any) -> str | None:
@@ -164,13 +147,7 @@ class V16Protocol(ChargerProtocol):
             serial=payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber"),
             firmware=payload.get("firmwareVersion"),
         )
-
-        def apply() -> Payload:
-            status = self.central.boot(self.charger_id, info)
-            interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
-            return {"currentTime": now_iso(), "interval": interval, "status": status}
-
-        return apply
+        return self._boot(info)
 
     def _status_notification(self, payload: Payload) -> Apply:
         charger = self._charger()
@@ -202,7 +179,7 @@ class V16Protocol(ChargerProtocol):
         charger = self._charger()
         connector_id = bounds.connector_id(payload["connectorId"])
         transaction_id = self._transaction_id(payload.get("transactionId"))
-        parsed = samples(payload.get("meterValue"), self._read_sample)
+        parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
 
         def apply() -> Payload:
             conn = charger.apply_samples(connector_id, parsed, transaction_id)
@@ -263,7 +240,7 @@ class V16Protocol(ChargerProtocol):
         reason = payload.get("reason", "Local")
         if not isinstance(reason, str):
             raise TypeConstraintViolationError(description="reason must be a string")
-        parsed = samples(payload.get("transactionData"), self._read_sample)
+        parsed = samples(payload.get("transactionData"), self._read_sample, sample_fields)
 
         def apply() -> Payload:
             response: Payload = {}

@@ -15,12 +15,11 @@ from ocpp.exceptions import TypeConstraintViolationError
 from .. import bounds
 from ..bounds import MAX_CONNECTORS
 from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
-from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit
 from ..model import ChargerInfo, ConnectorStatus, ErrorInfo
-from . import composite_periods, now_iso, profile_id, snake
-from .v201_sessions import V201Sessions, id_token_info, samples
+from . import composite_periods, profile_id, samples, snake
+from .v201_sessions import V201Sessions, id_token_info, sample_fields
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -177,13 +176,7 @@ class V201Protocol(V201Sessions):
             serial=station.get("serialNumber"),
             firmware=station.get("firmwareVersion"),
         )
-
-        def apply() -> Payload:
-            status = self.central.boot(self.charger_id, info)
-            interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
-            return {"currentTime": now_iso(), "interval": interval, "status": status}
-
-        return apply
+        return self._boot(info)
 
     def _acknowledge(self, payload: Payload) -> Apply:
         self._charger()
@@ -211,7 +204,7 @@ class V201Protocol(V201Sessions):
     def _meter_values(self, payload: Payload) -> Apply:
         charger = self._charger()
         evse = bounds.connector_id(payload["evseId"])
-        parsed = samples(payload.get("meterValue"), self._read_sample)
+        parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
 
         def apply() -> Payload:
             conn = charger.apply_samples(evse, parsed)

@@ -16,9 +16,9 @@ from ocpp.exceptions import PropertyConstraintViolationError, TypeConstraintViol
 from .. import bounds
 from ..connection import Apply, Payload
 from ..id_tags import AuthResult, AuthStatus
-from ..measurands import ENERGY, merge, normalize
+from ..measurands import ENERGY
 from ..model import Charger, Connector, ConnectorStatus, Transaction
-from . import ChargerProtocol, ReadSample, parse_time
+from . import ChargerProtocol, parse_time, samples
 
 # Sessions waiting for their EVSE, and remote starts waiting for their session, at most.
 MAX_UNPLACED = 8
@@ -54,27 +54,10 @@ def id_token_info(result: AuthResult) -> Payload:
     return info
 
 
-def samples(meter_values: Any, read: ReadSample) -> list[tuple[datetime, dict[str, float]]]:
-    """MeterValue list (2.0.1 shape) to (timestamp, {key: value}) samples; `read` bounds each
-    number and its multiplier."""
-    result = []
-    for meter_value in meter_values or ():
-        readings = []
-        for sampled in meter_value.get("sampledValue") or ():
-            unit = sampled.get("unitOfMeasure") or {}
-            if (number := read(sampled.get("value"), unit.get("multiplier"))) is None:
-                continue
-            reading = normalize(
-                sampled.get("measurand"),
-                number,
-                unit=unit.get("unit"),
-                phase=sampled.get("phase"),
-                location=sampled.get("location"),
-            )
-            if reading is not None:
-                readings.append(reading)
-        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
-    return result
+def sample_fields(sampled: Payload) -> tuple[Any, Any, Any]:
+    """A 2.x sampledValue: its value (a number), and the multiplier and unit it comes in."""
+    unit = sampled.get("unitOfMeasure") or {}
+    return sampled.get("value"), unit.get("multiplier"), unit.get("unit")
 
 
 def _optional_text(value: Any, what: str) -> str | None:
@@ -140,7 +123,7 @@ class V201Sessions(ChargerProtocol):
         token = None if token_info is None else bounds.text_id(token_info["idToken"], "idToken")
         evse_info = payload.get("evse")
         evse = None if evse_info is None else bounds.connector_id(evse_info["id"], minimum=1)
-        parsed = samples(payload.get("meterValue"), self._read_sample)
+        parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
         state = _optional_text(info.get("chargingState"), "chargingState")
         reason = _optional_text(info.get("stoppedReason"), "stoppedReason") or "Local"
         remote_start_id = info.get("remoteStartId")
