@@ -883,7 +883,7 @@ def report(
         "window; cyclic garbage: objects only the collector could free (reference cycles), per "
         "message; they decide how often full collections run. States written: "
         "state_changed events per MeterValues (the probe counts them; last_seen and "
-        "session_duration change every second, so about 2 of them are not readings).",
+        "session_duration change at most once a minute, so nearly all of them are readings).",
         "",
         "| load | HA msg/s | HA p50 ms | HA p99 ms | HA loop lag p99 / max / GC pause max ms | HA CPU % "
         "| HA full GCs / cyclic garbage per msg | HA states written / msg | bare msg/s | bare p50 ms | bare p99 ms | bare CPU % "

@@ -25,6 +25,7 @@ class SimCharger(ChargePoint):
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.answers: dict[str, str] = {}
         self.silent: set[str] = set()  # actions never answered (see `unanswered`)
+        self.errors: dict[str, str] = {}  # actions answered with a CallError of this code
         self.unanswered: list[tuple[str, str, dict[str, Any]]] = []  # (action, unique id, payload)
         self.frames: list[str] = []  # every frame received from the central system
         self.call_received = asyncio.Event()
@@ -40,6 +41,12 @@ class SimCharger(ChargePoint):
         if isinstance(msg, list) and len(msg) == 4 and msg[0] == 2 and msg[2] in self.silent:
             self.unanswered.append((msg[2], msg[1], msg[3]))
             self._record(msg[2], camel_to_snake_case(msg[3]))
+            return
+        if isinstance(msg, list) and len(msg) == 4 and msg[0] == 2 and msg[2] in self.errors:
+            self._record(msg[2], camel_to_snake_case(msg[3]))
+            await self._connection.send(
+                json.dumps([4, msg[1], self.errors[msg[2]], "refused by the test", {}])
+            )
             return
         await super().route_message(raw_msg)
 

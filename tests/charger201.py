@@ -34,6 +34,7 @@ DEFAULT_ANSWERS: dict[str, Payload] = {
     "CancelReservation": {"status": "Accepted"},
     "SendLocalList": {"status": "Accepted"},
     "GetLocalListVersion": {"versionNumber": 0},
+    "GetTransactionStatus": {"messagesInQueue": False},
 }
 
 
@@ -49,6 +50,13 @@ class SimStation(ChargePoint):
         self.variables: dict[tuple[str, int | None, str], str] = {}
         self.call_received = asyncio.Event()
         self.report_tasks: list[asyncio.Task[None]] = []
+        # Calls answered with a CallError of this code; whether GetBaseReport is followed by
+        # its NotifyReport messages.
+        self.errors: dict[str, str] = {}
+        self.send_reports = True
+        # Installed charging profiles, reported for GetChargingProfiles: (evse id, source,
+        # ChargingProfile).
+        self.profiles: list[tuple[int, str, Payload]] = []
 
     async def route_message(self, raw_msg: str) -> None:
         msg = unpack(raw_msg)
@@ -59,12 +67,17 @@ class SimStation(ChargePoint):
         self.call_received.set()
         if msg.action in self.silent:
             return
+        if (code := self.errors.get(msg.action)) is not None:
+            await self._send(json.dumps([4, msg.unique_id, code, "refused by the test", {}]))
+            return
         answer = self._answer(msg.action, msg.payload)
         await self._send(msg.create_call_result(answer).to_json())
-        if msg.action == "GetBaseReport" and answer.get("status") == "Accepted":
-            self.report_tasks.append(
-                asyncio.get_running_loop().create_task(self._send_report(msg.payload["requestId"]))
-            )
+        loop = asyncio.get_running_loop()
+        accepted = answer.get("status") == "Accepted"
+        if msg.action == "GetBaseReport" and accepted and self.send_reports:
+            self.report_tasks.append(loop.create_task(self._send_report(msg.payload["requestId"])))
+        if msg.action == "GetChargingProfiles" and accepted:
+            self.report_tasks.append(loop.create_task(self._send_profiles(msg.payload)))
 
     def _answer(self, action: str, payload: Payload) -> Payload:
         if (answer := self.answers.get(action)) is not None:
@@ -75,11 +88,18 @@ class SimStation(ChargePoint):
             return {"setVariableResult": [self._set(item) for item in payload["setVariableData"]]}
         if action == "GetBaseReport":
             return {"status": "Accepted" if self.variables else "EmptyResultSet"}
+        if action == "GetChargingProfiles":
+            return {"status": "Accepted" if self._matching(payload) else "NoProfiles"}
         return DEFAULT_ANSWERS.get(action, {"status": "Accepted"})
 
     def _lookup(self, item: Payload) -> tuple[str, int | None, str]:
+        """The `variables` key of a component/variable pair ("Variable/instance" when the
+        variable has an instance)."""
         evse = (item["component"].get("evse") or {}).get("id")
-        return (item["component"]["name"], evse, item["variable"]["name"])
+        variable = item["variable"]["name"]
+        if instance := item["variable"].get("instance"):
+            variable = f"{variable}/{instance}"
+        return (item["component"]["name"], evse, variable)
 
     def _get(self, item: Payload) -> Payload:
         key = self._lookup(item)
@@ -108,7 +128,7 @@ class SimStation(ChargePoint):
                         "name": comp,
                         **({"evse": {"id": evse}} if evse is not None else {}),
                     },
-                    "variable": {"name": var},
+                    "variable": dict(zip(("name", "instance"), var.split("/"), strict=False)),
                     "variableAttribute": [
                         {"type": "Actual", "value": value, "mutability": "ReadWrite"}
                     ],
@@ -124,6 +144,31 @@ class SimStation(ChargePoint):
                     "seqNo": seq,
                     "tbc": seq < len(chunks) - 1,
                     "reportData": report,
+                },
+            )
+
+    def _matching(self, request: Payload) -> list[tuple[int, str, Payload]]:
+        criteria = request.get("chargingProfile") or {}
+        return [
+            (evse, source, profile)
+            for evse, source, profile in self.profiles
+            if request.get("evseId") in (None, evse)
+            and criteria.get("chargingProfilePurpose") in (None, profile["chargingProfilePurpose"])
+            and criteria.get("stackLevel") in (None, profile["stackLevel"])
+        ]
+
+    async def _send_profiles(self, request: Payload) -> None:
+        """ReportChargingProfiles: one message per profile, the last with tbc false."""
+        matching = self._matching(request)
+        for seq, (evse, source, profile) in enumerate(matching):
+            await self.send(
+                "ReportChargingProfiles",
+                {
+                    "requestId": request["requestId"],
+                    "chargingLimitSource": source,
+                    "tbc": seq < len(matching) - 1,
+                    "evseId": evse,
+                    "chargingProfile": [profile],
                 },
             )
 

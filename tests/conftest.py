@@ -67,6 +67,14 @@ def port(entry: MockConfigEntry) -> int:
     return int(entry.runtime_data.server.port)
 
 
+def enable_ahead(hass: HomeAssistant, platform: str, *unique_ids: str) -> None:
+    """Enable entities that are disabled by default, before the integration creates them
+    (a registry entry that exists keeps its enabled state; users enable them in the UI)."""
+    ent_reg = er.async_get(hass)
+    for unique_id in unique_ids:
+        ent_reg.async_get_or_create(platform, DOMAIN, unique_id)
+
+
 def state_of(hass: HomeAssistant, platform: str, unique_id: str) -> State | None:
     """State of an entity, found by unique id through the entity registry."""
     entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)

@@ -11,7 +11,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigSubentry
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -61,13 +61,24 @@ def discovered_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
     return list(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
 
 
-def entity_device_id(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
-    """The device an entity is attached to."""
+def registry_entry(hass: HomeAssistant, platform: str, unique_id: str) -> er.RegistryEntry:
+    """An entity's registry entry (what the frontend knows of it besides its state)."""
     ent_reg = er.async_get(hass)
     entity_id = ent_reg.async_get_entity_id(platform, DOMAIN, unique_id)
     assert entity_id is not None, f"no {platform} entity {unique_id}"
     entry = ent_reg.async_get(entity_id)
     assert entry is not None
+    return entry
+
+
+def category(hass: HomeAssistant, platform: str, unique_id: str) -> EntityCategory | None:
+    """An entity's category, as the registry (and so the frontend) has it."""
+    return registry_entry(hass, platform, unique_id).entity_category
+
+
+def entity_device_id(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
+    """The device an entity is attached to."""
+    entry = registry_entry(hass, platform, unique_id)
     return entry.device_id
 
 
@@ -477,9 +488,11 @@ async def test_multi_connector_child_devices(
         await wait_for_state(hass, "sensor", "CP1_1_energy", lambda s: s.state == "1.0")
         charger_device = device_of(hass, "CP1")
         assert charger_device is not None
-        # A single connector: its entities sit on the charger device.
+        # A single connector: its entities sit on the charger device, and its status,
+        # which the charger's status repeats, is diagnostic.
         assert entity_device_id(hass, "sensor", "CP1_1_connector_status") == charger_device.id
         assert device_of(hass, "CP1-connector-1") is None
+        assert category(hass, "sensor", "CP1_1_connector_status") is EntityCategory.DIAGNOSTIC
 
         await cp.status(2, "Available")
         await wait_for_state(
@@ -496,6 +509,8 @@ async def test_multi_connector_child_devices(
             assert child.via_device_id == charger_device.id
             for platform, key in (("sensor", "connector_status"), ("switch", "charging")):
                 assert entity_device_id(hass, platform, f"CP1_{n}_{key}") == child.id
+            # Each connector device shows its own status on the dashboard.
+            assert category(hass, "sensor", f"CP1_{n}_connector_status") is None
         # Connector 1's entities moved from the charger device to its child device,
         # including the measurand sensor that appeared before connector 2 did.
         assert entity_device_id(hass, "sensor", "CP1_1_energy") == by_name["CP1 Connector 1"].id
@@ -511,6 +526,21 @@ async def test_multi_connector_child_devices(
         await wait_for_state(
             hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "finishing"
         )
+
+
+async def test_connector_devices_are_named_in_the_servers_language(hass: HomeAssistant) -> None:
+    hass.config.language = "sv"
+    entry = make_entry()
+    port = await setup_entry(hass, entry)
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot(vendor="Acme", model="Twin")
+        await cp.status(1, "Available")
+        await cp.status(2, "Available")
+        await wait_for_state(
+            hass, "sensor", "CP1_2_connector_status", lambda s: s.state == "available"
+        )
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert {device.name for device in devices} == {"CP1", "CP1 uttag 1", "CP1 uttag 2"}
 
 
 # --- status and errors -------------------------------------------------------------------

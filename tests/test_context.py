@@ -72,7 +72,7 @@ async def test_one_message_is_one_context(
     await cp.call(meter_values(1500, 7000, 30.4))  # its first report creates power and current
     await hass.async_block_till_done()
     changes.clear()
-    freezer.tick(timedelta(seconds=1))  # last_seen changes too
+    freezer.tick(timedelta(minutes=1))  # last_seen changes too (it does once a minute)
     await cp.call(meter_values(2000, 7200, 31.3))
     await hass.async_block_till_done()
     first = {e.data["entity_id"]: e.context.id for e in changes}

@@ -100,6 +100,13 @@ def limit_state(hass: HomeAssistant, connector_id: int = 1) -> str:
     return state.state
 
 
+def limited(hass: HomeAssistant, connector_id: int = 1) -> bool:
+    """Whether the charging_limit number says a limit is in force."""
+    state = state_of(hass, "number", f"CP1_{connector_id}_charging_limit")
+    assert state is not None
+    return bool(state.attributes["limited"])
+
+
 def only_profile(cp: SimCharger) -> dict[str, Any]:
     profiles = cp.calls("SetChargingProfile")
     assert len(profiles) == 1, profiles
@@ -466,8 +473,10 @@ async def test_unknown_device_and_connector(
 async def test_clear_charging_limit(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
+        assert limited(hass) is False
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 10})
         assert limit_state(hass) == "10.0"
+        assert limited(hass) is True
         cp.answers["ClearChargingProfile"] = "Accepted"
         await service(hass, "clear_charging_limit", {"device_id": device_id(hass)})
         # Both of our profiles on the connector go, by their stable ids.
@@ -475,7 +484,9 @@ async def test_clear_charging_limit(hass: HomeAssistant, entry: MockConfigEntry,
             TX_DEFAULT_ID,
             TX_PROFILE_ID,
         ]
+        # No limit in force: the slider stands at the maximum, and says it is no limit.
         assert limit_state(hass) == "32.0"
+        assert limited(hass) is False
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
 
     # A cleared limit is not re-applied when the charger comes back.

@@ -20,11 +20,17 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .conftest import make_entry, setup_entry, state_of
+from .conftest import enable_ahead, make_entry, setup_entry, state_of
 
 # An hour ago: samples a few minutes apart stay in the past (a charger's time more than a
 # minute ahead of Home Assistant's clock is taken as "now").
 T0 = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=1)
+
+
+@pytest.fixture
+def phase_voltages(hass: HomeAssistant) -> None:
+    """Per-phase voltages are disabled by default; these tests read them."""
+    enable_ahead(hass, "sensor", *(f"CP1_1_voltage_l{phase}" for phase in (1, 2, 3)))
 
 
 def ts(seconds: float = 0) -> str:
@@ -149,30 +155,33 @@ async def test_measurand_and_unit(
         ("current_offered", sv("6", "Current.Offered", "A"), "A", "current", "measurement"),
         ("voltage", sv("230", "Voltage", "V"), "V", "voltage", "measurement"),
         ("voltage_l3", sv("230", "Voltage", "V", phase="L3-N"), "V", "voltage", "measurement"),
-        ("soc", sv("50", "SoC", "Percent"), "%", "battery", "measurement"),
+        # The car's state of charge is no battery of the charger's (no device class).
+        ("soc", sv("50", "SoC", "Percent"), "%", None, "measurement"),
         ("temperature", sv("300", "Temperature", "K"), "°C", "temperature", "measurement"),
     ],
 )
+@pytest.mark.usefixtures("phase_voltages")
 async def test_unit_attributes(
     hass: HomeAssistant,
     cp: SimCharger,
     key: str,
     sampled: dict,
     unit: str,
-    device_class: str,
+    device_class: str | None,
     state_class: str,
 ) -> None:
     await send_meter_values(hass, cp, [sampled])
     state = state_of(hass, "sensor", f"CP1_1_{key}")
     assert state is not None
     assert state.attributes["unit_of_measurement"] == unit
-    assert state.attributes["device_class"] == device_class
+    assert state.attributes.get("device_class") == device_class
     assert state.attributes["state_class"] == state_class
 
 
 # --- phases ----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("phase_voltages")
 async def test_phases(hass: HomeAssistant, cp: SimCharger) -> None:
     await send_meter_values(
         hass,
@@ -243,6 +252,7 @@ async def test_power_total_wins_over_phases(hass: HomeAssistant, cp: SimCharger)
     assert fvalue(hass, "power") == 11000
 
 
+@pytest.mark.usefixtures("phase_voltages")
 async def test_phase_and_total_current_side_by_side(hass: HomeAssistant, cp: SimCharger) -> None:
     await send_meter_values(
         hass,
@@ -627,9 +637,10 @@ async def test_measurand_entities_appear_when_first_reported(
         ([10000, 9000, 10050], [10.0, 10.0, 10.05]),
         # Zero twice: still not a confirmed reset (no rise).
         ([10000, 0, 0], [10.0, 10.0, 10.0]),
-        # Lower, then rising from there: a replaced meter / a register reset, taken.
-        ([10000, 100, 200], [10.0, 10.0, 0.2]),
-        ([10000, 0, 50, 80], [10.0, 10.0, 0.05, 0.08]),
+        # Lower, then rising from there: a replaced meter / a register reset. The register
+        # restarts there; the lifetime total goes on rising by what the new register counts.
+        ([10000, 100, 200], [10.0, 10.0, 10.1]),
+        ([10000, 0, 50, 80], [10.0, 10.0, 10.05, 10.08]),
         # Steady: unchanged.
         ([10000, 10000, 10000], [10.0, 10.0, 10.0]),
     ],

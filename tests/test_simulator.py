@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.ocpp_central.const import (
@@ -48,8 +49,12 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
         await wait_for_state(
             hass, "sensor", "SIM001_1_power", lambda s: float(s.state) > 0, timeout=20
         )
-        for key in ("energy", "current_l1", "current_l3", "voltage_l2", "soc", "current_offered"):
+        for key in ("energy", "current_l1", "current_l3", "soc", "current_offered"):
             assert state_of(hass, "sensor", f"SIM001_1_{key}") is not None, key
+        # Per-phase voltages are there, disabled by default.
+        voltage = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, "SIM001_1_voltage_l2")
+        assert voltage is not None
+        assert er.async_get(hass).async_get(voltage).disabled
         assert state_of(hass, "sensor", "SIM001_1_connector_status").state == "charging"
         await wait_for_state(
             hass,

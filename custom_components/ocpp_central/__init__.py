@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .central import CentralSystem, OcppConfigEntry, central_store
 from .const import DOMAIN
+from .profile_services import async_setup_profile_services
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -26,6 +27,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, for every central system."""
     async_setup_services(hass)
+    async_setup_profile_services(hass)
     return True
 
 

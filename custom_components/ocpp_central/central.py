@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
 import hmac
 import logging
 from types import MappingProxyType
@@ -29,6 +31,7 @@ from .cause import current_cause, update_cause
 from .connection import (
     CallErrorReceived,
     CallTimeoutError,
+    LogOnce,
     NotConnectedError,
     OcppConnection,
     preload_schemas,
@@ -64,7 +67,7 @@ from .devices import ChargerDevices
 from .id_tags import AuthStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
-from .protocol import ChargerProtocol, snake
+from .protocol import ChargerProtocol, NotInVersion, snake
 from .protocol.v16 import V16Protocol
 from .protocol.v201 import V201Protocol
 from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
@@ -88,6 +91,8 @@ MAX_PENDING = 20
 _PRELOADED: set[str] = set()
 # Failed handshakes from one address before the user is told.
 AUTH_REPORT_AFTER = 3
+# last_seen moves on only when it is this much behind (it is no reading: see _message).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def server_settings(entry: ConfigEntry) -> ServerSettings:
@@ -155,6 +160,8 @@ class CentralSystem:
         self._session_passwords: dict[str, str | None] = {}
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self.devices = ChargerDevices(self)
+        # What was logged once for each approved charger, across its connections.
+        self._log_once: dict[str, LogOnce] = {}
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -296,6 +303,9 @@ class CentralSystem:
             # An unknown charger whose boot breaks the schema (a long serial number is
             # common) must still be discoverable; it is then added with lenient on.
             connection.lenient_actions = frozenset({BOOT_NOTIFICATION})
+        # "Logged once" means once per charger, not once per connection.
+        if subentry is not None:
+            connection.log_once = self._log_once.setdefault(charger_id, connection.log_once)
         protocol: ChargerProtocol = (
             V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
         )
@@ -337,9 +347,11 @@ class CentralSystem:
                 # in its context; a frame from a charger not added yet adds it.
                 if (charger := self.chargers.get(charger_id)) is not None:
                     now = dt_util.utcnow().replace(microsecond=0)
-                    if now != charger.last_seen:
+                    seen = charger.last_seen
+                    if seen is None or not timedelta(0) <= now - seen < LAST_SEEN_RESOLUTION:
                         charger.last_seen = now
-                        # Charger-level entities only (last_seen); at most once a second.
+                        # Charger-level entities only (last_seen); at most once a minute,
+                        # which keeps it out of the way in the logbook and the recorder.
                         charger.notify()
 
     def session(self, charger_id: str) -> ChargerProtocol:
@@ -420,67 +432,90 @@ class CentralSystem:
             )
 
     async def _prepare_charger(self, session: ChargerProtocol) -> None:
-        """Read the configuration once per connection, set the meter interval, re-apply limits.
+        """Read the configuration once per connection, set the meter interval, re-apply
+        limits, sync the local list and confirm the sessions left open.
 
+        Each step runs whatever became of the one before it: a station that never sends
+        its report, or refuses one request, still gets its limits and its local list.
         Configuration is written only when the user asked for a different value, never
         in a loop: some chargers reboot after every configuration change.
         """
         charger = self.chargers.get(session.charger_id)
         if charger is None:
             return
-        errors = (NotConnectedError, CallTimeoutError, CallErrorReceived)
-        try:
-            charger.configuration = {
-                key: value
-                for key, value in (await session.read_configuration()).items()
-                if key != session.password_key  # a secret: not stored, not in diagnostics
-            }
-        except errors as err:
-            _LOGGER.info("%s: could not read the configuration: %s", session.charger_id, err)
-        else:
-            for connector_id in session.connector_ids(charger.configuration):
-                charger.connector(connector_id)
-        interval = self.charger_option(session.charger_id, CONF_METER_INTERVAL)
-        key = session.meter_interval_key
-        if interval and charger.configuration.get(key) != str(interval):
-            try:
-                status = await session.set_configuration(key, str(interval))
-            except errors as err:
-                _LOGGER.info("%s: could not set the meter interval: %s", session.charger_id, err)
-            else:
-                if status in ("accepted", "reboot_required"):
-                    charger.configuration[key] = str(interval)
-        for conn in list(charger.connectors.values()):
-            if conn.limit is not None:
-                try:
-                    await self.apply_limit(session, charger, conn)
-                except errors as err:
-                    _LOGGER.info("%s: could not re-apply a limit: %s", session.charger_id, err)
-        try:
-            await self.authorization.sync_local_list(session, charger)
-        except (*errors, OCPPError) as err:
-            _LOGGER.info("%s: could not send the local list: %s", session.charger_id, err)
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("read the configuration", lambda: self._read_configuration(session, charger)),
+            ("set the meter interval", lambda: self._set_meter_interval(session, charger)),
+            *(
+                ("re-apply a limit", partial(self._reapply_stored_limit, session, charger, conn))
+                for conn in list(charger.connectors.values())
+                if conn.limit is not None
+            ),
+            ("send the local list", lambda: self.authorization.sync_local_list(session, charger)),
+            ("confirm open sessions", lambda: session.confirm_open_sessions(charger)),
+        ]
+        for what, step in steps:
+            await self._prepare_step(session.charger_id, what, step)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         charger.notify_all()
 
-    async def apply_limit(
+    async def _prepare_step(
+        self, charger_id: str, what: str, step: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run one step of preparing a charger; no failure of it may stop the next ones."""
+        try:
+            await step()
+        except (
+            NotConnectedError,
+            CallTimeoutError,
+            CallErrorReceived,
+            TimeoutError,
+            OCPPError,
+        ) as err:
+            _LOGGER.info("%s: could not %s: %s", charger_id, what, str(err) or repr(err))
+        except Exception:
+            _LOGGER.exception("%s: could not %s", charger_id, what)
+
+    async def _read_configuration(self, session: ChargerProtocol, charger: Charger) -> None:
+        charger.configuration = {
+            key: value
+            for key, value in (await session.read_configuration()).items()
+            if key != session.password_key  # a secret: not stored, not in diagnostics
+        }
+        for connector_id in session.connector_ids(charger.configuration):
+            charger.connector(connector_id)
+
+    async def _set_meter_interval(self, session: ChargerProtocol, charger: Charger) -> None:
+        interval = self.charger_option(session.charger_id, CONF_METER_INTERVAL)
+        key = session.meter_interval_key
+        if interval and charger.configuration.get(key) != str(interval):
+            status = await session.set_configuration(key, str(interval))
+            if status in ("accepted", "reboot_required"):
+                charger.configuration[key] = str(interval)
+
+    async def _reapply_stored_limit(
         self, session: ChargerProtocol, charger: Charger, conn: Connector
-    ) -> bool:
-        """Send a connector's limit: bound to the running session, else as the default."""
+    ) -> None:
+        if conn.limit is not None:  # still set
+            await self.apply_limit(session, charger, conn)
+
+    async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> str:
+        """Send a connector's limit: bound to the running session, else as the default;
+        returns the charger's answer (accepted, rejected, not_supported)."""
         assert conn.limit is not None
         if conn.limit.expired(dt_util.utcnow()):
             # A limit for a while that is over: nothing to re-apply (the charger dropped it).
             conn.limit = None
             self.save_soon(SAVE_DELAY_TRANSACTIONS)
             charger.notify((conn.connector_id,))
-            return True
+            return "accepted"
         tx = conn.transaction
-        accepted = await session.set_charging_limit(
+        status = await session.set_charging_limit(
             conn.connector_id, conn.limit, tx.transaction_id if tx else None
         )
-        if accepted:
+        if status == "accepted":
             conn.limit_in_transaction = tx is not None
-        return accepted
+        return status
 
     def _charger_subentry(self, charger_id: str) -> ConfigSubentry | None:
         """A charger's subentry, found through its id (entities read settings per message:
@@ -551,6 +586,7 @@ class CentralSystem:
             # From now on the charger's own setting decides, also for its next boot.
             live.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
             live.connection.lenient_actions = frozenset()
+            self._log_once.setdefault(charger_id, live.connection.log_once)
         charger.on_new_connector = self.devices.on_new_connector
         charger.on_new_measurand = self.devices.on_new_measurand
         self.chargers[charger_id] = charger
@@ -601,6 +637,7 @@ class CentralSystem:
         self.chargers.pop(charger_id, None)
         self._stored.pop(charger_id, None)
         self.subentry_ids.pop(charger_id, None)
+        self._log_once.pop(charger_id, None)
         self.devices.forget(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
             await session.connection.close()
@@ -638,6 +675,7 @@ class CentralSystem:
 
     def transaction_started(self, charger: Charger, tx: Transaction) -> None:
         """Record and announce a new session."""
+        charger.connector(tx.connector_id).session_began()
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         self._fire(
             EVENT_TRANSACTION_STARTED,
@@ -756,6 +794,16 @@ class CentralSystem:
                 translation_domain=DOMAIN,
                 translation_key="charger_call_error",
                 translation_placeholders={**placeholders, "error": str(err)},
+            ) from err
+        except NotInVersion as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="action_not_in_version" if err.action else "field_not_in_version",
+                translation_placeholders={
+                    **placeholders,
+                    "name": err.name,
+                    "version": session.connection.ocpp_version,
+                },
             ) from err
         except OCPPError as err:
             # Our own check of the request (every call is checked against the charger's OCPP

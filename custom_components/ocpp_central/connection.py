@@ -233,8 +233,8 @@ class OcppConnection:
                     await self._on_frame(frame)
                 # A flooding charger must not starve the event loop or other chargers.
                 await asyncio.sleep(0)
-        except ConnectionClosed:
-            pass
+        except (ConnectionClosed, NotConnectedError):
+            pass  # closed while we read, or while we answered: the same end
         finally:
             self.closed = True
             for future in self._pending.values():

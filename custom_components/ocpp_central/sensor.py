@@ -74,8 +74,13 @@ class OcppSensorDescription(OcppEntityDescription, SensorEntityDescription):
 
 
 def _session_duration(charger: Charger, conn: Connector) -> int | None:
+    """A running session counts in whole minutes (it is shown in minutes anyway), so that
+    it is written once a minute, not with every message; an ended one is exact."""
     session = conn.session
-    return session.duration_s(dt_util.utcnow()) if session else None
+    if session is None:
+        return None
+    duration = session.duration_s(dt_util.utcnow())
+    return duration if session.stop is not None else duration - duration % 60
 
 
 def _stop_reason(charger: Charger, conn: Connector) -> str | None:
@@ -107,6 +112,7 @@ CHARGER_SENSORS = (
         key="error_code",
         device_class=SensorDeviceClass.ENUM,
         options=ERROR_CODES,
+        entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger, conn: charger.error.code,
         attrs_fn=_error_attrs,
     ),
@@ -140,6 +146,7 @@ CONNECTOR_SENSORS = (
         key="connector_status",
         device_class=SensorDeviceClass.ENUM,
         options=_STATUS_OPTIONS,
+        single_outlet_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger, conn: conn.status,
     ),
     OcppSensorDescription(
@@ -153,12 +160,14 @@ CONNECTOR_SENSORS = (
     ),
     OcppSensorDescription(
         key="session_start",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TIMESTAMP,
         live=False,
         value_fn=lambda charger, conn: conn.session.start if conn.session else None,
     ),
     OcppSensorDescription(
         key="session_duration",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
@@ -176,11 +185,13 @@ CONNECTOR_SENSORS = (
     ),
     OcppSensorDescription(
         key="id_tag",
+        entity_category=EntityCategory.DIAGNOSTIC,
         live=False,
         value_fn=lambda charger, conn: conn.session.id_tag if conn.session else None,
     ),
     OcppSensorDescription(
         key="stop_reason",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.ENUM,
         options=STOP_REASONS,
         live=False,
@@ -202,12 +213,17 @@ def _measurand(key: str, **kwargs: Any) -> OcppSensorDescription:
     )
 
 
+# What the charger measures per phase, and its temperature, is diagnostic: the dashboard
+# shows power and energy. Per-phase voltages are also disabled by default (three nearly
+# equal series recorded with every sample, rarely looked at).
 _CURRENT = {
+    "entity_category": EntityCategory.DIAGNOSTIC,
     "device_class": SensorDeviceClass.CURRENT,
     "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
     "suggested_display_precision": 1,
 }
 _VOLTAGE = {
+    "entity_category": EntityCategory.DIAGNOSTIC,
     "device_class": SensorDeviceClass.VOLTAGE,
     "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
     "suggested_display_precision": 0,
@@ -221,7 +237,7 @@ MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         live=False,
-        value_fn=lambda charger, conn: conn.energy_kwh,
+        value_fn=lambda charger, conn: conn.lifetime_energy_kwh,
     ),
     "power": _measurand(
         "power",
@@ -233,18 +249,21 @@ MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
         key: _measurand(key, **_CURRENT)
         for key in ("current", "current_l1", "current_l2", "current_l3", "current_offered")
     },
+    "voltage": _measurand("voltage", **_VOLTAGE),
     **{
-        key: _measurand(key, **_VOLTAGE)
-        for key in ("voltage", "voltage_l1", "voltage_l2", "voltage_l3")
+        key: _measurand(key, entity_registry_enabled_default=False, **_VOLTAGE)
+        for key in ("voltage_l1", "voltage_l2", "voltage_l3")
     },
+    # The car's state of charge: no battery device class, which would show it as the
+    # charger's own battery level on the device page.
     "soc": _measurand(
         "soc",
-        device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
     ),
     "temperature": _measurand(
         "temperature",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         suggested_display_precision=1,

@@ -16,7 +16,12 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -53,9 +58,12 @@ from .const import (
 from .id_tags import IdTag, IdTagStatus
 from .limits import ChargingLimit, SchedulePeriod
 from .model import Charger
+from .protocol.charging_profiles import CONNECTOR_TYPES, PURPOSES
 from .repairs import async_create_reboot_issue
 
 _CONNECTOR_ID = vol.All(vol.Coerce(int), vol.Range(min=1))
+# resolve_device's connector when a charger device is given without one: every connector.
+EVERY_CONNECTOR = -1
 _ID_TAG = vol.All(cv.string, vol.Length(min=1, max=36))
 
 _DEVICE_SCHEMA = {
@@ -250,10 +258,19 @@ def _duration(value: Any) -> timedelta:
     return period
 
 
+# Actions that may also target the whole charger: connector 0.
+STATION_SCHEMA = {
+    vol.Required(ATTR_DEVICE_ID): cv.string,
+    vol.Optional(ATTR_CONNECTOR_ID): vol.All(vol.Coerce(int), vol.Range(min=0)),
+}
+PROFILE_PURPOSE = vol.In(list(PURPOSES))
+STACK_LEVEL = vol.All(vol.Coerce(int), vol.Range(min=0, max=1000))
+
 SET_LIMIT_SCHEMA = vol.All(
     vol.Schema(
         {
-            **_DEVICE_SCHEMA,
+            **STATION_SCHEMA,
+            vol.Optional("station_maximum", default=False): cv.boolean,
             vol.Exclusive("limit_amps", "limit"): vol.Coerce(float),
             vol.Exclusive("limit_watts", "limit"): vol.Coerce(float),
             vol.Optional("duration"): _duration,
@@ -262,17 +279,25 @@ SET_LIMIT_SCHEMA = vol.All(
     ),
     cv.has_at_least_one_key("limit_amps", "limit_watts", "schedule"),
 )
-COMPOSITE_SCHEMA = vol.Schema({**_DEVICE_SCHEMA, vol.Optional("duration", default=86400): _SECONDS})
+CLEAR_LIMIT_SCHEMA = vol.Schema(
+    {
+        **STATION_SCHEMA,
+        vol.Optional("purpose"): PROFILE_PURPOSE,
+        vol.Optional("stack_level"): STACK_LEVEL,
+    }
+)
+COMPOSITE_SCHEMA = vol.Schema({**STATION_SCHEMA, vol.Optional("duration", default=86400): _SECONDS})
 AVAILABILITY_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
         vol.Optional(ATTR_CONNECTOR_ID): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Optional("evse_connector_id"): _CONNECTOR_ID,
         vol.Required("available"): cv.boolean,
     }
 )
 RESET_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
+        **_DEVICE_SCHEMA,
         vol.Optional("type", default="soft"): vol.In(["soft", "hard"]),
     }
 )
@@ -291,20 +316,32 @@ DIAGNOSTICS_SCHEMA = vol.Schema(
         vol.Required("upload_url"): _URL,
         vol.Optional("start"): cv.datetime,
         vol.Optional("stop"): cv.datetime,
+        vol.Optional("log_type", default="diagnostics"): vol.In(["diagnostics", "security"]),
     }
 )
 GET_CONFIG_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
-        vol.Optional("keys"): vol.All(cv.ensure_list, [cv.string]),
+        vol.Exclusive("keys", "what"): vol.All(cv.ensure_list, [cv.string]),
+        vol.Exclusive("report_type", "what"): vol.In(
+            ["configuration_inventory", "summary_inventory", "full_inventory"]
+        ),
     }
 )
-SET_CONFIG_SCHEMA = vol.Schema(
-    {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
-        vol.Required("key"): vol.All(cv.string, vol.Length(min=1, max=200)),
-        vol.Required("value"): vol.All(cv.string, vol.Length(max=500)),
-    }
+_CONFIG_KEY = vol.All(cv.string, vol.Length(min=1, max=200))
+_CONFIG_VALUE = vol.All(cv.string, vol.Length(max=500))
+SET_CONFIG_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Required(ATTR_DEVICE_ID): cv.string,
+            vol.Inclusive("key", "one key"): _CONFIG_KEY,
+            vol.Inclusive("value", "one key"): _CONFIG_VALUE,
+            vol.Optional("configuration"): vol.All(
+                {_CONFIG_KEY: _CONFIG_VALUE}, vol.Length(min=1, max=100)
+            ),
+        }
+    ),
+    cv.has_at_least_one_key("key", "configuration"),
 )
 TRIGGER_MESSAGES = [
     "BootNotification",
@@ -334,6 +371,8 @@ RESERVE_SCHEMA = vol.Schema(
         **_DEVICE_SCHEMA,
         vol.Required(ATTR_ID_TAG): vol.All(cv.string, vol.Length(min=1, max=20)),
         vol.Required(ATTR_EXPIRY): cv.datetime,
+        vol.Optional("parent"): vol.All(cv.string, vol.Length(min=1, max=20)),
+        vol.Optional("connector_type"): vol.In(CONNECTOR_TYPES),
     }
 )
 CANCEL_RESERVATION_SCHEMA = vol.Schema(
@@ -348,7 +387,14 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 async def _set_charging_limit(call: ServiceCall) -> None:
-    central, charger, connector_id = resolve_device(call.hass, call)
+    station_max: bool = call.data["station_maximum"]
+    central, charger, connector_id = resolve_device(
+        call.hass, call, default_connector=0 if station_max else 1
+    )
+    if station_max and connector_id != 0:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="station_maximum_needs_charger"
+        )
     duration = call.data.get("duration")
     schedule = tuple(
         SchedulePeriod(period["start"], to_amps(central, charger, period["limit"], None))
@@ -362,13 +408,25 @@ async def _set_charging_limit(call: ServiceCall) -> None:
         duration=int(duration.total_seconds()) if duration else None,
         schedule=schedule,
         start=dt_util.utcnow().replace(microsecond=0) if duration else None,
+        station_max=station_max,
     )
     await async_set_charging_limit(central, charger, connector_id, limit)
 
 
 async def _clear_charging_limit(call: ServiceCall) -> None:
-    central, charger, connector_id = resolve_device(call.hass, call)
-    await async_clear_charging_limit(central, charger, connector_id)
+    purpose, stack_level = call.data.get("purpose"), call.data.get("stack_level")
+    by_criteria = purpose is not None or stack_level is not None
+    # By criteria, a charger device without connector_id means every connector.
+    central, charger, connector_id = resolve_device(
+        call.hass, call, default_connector=EVERY_CONNECTOR if by_criteria else 1
+    )
+    await async_clear_charging_limit(
+        central,
+        charger,
+        None if connector_id == EVERY_CONNECTOR else connector_id,
+        purpose,
+        stack_level,
+    )
 
 
 async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
@@ -385,13 +443,18 @@ async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
 
 async def _set_availability(call: ServiceCall) -> ServiceResponse:
     central, charger, connector_id = resolve_device(call.hass, call, default_connector=0)
-    status = await async_set_availability(central, charger, connector_id, call.data["available"])
+    status = await async_set_availability(
+        central, charger, connector_id, call.data["available"], call.data.get("evse_connector_id")
+    )
     return {"status": status}
 
 
 async def _reset(call: ServiceCall) -> None:
-    central, charger, _ = resolve_device(call.hass, call)
-    await async_reset(central, charger, call.data["type"] == "hard")
+    # The whole charger unless a connector is named (a connector device alone still means
+    # its charger, as it always did).
+    central, charger, connector_id = resolve_device(call.hass, call)
+    one = connector_id if ATTR_CONNECTOR_ID in call.data else None
+    await async_reset(central, charger, call.data["type"] == "hard", one)
 
 
 async def _unlock_connector(call: ServiceCall) -> None:
@@ -420,7 +483,10 @@ async def _get_diagnostics(call: ServiceCall) -> ServiceResponse:
     file_name: str | None = await central.run_command(
         charger.charger_id,
         lambda s: s.get_diagnostics(
-            call.data["upload_url"], _aware(call.data.get("start")), _aware(call.data.get("stop"))
+            call.data["upload_url"],
+            _aware(call.data.get("start")),
+            _aware(call.data.get("stop")),
+            call.data["log_type"],
         ),
     )
     return {"file_name": file_name}
@@ -430,12 +496,15 @@ async def _get_configuration(call: ServiceCall) -> ServiceResponse:
     central, charger, _ = resolve_device(call.hass, call)
     central.session(charger.charger_id)
     result: dict[str, Any] = await central.run_command(
-        charger.charger_id, lambda s: s.get_configuration(call.data.get("keys"))
+        charger.charger_id,
+        lambda s: s.get_configuration(call.data.get("keys"), call.data.get("report_type")),
     )
     return result
 
 
 async def _set_configuration(call: ServiceCall) -> ServiceResponse:
+    if "configuration" in call.data:
+        return await _set_several(call)
     central, charger, _ = resolve_device(call.hass, call)
     key, value = call.data["key"], call.data["value"]
     status = await async_call_status(
@@ -448,6 +517,35 @@ async def _set_configuration(call: ServiceCall) -> ServiceResponse:
     if status == "reboot_required":
         async_create_reboot_issue(call.hass, central, charger.charger_id, key)
     return {"status": status}
+
+
+async def _set_several(call: ServiceCall) -> ServiceResponse:
+    """set_configuration with several keys: one SetVariables (one ChangeConfiguration per
+    key in 1.6); the keys the charger did not take are named in the error."""
+    central, charger, _ = resolve_device(call.hass, call)
+    values: dict[str, str] = dict(call.data["configuration"])
+    if "key" in call.data:
+        values = {call.data["key"]: call.data["value"], **values}
+    central.session(charger.charger_id)
+    results: dict[str, str] = await central.run_command(
+        charger.charger_id, lambda s: s.set_configurations(values)
+    )
+    if reboot := [key for key, status in results.items() if status == "reboot_required"]:
+        async_create_reboot_issue(call.hass, central, charger.charger_id, ", ".join(reboot))
+    if refused := {k: v for k, v in results.items() if v not in ("accepted", "reboot_required")}:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="configuration_refused",
+            translation_placeholders={
+                "charger_id": charger.charger_id,
+                "keys": ", ".join(f"{key} ({status})" for key, status in refused.items()),
+            },
+        )
+    response: dict[str, Any] = {
+        "status": "reboot_required" if reboot else "accepted",
+        "results": results,
+    }
+    return response
 
 
 async def _trigger_message(call: ServiceCall) -> None:
@@ -485,7 +583,14 @@ async def _reserve_now(call: ServiceCall) -> ServiceResponse:
         central,
         charger,
         "reservation",
-        lambda s: s.reserve_now(connector_id, call.data[ATTR_ID_TAG], expiry, reservation_id),
+        lambda s: s.reserve_now(
+            connector_id,
+            call.data[ATTR_ID_TAG],
+            expiry,
+            reservation_id,
+            parent=call.data.get("parent"),
+            connector_type=call.data.get("connector_type"),
+        ),
         ("accepted",),
     )
     central.authorization.remember_remote(call.data[ATTR_ID_TAG])
@@ -540,7 +645,7 @@ def async_setup_control_services(hass: HomeAssistant) -> None:
     """Register the charging-control and maintenance actions."""
     register = partial(_register, hass)
     register("set_charging_limit", _set_charging_limit, SET_LIMIT_SCHEMA)
-    register("clear_charging_limit", _clear_charging_limit, vol.Schema(_DEVICE_SCHEMA))
+    register("clear_charging_limit", _clear_charging_limit, CLEAR_LIMIT_SCHEMA)
     register(
         "get_composite_schedule",
         _get_composite_schedule,

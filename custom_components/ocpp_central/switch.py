@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import Platform
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -30,8 +30,11 @@ CHARGING = OcppSwitchDescription(
 )
 
 
+# Configuration: off makes the charger inoperative, so it stays out of the dashboard card
+# (and of its header toggle, which would switch it together with charging).
 AVAILABLE = OcppSwitchDescription(
     key="available",
+    entity_category=EntityCategory.CONFIG,
     value_fn=lambda charger, conn: charger.status != ConnectorStatus.UNAVAILABLE,
 )
 

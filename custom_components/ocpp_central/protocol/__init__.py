@@ -79,9 +79,28 @@ def snake(value: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", value).lower()
 
 
-def profile_id(connector_id: int, in_transaction: bool) -> int:
+# The id of our station maximum profile (connector 0 only).
+STATION_MAX_PROFILE_ID = 300
+
+
+def profile_id(connector_id: int, in_transaction: bool, station_max: bool = False) -> int:
     """Stable charging profile id per connector and purpose, so a new limit replaces ours."""
+    if station_max:
+        return STATION_MAX_PROFILE_ID
     return (200 if in_transaction else 100) + connector_id
+
+
+class NotInVersion(Exception):
+    """A request uses a field (or an action) the charger's OCPP version does not have.
+
+    Raised before anything is sent; the user gets a validation error naming it.
+    """
+
+    def __init__(self, name: str, *, action: bool = False) -> None:
+        """Name the field (or action)."""
+        super().__init__(name)
+        self.name = name
+        self.action = action
 
 
 def composite_periods(periods: list[Payload]) -> list[Payload]:
@@ -216,25 +235,42 @@ class ChargerProtocol(ABC):
     def _rate_unit(self) -> str:
         """A, unless the charger only takes limits in W."""
 
+    def stack_level(self) -> int:
+        """The stack level of our profiles: 1, or the charger's maximum if that is 0."""
+        raw = self.central.configuration(self.charger_id).get(self.stack_level_key)
+        try:
+            return min(1, int(raw)) if raw is not None else 1
+        except ValueError:
+            return 1
+
     def _profile_core(self, limit: ChargingLimit, in_transaction: bool) -> Payload:
         """What a charging profile says, the same in every version (only its envelope differs).
 
         One stack level (the charger's maximum if it is 0) and a fixed id per connector and
         purpose: a new limit replaces the previous one instead of piling up on the charger.
+        A limit for a while is valid only for that while.
         """
-        raw = self.central.configuration(self.charger_id).get(self.stack_level_key)
-        try:
-            stack_level = min(1, int(raw)) if raw is not None else 1
-        except ValueError:
-            stack_level = 1
+        if limit.station_max:
+            purpose = self.station_max_purpose
+        else:
+            purpose = "TxProfile" if in_transaction else "TxDefaultProfile"
         core: Payload = {
-            "stackLevel": stack_level,
-            "chargingProfilePurpose": "TxProfile" if in_transaction else "TxDefaultProfile",
+            "stackLevel": self.stack_level(),
+            "chargingProfilePurpose": purpose,
             "chargingProfileKind": "Recurring" if limit.schedule else "Absolute",
         }
         if limit.schedule:
             core["recurrencyKind"] = "Daily"
+        elif limit.start is not None and (end := limit.end) is not None:
+            core["validFrom"] = limit.start.isoformat()
+            core["validTo"] = end.isoformat()
         return core
+
+    def _composite_unit(self) -> Payload:
+        """GetCompositeSchedule's chargingRateUnit: the unit the charger takes, if it said."""
+        if self.rate_unit_key not in self.central.configuration(self.charger_id):
+            return {}
+        return {"chargingRateUnit": self._rate_unit()}
 
     def _schedule(self, limit: ChargingLimit) -> Payload:
         """The ChargingSchedule of a limit, in the unit the charger takes."""
@@ -247,15 +283,46 @@ class ChargerProtocol(ABC):
         )
 
     async def clear_charging_limit(self, connector_id: int) -> bool:
-        """ClearChargingProfile for both of our profiles on the connector."""
+        """ClearChargingProfile for our profiles on the connector (on 0: also the maximum)."""
+        ids = [profile_id(connector_id, True), profile_id(connector_id, False)]
+        if connector_id == 0:
+            ids.append(STATION_MAX_PROFILE_ID)
         accepted = False
-        for in_transaction in (True, False):
+        for profile in ids:
             answer = await self.connection.call(
-                "ClearChargingProfile",
-                {self.profile_id_field: profile_id(connector_id, in_transaction)},
+                "ClearChargingProfile", {self.profile_id_field: profile}
             )
             accepted |= answer.get("status") == "Accepted"
         return accepted
+
+    async def clear_charging_profiles(
+        self, connector_id: int | None, purpose: str | None, stack_level: int | None
+    ) -> str:
+        """ClearChargingProfile by criteria (every connector when None); accepted or unknown."""
+        answer = await self.connection.call(
+            "ClearChargingProfile", self._clear_criteria(connector_id, purpose, stack_level)
+        )
+        return snake(answer.get("status", "Unknown"))
+
+    @abstractmethod
+    def _clear_criteria(
+        self, connector_id: int | None, purpose: str | None, stack_level: int | None
+    ) -> Payload:
+        """ClearChargingProfile's payload for these criteria."""
+
+    async def get_charging_profiles(
+        self, connector_id: int | None, purpose: str | None, stack_level: int | None
+    ) -> list[Payload]:
+        """The charging profiles installed on the charger (OCPP 2.x only)."""
+        raise NotInVersion("get_charging_profiles", action=True)
+
+    async def set_configurations(self, values: dict[str, str]) -> dict[str, str]:
+        """Change several keys: one after the other (a 2.x station takes them at once)."""
+        return {key: await self.set_configuration(key, value) for key, value in values.items()}
+
+    @abstractmethod
+    async def confirm_open_sessions(self, charger: Charger) -> None:
+        """After a reconnect: learn whether the sessions still open here are still on."""
 
     async def cancel_reservation(self, reservation_id: int) -> str:
         """CancelReservation; returns accepted or rejected."""
@@ -276,6 +343,10 @@ class ChargerProtocol(ABC):
     password_max_bytes = 40
     # The field naming a profile id in ClearChargingProfile.
     profile_id_field: str
+    # The purpose of the station maximum profile, and the configuration key naming the
+    # rate units the charger takes.
+    station_max_purpose: str
+    rate_unit_key: str
     # The configuration key of the highest charging profile stack level.
     stack_level_key: str
 
@@ -302,20 +373,23 @@ class ChargerProtocol(ABC):
     @abstractmethod
     async def set_charging_limit(
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
-    ) -> bool:
-        """Send a limit (bound to the running transaction, if any); return whether accepted."""
+    ) -> str:
+        """Send a limit (bound to the running transaction, if any): accepted, rejected or
+        not_supported."""
 
     @abstractmethod
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """The schedule the charger will apply: status, schedule_start, periods ..."""
 
     @abstractmethod
-    async def change_availability(self, connector_id: int, available: bool) -> str:
-        """accepted, scheduled or rejected."""
+    async def change_availability(
+        self, connector_id: int, available: bool, evse_connector: int | None = None
+    ) -> str:
+        """accepted, scheduled or rejected; `evse_connector`: one plug of the EVSE (2.x)."""
 
     @abstractmethod
-    async def reset(self, hard: bool) -> bool:
-        """Reset; return whether accepted."""
+    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
+        """Reset the charger (or one EVSE, 2.x); return whether accepted."""
 
     @abstractmethod
     async def unlock(self, connector_id: int) -> str:
@@ -329,13 +403,20 @@ class ChargerProtocol(ABC):
 
     @abstractmethod
     async def get_diagnostics(
-        self, upload_url: str, start: datetime | None, stop: datetime | None
+        self,
+        upload_url: str,
+        start: datetime | None,
+        stop: datetime | None,
+        log_type: str = "diagnostics",
     ) -> str | None:
-        """Start a log upload; return the file name."""
+        """Start a log upload (diagnostics, or the security log in 2.x); return the file name."""
 
     @abstractmethod
-    async def get_configuration(self, keys: list[str] | None) -> Payload:
-        """{"keys": [{"key", "value", "readonly"}], "unknown_keys": [...]}."""
+    async def get_configuration(
+        self, keys: list[str] | None, report_type: str | None = None
+    ) -> Payload:
+        """{"keys": [{"key", "value", "readonly"}], "unknown_keys": [...]}; `report_type`
+        (2.x): configuration_inventory, summary_inventory or full_inventory."""
 
     @abstractmethod
     async def set_configuration(self, key: str, value: str) -> str:
@@ -347,9 +428,17 @@ class ChargerProtocol(ABC):
 
     @abstractmethod
     async def reserve_now(
-        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+        self,
+        connector_id: int,
+        id_tag: str,
+        expiry: datetime,
+        reservation_id: int,
+        *,
+        parent: str | None = None,
+        connector_type: str | None = None,
     ) -> str:
-        """accepted, faulted, occupied, rejected or unavailable."""
+        """accepted, faulted, occupied, rejected or unavailable; `parent`: a group tag
+        that may use it too, `connector_type` (2.x): the plug type reserved."""
 
     @abstractmethod
     def supports_local_list(self, configuration: dict[str, str]) -> bool:

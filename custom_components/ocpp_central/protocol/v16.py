@@ -16,12 +16,22 @@ from ..limits import ChargingLimit
 from ..model import (
     DIAGNOSTICS_STATUSES,
     NO_ERROR,
+    Charger,
     ChargerInfo,
     ConnectorStatus,
     ErrorInfo,
     Transaction,
 )
-from . import ChargerProtocol, composite_periods, parse_time, profile_id, samples, snake
+from . import (
+    ChargerProtocol,
+    NotInVersion,
+    composite_periods,
+    parse_time,
+    profile_id,
+    samples,
+    snake,
+)
+from .charging_profiles import PURPOSE_16
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -222,8 +232,9 @@ class V16Protocol(ChargerProtocol):
                 # Its StopTransaction was lost: close it so the new session starts clean.
                 self.central.close_transaction(charger, conn.transaction, tx.start, None)
             conn.transaction = tx
-            charger.update_energy(conn, meter_start / 1000, live=True)
             self.central.transaction_started(charger, tx)
+            # After the session is known: a meter counting each session from 0 restarts here.
+            charger.update_energy(conn, meter_start / 1000, live=True)
             charger.notify((connector_id,))
             return {"transactionId": tx.transaction_id, "idTagInfo": id_tag_info(result)}
 
@@ -296,22 +307,21 @@ class V16Protocol(ChargerProtocol):
 
     def _rate_unit(self) -> str:
         """A unless the charger only takes W (ChargingScheduleAllowedChargingRateUnit)."""
-        allowed = self.central.configuration(self.charger_id).get(
-            "ChargingScheduleAllowedChargingRateUnit", ""
-        )
+        allowed = self.central.configuration(self.charger_id).get(self.rate_unit_key, "")
         return "W" if "Power" in allowed and "Current" not in allowed else "A"
 
     async def set_charging_limit(
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
-    ) -> bool:
-        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile.
+    ) -> str:
+        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile (or
+        the ChargePointMaxProfile the user asked for).
 
         Profile ids are fixed per connector and purpose, so a new limit replaces the
         previous one instead of piling up on the charger.
         """
         in_tx = transaction_id is not None
         profile: Payload = {
-            "chargingProfileId": profile_id(connector_id, in_tx),
+            "chargingProfileId": profile_id(connector_id, in_tx, limit.station_max),
             **self._profile_core(limit, in_tx),
             "chargingSchedule": self._schedule(limit),
         }
@@ -320,12 +330,25 @@ class V16Protocol(ChargerProtocol):
         answer = await self.connection.call(
             "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
         )
-        return bool(answer.get("status") == "Accepted")
+        return snake(answer.get("status", "Rejected"))
+
+    def _clear_criteria(
+        self, connector_id: int | None, purpose: str | None, stack_level: int | None
+    ) -> Payload:
+        criteria: Payload = {}
+        if connector_id is not None:
+            criteria["connectorId"] = connector_id
+        if purpose is not None:
+            criteria["chargingProfilePurpose"] = PURPOSE_16[purpose]
+        if stack_level is not None:
+            criteria["stackLevel"] = stack_level
+        return criteria
 
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""
         answer = await self.connection.call(
-            "GetCompositeSchedule", {"connectorId": connector_id, "duration": duration}
+            "GetCompositeSchedule",
+            {"connectorId": connector_id, "duration": duration, **self._composite_unit()},
         )
         schedule = answer.get("chargingSchedule") or {}
         return {
@@ -337,18 +360,27 @@ class V16Protocol(ChargerProtocol):
             "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
         }
 
+    async def confirm_open_sessions(self, charger: Charger) -> None:
+        """Nothing to ask: a 1.6 charger sends the StopTransaction it queued."""
+
     # --- other controls ----------------------------------------------------------------
 
-    async def change_availability(self, connector_id: int, available: bool) -> str:
+    async def change_availability(
+        self, connector_id: int, available: bool, evse_connector: int | None = None
+    ) -> str:
         """ChangeAvailability; returns accepted, scheduled or rejected."""
+        if evse_connector is not None:
+            raise NotInVersion("evse_connector_id")
         answer = await self.connection.call(
             "ChangeAvailability",
             {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
         )
         return snake(answer.get("status", "Rejected"))
 
-    async def reset(self, hard: bool) -> bool:
-        """Reset Soft/Hard."""
+    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
+        """Reset Soft/Hard (of the whole charger: 1.6 resets nothing smaller)."""
+        if connector_id is not None:
+            raise NotInVersion("connector_id")
         answer = await self.connection.call("Reset", {"type": "Hard" if hard else "Soft"})
         return bool(answer.get("status") == "Accepted")
 
@@ -369,9 +401,15 @@ class V16Protocol(ChargerProtocol):
         await self.connection.call("UpdateFirmware", payload)
 
     async def get_diagnostics(
-        self, upload_url: str, start: datetime | None, stop: datetime | None
+        self,
+        upload_url: str,
+        start: datetime | None,
+        stop: datetime | None,
+        log_type: str = "diagnostics",
     ) -> str | None:
         """GetDiagnostics; returns the file name the charger will upload."""
+        if log_type != "diagnostics":
+            raise NotInVersion("log_type")
         payload: Payload = {"location": upload_url}
         if start is not None:
             payload["startTime"] = start.isoformat()
@@ -385,6 +423,8 @@ class V16Protocol(ChargerProtocol):
     password_key = "AuthorizationKey"
     password_max_bytes = 20  # 16-20 bytes, sent as at most 40 hex digits
     profile_id_field = "id"  # of ClearChargingProfile  # OCPP 1.6 security extension
+    station_max_purpose = "ChargePointMaxProfile"
+    rate_unit_key = "ChargingScheduleAllowedChargingRateUnit"
 
     def password_setting(self, password: str) -> str:
         """AuthorizationKey holds the password hex-encoded (1.6 security whitepaper)."""
@@ -403,8 +443,12 @@ class V16Protocol(ChargerProtocol):
             return []
         return list(range(1, min(count, MAX_CONNECTORS) + 1))
 
-    async def get_configuration(self, keys: list[str] | None) -> Payload:
+    async def get_configuration(
+        self, keys: list[str] | None, report_type: str | None = None
+    ) -> Payload:
         """GetConfiguration; returns {"keys": [{key, value, readonly}], "unknown_keys": [...]}."""
+        if report_type is not None:
+            raise NotInVersion("report_type")
         answer = await self.connection.call("GetConfiguration", {"key": keys} if keys else {})
         return {
             "keys": [
@@ -428,18 +472,27 @@ class V16Protocol(ChargerProtocol):
         return snake(answer.get("status", "Rejected"))
 
     async def reserve_now(
-        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+        self,
+        connector_id: int,
+        id_tag: str,
+        expiry: datetime,
+        reservation_id: int,
+        *,
+        parent: str | None = None,
+        connector_type: str | None = None,
     ) -> str:
         """ReserveNow; returns accepted, faulted, occupied, rejected or unavailable."""
-        answer = await self.connection.call(
-            "ReserveNow",
-            {
-                "connectorId": connector_id,
-                "expiryDate": expiry.isoformat(),
-                "idTag": id_tag,
-                "reservationId": reservation_id,
-            },
-        )
+        if connector_type is not None:
+            raise NotInVersion("connector_type")
+        payload: Payload = {
+            "connectorId": connector_id,
+            "expiryDate": expiry.isoformat(),
+            "idTag": id_tag,
+            "reservationId": reservation_id,
+        }
+        if parent is not None:
+            payload["parentIdTag"] = parent
+        answer = await self.connection.call("ReserveNow", payload)
         return snake(answer.get("status", "Rejected"))
 
     # --- local authorization list ------------------------------------------------------

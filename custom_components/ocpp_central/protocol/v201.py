@@ -5,20 +5,19 @@ EVSEs are the model's connectors (one outlet each); EVSE 0 is the charger as a w
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 import itertools
 from typing import TYPE_CHECKING
 
-from ocpp.exceptions import TypeConstraintViolationError
+from homeassistant.util import dt as dt_util
 
 from .. import bounds
-from ..bounds import MAX_CONNECTORS
 from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
-from ..id_tags import AuthResult
+from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit
-from ..model import ChargerInfo, ConnectorStatus, ErrorInfo
+from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
 from . import composite_periods, profile_id, samples, snake
+from .v201_reports import V201Reports
 from .v201_sessions import V201Sessions, id_token_info, sample_fields
 
 if TYPE_CHECKING:
@@ -63,7 +62,6 @@ _ACKNOWLEDGED = (
     "NotifyDisplayMessages",
     "NotifyMonitoringReport",
     "PublishFirmwareStatusNotification",
-    "ReportChargingProfiles",
     "ReservationStatusUpdate",
 )
 
@@ -102,46 +100,18 @@ RATE_UNIT_KEY = "SmartChargingCtrlr/RateUnit"
 STACK_LEVEL_KEY = "SmartChargingCtrlr/ProfileStackLevel"
 
 
-def parse_key(key: str) -> Payload:
-    """`Component[/instance]/Variable[/instance]` to a component/variable pair."""
-    parts = key.split("/")
-    if len(parts) == 2:
-        component, variable = {"name": parts[0]}, {"name": parts[1]}
-    elif len(parts) == 3:
-        component, variable = {"name": parts[0], "instance": parts[1]}, {"name": parts[2]}
-    elif len(parts) == 4:
-        component = {"name": parts[0], "instance": parts[1]}
-        variable = {"name": parts[2], "instance": parts[3]}
-    else:
-        raise ValueError(key)
-    for part in (component, variable):
-        if not part["name"] or part.get("instance") == "":
-            part.pop("instance", None)
-        if not part["name"]:
-            raise ValueError(key)
-    return {"component": component, "variable": variable}
+_LOG_TYPES = {"diagnostics": "DiagnosticsLog", "security": "SecurityLog"}
 
 
-def format_key(component: Payload, variable: Payload) -> str:
-    """A component/variable pair as `Component[/instance]/Variable[/instance]`."""
-    parts = [component["name"]]
-    if component.get("instance"):
-        parts.append(component["instance"])
-    parts.append(variable["name"])
-    if variable.get("instance"):
-        if not component.get("instance"):
-            parts.insert(1, "")
-        parts.append(variable["instance"])
-    return "/".join(parts)
-
-
-class V201Protocol(V201Sessions):
+class V201Protocol(V201Sessions, V201Reports):
     """One OCPP 2.0.1 (or 2.1) charging station."""
 
     meter_interval_key = METER_INTERVAL_KEY
     stack_level_key = STACK_LEVEL_KEY
     password_key = "SecurityCtrlr/BasicAuthPassword"
     profile_id_field = "chargingProfileId"  # of ClearChargingProfile
+    station_max_purpose = "ChargingStationMaxProfile"
+    rate_unit_key = RATE_UNIT_KEY
 
     def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
         """Register the charging-station-initiated message handlers."""
@@ -156,7 +126,8 @@ class V201Protocol(V201Sessions):
             "LogStatusNotification": self._log_status,
             "MeterValues": self._meter_values,
             "NotifyEvent": self._notify_event,
-            "NotifyReport": self._notify_report,
+            "NotifyReport": self._report_part,
+            "ReportChargingProfiles": self._report_part,
             "SecurityEventNotification": self._security_event,
             "StatusNotification": self._status_notification,
             "TransactionEvent": self._transaction_event,
@@ -164,7 +135,7 @@ class V201Protocol(V201Sessions):
         }
         connection.on_call_handled = self._call_handled
         self._request_ids = itertools.count(1)
-        self._reports: dict[int, tuple[list[Payload], asyncio.Future[list[Payload]]]] = {}
+        self._reports = {}
 
     # --- charging-station-initiated ----------------------------------------------------
 
@@ -217,8 +188,19 @@ class V201Protocol(V201Sessions):
     def _authorize(self, payload: Payload) -> Apply:
         charger = self._charger()
         token = bounds.text_id(payload["idToken"]["idToken"], "idToken")
+        plug_and_charge = "certificate" in payload or "iso15118CertificateHashData" in payload
 
         def apply() -> Payload:
+            if plug_and_charge:
+                # Plug & Charge: we hold no root certificates and do no OCSP, so the contract
+                # certificate cannot be verified; an unverified chain is an invalid token.
+                self.connection.log_once.once(
+                    "plug-and-charge",
+                    "Authorize with an ISO 15118 contract certificate refused: Plug & Charge "
+                    "is not supported",
+                )
+                self.central.fire_id_tag(charger, token, AuthStatus.INVALID)
+                return {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
             result = self.central.authorization.authorize(token)
             self.central.fire_id_tag(charger, token, result.status)
             return {"idTokenInfo": id_token_info(result)}
@@ -265,24 +247,6 @@ class V201Protocol(V201Sessions):
 
         return apply
 
-    def _notify_report(self, payload: Payload) -> Apply:
-        self._charger()
-        request_id = payload["requestId"]
-        if type(request_id) is not int:
-            raise TypeConstraintViolationError(description="requestId must be an integer")
-        items = list(payload.get("reportData") or ())
-        done = not payload.get("tbc")
-
-        def apply() -> Payload:
-            if (pending := self._reports.get(request_id)) is not None:
-                collected, future = pending
-                collected.extend(items)
-                if done and not future.done():
-                    future.set_result(collected)
-            return {}
-
-        return apply
-
     def _log_status(self, payload: Payload) -> Apply:
         charger = self._charger()
         status = _LOG_STATUS.get(payload["status"], "upload_failed")
@@ -294,95 +258,31 @@ class V201Protocol(V201Sessions):
 
         return apply
 
-    # --- device model --------------------------------------------------------------------
-
-    async def _base_report(self, report_base: str) -> list[Payload]:
-        """GetBaseReport and collect the NotifyReport messages that answer it."""
-        request_id = next(self._request_ids)
-        future: asyncio.Future[list[Payload]] = asyncio.get_running_loop().create_future()
-        self._reports[request_id] = ([], future)
-        try:
-            answer = await self.connection.call(
-                "GetBaseReport", {"requestId": request_id, "reportBase": report_base}
-            )
-            if answer.get("status") != "Accepted":
-                return []
-            async with asyncio.timeout(self.connection.call_timeout):
-                return await future
-        finally:
-            self._reports.pop(request_id, None)
-
-    async def read_configuration(self) -> dict[str, str]:
-        """Actual values of the whole device model (GetBaseReport FullInventory)."""
-        configuration: dict[str, str] = {}
-        for item in await self._base_report("FullInventory"):
-            component, variable = item["component"], item["variable"]
-            evse = (component.get("evse") or {}).get("id")
-            for attribute in item.get("variableAttribute") or ():
-                if attribute.get("type", "Actual") == "Actual" and "value" in attribute:
-                    key = format_key(component, variable)
-                    if evse is not None and component["name"] in ("EVSE", "Connector"):
-                        key = f"{component['name']}/{evse}/{variable['name']}"
-                    configuration.setdefault(key, str(attribute["value"]))
-        return configuration
-
-    def connector_ids(self, configuration: dict[str, str]) -> list[int]:
-        """EVSE ids the device model reports."""
-        ids = set()
-        for key in configuration:
-            name, _, rest = key.partition("/")
-            if name == "EVSE" and rest.split("/")[0].isdigit():
-                ids.add(int(rest.split("/")[0]))
-        return sorted(i for i in ids if 0 < i <= MAX_CONNECTORS)
-
-    async def get_configuration(self, keys: list[str] | None) -> Payload:
-        """GetVariables for the listed keys, or the whole device model."""
-        if not keys:
-            configuration = await self.read_configuration()
-            return {
-                "keys": [
-                    {"key": key, "value": value, "readonly": False}
-                    for key, value in sorted(configuration.items())
-                ],
-                "unknown_keys": [],
-            }
-        requested, unknown = [], []
-        for key in keys:
-            try:
-                requested.append((key, parse_key(key)))
-            except ValueError:
-                unknown.append(key)
-        result: Payload = {"keys": [], "unknown_keys": unknown}
-        if not requested:
-            return result
-        answer = await self.connection.call(
-            "GetVariables", {"getVariableData": [data for _, data in requested]}
-        )
-        for (key, _), item in zip(requested, answer.get("getVariableResult", []), strict=False):
-            if item.get("attributeStatus") == "Accepted":
-                result["keys"].append(
-                    {"key": key, "value": item.get("attributeValue"), "readonly": False}
-                )
-            else:
-                result["unknown_keys"].append(key)
-        return result
-
-    async def set_configuration(self, key: str, value: str) -> str:
-        """SetVariables; returns accepted, reboot_required, rejected or not_supported."""
-        try:
-            data = parse_key(key)
-        except ValueError:
-            return "not_supported"
-        answer = await self.connection.call(
-            "SetVariables", {"setVariableData": [{**data, "attributeValue": value}]}
-        )
-        results = answer.get("setVariableResult") or [{}]
-        status = results[0].get("attributeStatus", "Rejected")
-        if status in ("UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"):
-            return "not_supported"
-        return snake(status)
-
     # --- central-system-initiated ------------------------------------------------------
+
+    async def confirm_open_sessions(self, charger: Charger) -> None:
+        """GetTransactionStatus for each session still open here.
+
+        A session the station says is over, with no message about it left in its queue,
+        ended while we were apart and its Ended event will never come: close it. While
+        messages are queued, the queued Ended closes it when it arrives.
+        """
+        for conn in list(charger.connectors.values()):
+            tx = conn.transaction
+            if tx is None:
+                continue
+            answer = await self.connection.call(
+                "GetTransactionStatus", {"transactionId": str(tx.transaction_id)}
+            )
+            if answer.get("messagesInQueue") or answer.get("ongoingIndicator") is not False:
+                continue
+            if conn.transaction is tx:  # not closed by an event meanwhile
+                last = conn.reading_time
+                stop = last if last is not None and last > tx.start else dt_util.utcnow()
+                self.central.close_transaction(charger, tx, stop, None)
+                self._charging_state.pop(conn.connector_id, None)
+                self._refresh_status(conn)
+                charger.notify((conn.connector_id,))
 
     async def remote_start(self, connector_id: int, id_tag: str) -> bool:
         """RequestStartTransaction."""
@@ -411,25 +311,28 @@ class V201Protocol(V201Sessions):
 
     async def set_charging_limit(
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
-    ) -> bool:
-        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile."""
+    ) -> str:
+        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile (or
+        the ChargingStationMaxProfile the user asked for); accepted or rejected."""
         in_tx = transaction_id is not None
+        ours = profile_id(connector_id, in_tx, limit.station_max)
         profile: Payload = {
-            "id": profile_id(connector_id, in_tx),
+            "id": ours,
             **self._profile_core(limit, in_tx),
-            "chargingSchedule": [{"id": profile_id(connector_id, in_tx), **self._schedule(limit)}],
+            "chargingSchedule": [{"id": ours, **self._schedule(limit)}],
         }
         if in_tx:
             profile["transactionId"] = str(transaction_id)
         answer = await self.connection.call(
             "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
         )
-        return bool(answer.get("status") == "Accepted")
+        return snake(answer.get("status", "Rejected"))
 
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""
         answer = await self.connection.call(
-            "GetCompositeSchedule", {"evseId": connector_id, "duration": duration}
+            "GetCompositeSchedule",
+            {"evseId": connector_id, "duration": duration, **self._composite_unit()},
         )
         schedule = answer.get("schedule") or {}
         return {
@@ -441,17 +344,25 @@ class V201Protocol(V201Sessions):
             "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
         }
 
-    async def change_availability(self, connector_id: int, available: bool) -> str:
-        """ChangeAvailability of the station (0) or an EVSE."""
+    async def change_availability(
+        self, connector_id: int, available: bool, evse_connector: int | None = None
+    ) -> str:
+        """ChangeAvailability of the station (0), an EVSE, or one connector of an EVSE."""
         payload: Payload = {"operationalStatus": "Operative" if available else "Inoperative"}
         if connector_id:
             payload["evse"] = {"id": connector_id}
+            if evse_connector is not None:
+                payload["evse"]["connectorId"] = evse_connector
         answer = await self.connection.call("ChangeAvailability", payload)
         return snake(answer.get("status", "Rejected"))
 
-    async def reset(self, hard: bool) -> bool:
-        """Reset: Immediate (hard) or OnIdle (soft); Scheduled counts as accepted."""
-        answer = await self.connection.call("Reset", {"type": "Immediate" if hard else "OnIdle"})
+    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
+        """Reset of the station or one EVSE: Immediate (hard) or OnIdle (soft); Scheduled
+        counts as accepted."""
+        payload: Payload = {"type": "Immediate" if hard else "OnIdle"}
+        if connector_id is not None:
+            payload["evseId"] = connector_id
+        answer = await self.connection.call("Reset", payload)
         return answer.get("status") in ("Accepted", "Scheduled")
 
     async def unlock(self, connector_id: int) -> str:
@@ -479,9 +390,13 @@ class V201Protocol(V201Sessions):
             raise CallErrorReceived(str(answer.get("status")), "firmware update refused")
 
     async def get_diagnostics(
-        self, upload_url: str, start: datetime | None, stop: datetime | None
+        self,
+        upload_url: str,
+        start: datetime | None,
+        stop: datetime | None,
+        log_type: str = "diagnostics",
     ) -> str | None:
-        """GetLog (DiagnosticsLog); returns the file name."""
+        """GetLog of the diagnostics (or security) log; returns the file name."""
         log: Payload = {"remoteLocation": upload_url}
         if start is not None:
             log["oldestTimestamp"] = start.isoformat()
@@ -489,7 +404,7 @@ class V201Protocol(V201Sessions):
             log["latestTimestamp"] = stop.isoformat()
         answer = await self.connection.call(
             "GetLog",
-            {"logType": "DiagnosticsLog", "requestId": next(self._request_ids), "log": log},
+            {"logType": _LOG_TYPES[log_type], "requestId": next(self._request_ids), "log": log},
         )
         if answer.get("status") not in ("Accepted", "AcceptedCanceled"):
             raise CallErrorReceived(str(answer.get("status")), "log upload refused")
@@ -504,18 +419,27 @@ class V201Protocol(V201Sessions):
         return snake(answer.get("status", "Rejected"))
 
     async def reserve_now(
-        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+        self,
+        connector_id: int,
+        id_tag: str,
+        expiry: datetime,
+        reservation_id: int,
+        *,
+        parent: str | None = None,
+        connector_type: str | None = None,
     ) -> str:
-        """ReserveNow."""
-        answer = await self.connection.call(
-            "ReserveNow",
-            {
-                "id": reservation_id,
-                "expiryDateTime": expiry.isoformat(),
-                "idToken": {"idToken": id_tag, "type": "Central"},
-                "evseId": connector_id,
-            },
-        )
+        """ReserveNow (of an EVSE, optionally of one plug type; a group may use it)."""
+        payload: Payload = {
+            "id": reservation_id,
+            "expiryDateTime": expiry.isoformat(),
+            "idToken": {"idToken": id_tag, "type": "Central"},
+            "evseId": connector_id,
+        }
+        if connector_type is not None:
+            payload["connectorType"] = connector_type
+        if parent is not None:
+            payload["groupIdToken"] = {"idToken": parent, "type": "Central"}
+        answer = await self.connection.call("ReserveNow", payload)
         return snake(answer.get("status", "Rejected"))
 
     def supports_local_list(self, configuration: dict[str, str]) -> bool:

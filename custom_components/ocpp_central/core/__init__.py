@@ -1,0 +1,1 @@
+"""Home Assistant-free core: the model and the rules, as plain Python."""
