@@ -40,6 +40,10 @@ FUTURE_TOLERANCE = timedelta(seconds=60)
 _WORDS = re.compile(r"\s*[+-]?(nan|inf|infinity)\s*$", re.IGNORECASE)
 
 
+# 10**multiplier for every multiplier allowed.
+_SCALE = {m: 10.0**m for m in range(-MAX_MULTIPLIER, MAX_MULTIPLIER + 1)}
+
+
 class OutOfBounds(ValueError):
     """A number (or id) a charger sent is outside what it may be."""
 
@@ -68,24 +72,35 @@ def reading(value: Any, multiplier: Any = 0) -> float | None:
     "NaN", "inf"): such a value is not shown. A numeral beyond a float ("1e400") is a number
     out of range.
 
-    Raises OutOfBounds for a number or multiplier out of range.
+    Raises OutOfBounds for a number or multiplier out of range. (Every sampled value of every
+    message comes here: the common case, text or a float with no multiplier, is kept short.)
     """
-    if isinstance(multiplier, bool) or not isinstance(multiplier, int):
-        raise OutOfBounds("multiplier is not an integer")
-    if not -MAX_MULTIPLIER <= multiplier <= MAX_MULTIPLIER:
-        raise OutOfBounds(f"multiplier is out of range (-{MAX_MULTIPLIER} to {MAX_MULTIPLIER})")
-    if isinstance(value, str) and not value.strip():
+    if type(multiplier) is not int or not -MAX_MULTIPLIER <= multiplier <= MAX_MULTIPLIER:
+        raise OutOfBounds(
+            f"multiplier must be an integer from -{MAX_MULTIPLIER} to {MAX_MULTIPLIER}"
+        )
+    kind = type(value)
+    if kind is str:
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    elif kind is float:
+        number = value
+    elif kind is int:
+        # Compared as an integer: converting first would fail beyond a float's range.
+        if not -MAX_READING <= value <= MAX_READING:
+            raise OutOfBounds(f"sampled value is out of range (at most {MAX_READING:g})")
+        number = float(value)
+    else:
+        return None  # not a number at all (lenient input)
+    if multiplier:
+        number *= _SCALE[multiplier]
+    if -MAX_READING <= number <= MAX_READING:
+        return number
+    if math.isnan(number) or (kind is str and _WORDS.match(value)):
         return None
-    try:
-        number = _number(value, "sampled value")
-    except (TypeError, ValueError) as err:
-        if isinstance(err, OutOfBounds):
-            raise
-        return None
-    scaled = number * 10.0**multiplier
-    if abs(scaled) > MAX_READING:
-        raise OutOfBounds(f"sampled value is out of range (at most {MAX_READING:g})")
-    return scaled
+    raise OutOfBounds(f"sampled value is out of range (at most {MAX_READING:g})")
 
 
 def meter_wh(value: Any, what: str) -> float:
