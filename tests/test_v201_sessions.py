@@ -168,3 +168,30 @@ async def test_remote_start_without_id_token_gets_our_tag(
         await hass.async_block_till_done()
         assert state_of(hass, "sensor", "CS1_1_id_tag").state == "APP-7"
         assert started[0].data["id_tag"] == "APP-7"
+
+
+async def test_ended_for_unknown_session_with_evse_is_recorded(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """With its EVSE, an Ended nobody saw start is recorded as a session of that moment."""
+    started, stopped = capture_events(hass, STARTED), capture_events(hass, STOPPED)
+    async with connected_station(port) as station:
+        await booted(hass, station)
+        await send(
+            station,
+            event(
+                "Ended",
+                "LOST-3",
+                4,
+                trigger="EVDeparted",
+                evse={"id": 1},
+                meterValue=energy(42000),
+                info={"stoppedReason": "EVDisconnected"},
+            ),
+        )
+        await hass.async_block_till_done()
+        assert [e.data["transaction_id"] for e in started] == ["LOST-3"]
+        assert [e.data["reason"] for e in stopped] == ["ev_disconnected"]
+        assert state_of(hass, "sensor", "CS1_1_transaction_id").state == "unknown"
+        assert state_of(hass, "sensor", "CS1_1_stop_reason").state == "ev_disconnected"
+        assert state_of(hass, "sensor", "CS1_1_energy").state == "42.0"
