@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,7 @@ from .ev import Car, Meter
 from .profiles import Profile, ProfileStore, parse_time
 
 type Payload = dict[str, Any]
-type After = Callable[[], Awaitable[None]] | None
+type After = Callable[[], Coroutine[Any, Any, None]] | None
 
 # Stop reasons of a reset: the charger goes down with the session, nobody unplugs.
 RESET_REASONS = ("SoftReset", "HardReset", "Reboot")

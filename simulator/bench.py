@@ -483,7 +483,7 @@ async def bare_main(args: argparse.Namespace) -> None:
     def now() -> str:
         return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
-    class BareChargePoint(ChargePoint):  # type: ignore[misc]
+    class BareChargePoint(ChargePoint):
         @on(Action.boot_notification)
         def on_boot(self, **kwargs: Any) -> Any:
             return call_result.BootNotification(
@@ -571,7 +571,7 @@ def write_ha_config(
         f"  stalls: {'true' if stalls else 'false'}\n"
     )
     now = datetime.now(UTC).isoformat()
-    entry = {
+    entry: dict[str, Any] = {
         "created_at": now,
         "data": {"host": "127.0.0.1", "port": ocpp_port},
         "discovery_keys": {},

@@ -26,8 +26,7 @@ from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger import connected_charger
 from .charger201 import connected_station
-from .conftest import state_of
-from .test_bad_input import make_lenient
+from .helpers import entity_state, state_of, update_charger
 
 type Template = Callable[[], dict[str, Any]]
 # A mutation is (the index of a field among a payload's fields, its new value or DELETE).
@@ -185,7 +184,9 @@ def sampled201() -> list[dict[str, Any]]:
 
 
 def templates16(tx_id: int) -> dict[str, list[Template]]:
-    meter_value = lambda: [{"timestamp": now(), "sampledValue": sampled16()}]  # noqa: E731
+    def meter_value() -> list[dict[str, Any]]:
+        return [{"timestamp": now(), "sampledValue": sampled16()}]
+
     return {
         "Authorize": [lambda: {"idTag": "TAG1"}],
         "BootNotification": [
@@ -233,7 +234,8 @@ def templates16(tx_id: int) -> dict[str, list[Template]]:
 
 
 def templates201(tx_id: str) -> dict[str, list[Template]]:
-    meter_value = lambda: [{"timestamp": now(), "sampledValue": sampled201()}]  # noqa: E731
+    def meter_value() -> list[dict[str, Any]]:
+        return [{"timestamp": now(), "sampledValue": sampled201()}]
 
     def tx_event(event: str, tx_id: str, **extra: Any) -> Template:
         return lambda: {
@@ -332,8 +334,8 @@ async def test_stop_transaction_refused_half_way_applies_nothing(
         assert isinstance(answer, CallError)
         await hass.async_block_till_done()
         assert snapshot(hass, entry, "CP1") == before
-        assert state_of(hass, "switch", "CP1_1_charging").state == "on"
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "5.0"
+        assert entity_state(hass, "switch", "CP1_1_charging") == "on"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "5.0"
 
 
 async def test_transaction_event_refused_leaves_no_session(
@@ -343,7 +345,7 @@ async def test_transaction_event_refused_leaves_no_session(
     async with connected_station(port) as station:
         await station.boot()
         await station.status(1, "Occupied")
-        make_lenient(hass, entry, "CS1")
+        update_charger(hass, entry, "CS1", lenient=True)
         await hass.async_block_till_done()
         before = snapshot(hass, entry, "CS1")
         answer = await station.raw_call(
@@ -382,7 +384,7 @@ async def check_refusals_change_nothing(
 
     @callback
     def record(event: Event) -> None:
-        if event.event_type.startswith(f"{DOMAIN}_"):
+        if str(event.event_type).startswith(f"{DOMAIN}_"):
             events.append(event)
 
     hass.bus.async_listen("*", record)
@@ -419,7 +421,7 @@ async def test_refused_16_message_changes_nothing(
         await cp.status(1, "Charging")
         await hass.async_block_till_done(wait_background_tasks=True)
         if lenient:
-            make_lenient(hass, entry, "CP1")
+            update_charger(hass, entry, "CP1", lenient=True)
         tx_id = 0
 
         async def ensure_session() -> None:
@@ -458,7 +460,7 @@ async def test_refused_201_message_changes_nothing(
         await station.status(2, "Available")
         await hass.async_block_till_done(wait_background_tasks=True)
         if lenient:
-            make_lenient(hass, entry, "CS1")
+            update_charger(hass, entry, "CS1", lenient=True)
 
         sessions = 0
 

@@ -9,12 +9,13 @@ received now, so it never freezes the readings that follow.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 import logging
 from types import MappingProxyType
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -28,8 +29,13 @@ from custom_components.ocpp_central.const import DOMAIN, EVENT_TRANSACTION_START
 
 from .charger import SimCharger, connected_charger
 from .charger201 import connected_station
-from .conftest import capture_events, make_entry, state_of, wait_for_state
-from .test_bad_input import make_lenient
+from .helpers import (
+    capture_events,
+    entity_state,
+    make_entry,
+    update_charger,
+    wait_for_state,
+)
 
 BIG = 10**400  # a JSON integer far beyond a float
 
@@ -57,6 +63,10 @@ def sampled201(wh: Any, w: Any = 100, multiplier: Any = 0) -> list[dict[str, Any
             "unitOfMeasure": {"unit": "W", "multiplier": multiplier},
         },
     ]
+
+
+def shows(expected: str, state: State) -> bool:
+    return state.state == expected
 
 
 def no_errors_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -151,9 +161,9 @@ async def test_out_of_range_number_refused_16(
         # Nothing changed, and the connection serves the next message.
         assert (await cp.call(call.Heartbeat())) is not None
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
-        assert state_of(hass, "sensor", "CP1_1_power").state == "100.0"
-        assert state_of(hass, "switch", "CP1_1_charging").state == "off"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
+        assert entity_state(hass, "sensor", "CP1_1_power") == "100.0"
+        assert entity_state(hass, "switch", "CP1_1_charging") == "off"
         assert sorted(entry.runtime_data.chargers["CP1"].connectors) == [0, 1]
     assert started == []
     no_errors_logged(caplog)
@@ -164,7 +174,7 @@ async def test_lenient_drops_out_of_range_sample_and_logs_once(
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
         await booted16(hass, cp)
-        make_lenient(hass, entry, "CP1")
+        update_charger(hass, entry, "CP1", lenient=True)
         await hass.async_block_till_done()
         for second, wh in ((1, "2500"), (2, "3500")):
             answer = await cp.raw_call(
@@ -179,7 +189,7 @@ async def test_lenient_drops_out_of_range_sample_and_logs_once(
             assert isinstance(answer, CallResult)
         await wait_for_state(hass, "sensor", "CP1_1_energy", lambda s: s.state == "3.5")
         # The power sample was dropped: the last good one stays.
-        assert state_of(hass, "sensor", "CP1_1_power").state == "100.0"
+        assert entity_state(hass, "sensor", "CP1_1_power") == "100.0"
     logged = [r for r in caplog.records if "out of range" in r.getMessage()]
     assert len(logged) == 1
     no_errors_logged(caplog)
@@ -225,8 +235,8 @@ async def test_out_of_range_number_refused_201(
         assert isinstance(answer, CallError), answer
         assert answer.error_code == "PropertyConstraintViolation"
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CS1_1_energy").state == "1.5"
-        assert state_of(hass, "sensor", "CS1_1_power").state == "100.0"
+        assert entity_state(hass, "sensor", "CS1_1_energy") == "1.5"
+        assert entity_state(hass, "sensor", "CS1_1_power") == "100.0"
         # A TransactionEvent with the same sample starts no session.
         answer = await station.raw_call(
             "TransactionEvent",
@@ -245,7 +255,7 @@ async def test_out_of_range_number_refused_201(
         assert isinstance(answer, CallError), answer
         assert answer.error_code == "PropertyConstraintViolation"
         await hass.async_block_till_done()
-        assert state_of(hass, "switch", "CS1_1_charging").state == "off"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "off"
         assert entry.runtime_data.chargers["CS1"].connectors[1].transaction is None
     no_errors_logged(caplog)
 
@@ -328,9 +338,7 @@ async def test_reading_from_the_far_future_does_not_freeze_later_ones(
                 },
             )
             assert isinstance(answer, CallResult)
-            await wait_for_state(
-                hass, "sensor", "CP1_1_power", lambda s, w=watts: s.state == f"{float(w)}"
-            )
+            await wait_for_state(hass, "sensor", "CP1_1_power", partial(shows, f"{float(watts)}"))
     # Nor is the future time kept as the newest reading's.
     conn = entry.runtime_data.chargers["CP1"].connectors[1]
     assert conn.reading_time is not None
@@ -383,7 +391,7 @@ async def test_stored_future_reading_time_is_ignored(
         )
         assert isinstance(answer, CallResult)
         await wait_for_state(hass, "sensor", "CP1_1_power", lambda s: s.state == "4200.0")
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "2.0"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "2.0"
 
 
 # --- what users give actions ---------------------------------------------------------------

@@ -18,8 +18,7 @@ from websockets.protocol import State
 from custom_components.ocpp_central.const import CONF_NEW_CHARGERS, DOMAIN, NEW_CHARGERS_ASK
 
 from .charger import connected_charger
-from .conftest import make_entry, setup_entry, state_of
-from .test_security import add_charger, basic
+from .helpers import add_charger, basic, entity_state, make_entry, setup_entry
 
 
 def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -66,7 +65,7 @@ async def test_simultaneous_connections_leave_only_the_newest(
             answer = json.loads(await alive[0].recv())
         assert answer[0] == 3 and answer[2]["status"] == "Accepted"
         await hass.async_block_till_done()
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == "on"
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == "on"
     finally:
         for ws in sockets:
             await ws.close()
@@ -144,7 +143,10 @@ async def handshake(port: int, *headers: tuple[str, str], path: str = "/CP1") ->
 async def test_malformed_handshakes_never_get_500(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await add_charger(hass, entry, charger_id="PW1", password="s3cret-s3cret")
+    await add_charger(
+        hass, entry, {"charger_id": "PW1", "password": "s3cret-s3cret", "lenient": False}
+    )
+    await hass.async_block_till_done()
     good = basic("PW1", "s3cret-s3cret")["Authorization"]
     wrong = basic("PW1", "wrong")["Authorization"]
     cases = [
@@ -170,9 +172,9 @@ async def test_pending_cap_holds_over_connect_boot_disconnect_rounds(hass: HomeA
     entry = make_entry(**{CONF_NEW_CHARGERS: NEW_CHARGERS_ASK})
     port = await setup_entry(hass, entry)
 
-    def flows() -> list[str]:
+    def flows() -> list[str | None]:
         return [
-            flow["context"]["unique_id"]
+            flow["context"].get("unique_id")
             for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
         ]
 

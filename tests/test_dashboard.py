@@ -22,7 +22,7 @@ from simulator.base import Options, running
 from simulator.charger16 import Charger16
 from simulator.charger201 import Charger201
 
-from .conftest import make_entry, setup_entry, wait_for_state
+from .helpers import make_entry, setup_entry, state_of, wait_for_state
 
 # Rows an auto-generated card may have: what a homeowner takes in at a glance.
 ROW_BUDGET = 10
@@ -114,10 +114,10 @@ def check_overview_cards(hass: HomeAssistant, entry_id: str) -> None:
     # A multi-outlet charger: the charger card has its status, each connector its own.
     assert {"status"} <= keys(cards["SIM002"])["sensor"]
     for connector in ("SIM002 Connector 1", "SIM002 Connector 2"):
-        rows = keys(cards[connector])
-        assert {"connector_status", "power", "session_energy", "energy"} <= rows["sensor"]
-        assert rows["switch"] == {"charging"}
-        assert rows["number"] == {"charging_limit"}
+        connector_keys = keys(cards[connector])
+        assert {"connector_status", "power", "session_energy", "energy"} <= connector_keys["sensor"]
+        assert connector_keys["switch"] == {"charging"}
+        assert connector_keys["number"] == {"charging_limit"}
 
 
 def check_entity_categories(hass: HomeAssistant, entry_id: str) -> None:
@@ -161,7 +161,7 @@ def check_soc_is_not_the_chargers_battery(hass: HomeAssistant, entry_id: str) ->
     ent_reg = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(ent_reg, entry_id):
         assert entity.original_device_class != "battery", entity.entity_id
-    soc = hass.states.get(ent_reg.async_get_entity_id("sensor", "ocpp_central", "SIM001_1_soc"))
+    soc = state_of(hass, "sensor", "SIM001_1_soc")
     assert soc is not None
     assert soc.attributes["unit_of_measurement"] == "%"
     assert soc.attributes["state_class"] == "measurement"

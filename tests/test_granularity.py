@@ -12,32 +12,26 @@ from typing import Any
 from homeassistant.const import STATE_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.ocpp_central.const import DOMAIN
 
-from .charger import SimCharger, connected_charger
+from .charger import SimCharger
 from .charger201 import SimStation, connected_station
-from .conftest import wait_for_state
+from .helpers import (
+    device_id,
+    diagnostics,
+    prepare_charger,
+    prepare_station,
+    service,
+    wait_for_state,
+)
+
+pytestmark = pytest.mark.charger(boot=None)  # each test boots CP1 itself
 
 V2 = pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
-
-
-def device_id(hass: HomeAssistant, identifier: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-    assert device is not None
-    return device.id
-
-
-async def service(hass: HomeAssistant, name: str, data: dict[str, Any]) -> Any:
-    """Call an action; return its response when it has one."""
-    response = hass.services.supports_response(DOMAIN, name) != "none"
-    return await hass.services.async_call(
-        DOMAIN, name, data, blocking=True, return_response=response
-    )
 
 
 async def booted_station(
@@ -49,11 +43,7 @@ async def booted_station(
         ("EVSE", 2, "AvailabilityState"): "Available",
         **(variables or {}),
     }
-    assert (await station.boot())["status"] == "Accepted"
-    await station.wait_for_call("GetBaseReport")
-    for report in station.report_tasks:
-        await report
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await prepare_station(hass, station, status=None)
     return device_id(hass, "CS1")
 
 
@@ -61,23 +51,22 @@ async def booted_charger(
     hass: HomeAssistant, cp: SimCharger, **configuration: tuple[str, bool]
 ) -> str:
     """Boot a two-connector 1.6 charger (its configuration read); return its device id."""
-    cp.configuration = {"NumberOfConnectors": ("2", True), **configuration}
-    await cp.boot()
-    await cp.wait_for_call("GetConfiguration")
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await prepare_charger(hass, cp, 2, configuration)
     return device_id(hass, "CP1")
 
 
 @pytest.fixture
-async def station(hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str) -> Any:
+async def station(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str, call_timeout: float
+) -> Any:
     async with connected_station(port, subprotocol=subprotocol) as station:
         yield station
 
 
-@pytest.fixture
-async def cp(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> Any:
-    async with connected_charger(port, "CP1") as charger:
-        yield charger
+async def connectors_of(hass: HomeAssistant, charger_id: str) -> dict[str, Any]:
+    """A charger's connectors as the diagnostics show them."""
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    return (await diagnostics(hass, entry))["chargers"][charger_id]["connectors"]  # type: ignore[no-any-return]
 
 
 def assert_not_in_version(err: pytest.ExceptionInfo[ServiceValidationError], name: str) -> None:
@@ -204,8 +193,8 @@ async def test_station_maximum_refused(hass: HomeAssistant, cp: SimCharger) -> N
             {"device_id": device, "station_maximum": True, "limit_amps": 25},
         )
     # Nothing of it is kept: the whole charger's own limit is untouched.
-    charger = next(iter(hass.config_entries.async_entries(DOMAIN))).runtime_data.chargers["CP1"]
-    assert charger.connectors[0].limit is None
+    connectors = await connectors_of(hass, "CP1")
+    assert connectors["0"]["limit"] is None
 
 
 # --- a limit for a while is valid for that while ----------------------------------------
@@ -292,8 +281,8 @@ async def test_clear_by_criteria_201(hass: HomeAssistant, station: SimStation) -
         }
     }
     # Our limit went with it: it is not re-applied, the number shows the maximum again.
-    charger = next(iter(hass.config_entries.async_entries(DOMAIN))).runtime_data.chargers["CS1"]
-    assert charger.connectors[1].limit is None
+    connectors = await connectors_of(hass, "CS1")
+    assert connectors["1"]["limit"] is None
     # No connector named: every EVSE.
     await service(hass, "clear_charging_limit", {"device_id": device, "purpose": "station_maximum"})
     assert station.calls("ClearChargingProfile")[-1] == {
@@ -315,8 +304,8 @@ async def test_clear_by_criteria_keeps_limits_it_did_not_match(
         {"stack_level": 5},
         {"connector_id": 1, "charging_profile_purpose": "TxProfile"},
     ]
-    charger = next(iter(hass.config_entries.async_entries(DOMAIN))).runtime_data.chargers["CP1"]
-    assert charger.connectors[1].limit is not None
+    connectors = await connectors_of(hass, "CP1")
+    assert connectors["1"]["limit"] is not None
 
 
 # --- get_charging_profiles -------------------------------------------------------------
@@ -580,6 +569,7 @@ async def test_set_several_variables_in_one_message(
             },
         )
     assert err.value.translation_key == "configuration_refused"
+    assert err.value.translation_placeholders is not None
     assert (
         err.value.translation_placeholders["keys"]
         == "Nope/Missing (not_supported), bad (not_supported)"
@@ -635,6 +625,7 @@ async def test_set_several_keys_16(hass: HomeAssistant, cp: SimCharger) -> None:
 
 async def test_set_configuration_needs_a_key(hass: HomeAssistant, cp: SimCharger) -> None:
     device = await booted_charger(hass, cp)
+    data: dict[str, Any]
     for data in ({}, {"key": "A"}, {"value": "1"}, {"configuration": {}}):
         with pytest.raises(vol.Invalid):
             await service(hass, "set_configuration", {"device_id": device, **data})
@@ -755,11 +746,11 @@ async def test_garbled_report_from_a_lenient_station_is_a_clear_error(
 
 
 @V2
+@pytest.mark.charger(call_timeout=0.3)
 async def test_report_that_never_ends_times_out(
     hass: HomeAssistant, entry: MockConfigEntry, station: SimStation
 ) -> None:
     device = await booted_station(hass, station)
-    entry.runtime_data.sessions["CS1"].connection.call_timeout = 0.3
     station.answers["GetChargingProfiles"] = {"status": "Accepted"}
     task = hass.async_create_task(service(hass, "get_charging_profiles", {"device_id": device}))
     request = await station.wait_for_call("GetChargingProfiles")

@@ -15,7 +15,6 @@ from typing import Any
 from homeassistant.const import STATE_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from ocpp.messages import CallResult
 from ocpp.v16 import call
 import pytest
@@ -24,44 +23,21 @@ from websockets.asyncio.client import connect
 
 from custom_components.ocpp_central import central as central_module
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
 
-from .charger import SimCharger, connected_charger
-from .charger201 import SimStation, connected_station
-from .conftest import capture_events, state_of, wait_for_state
+from .charger import connected_charger
+from .charger201 import connected_station
+from .helpers import (
+    capture_events,
+    device_id,
+    entity_state,
+    prepare_charger,
+    prepare_station,
+    service,
+    update_charger,
+    wait_for_state,
+)
 
 V2 = ["ocpp2.0.1", "ocpp2.1"]
-
-
-def device_id(hass: HomeAssistant, identifier: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-    assert device is not None
-    return device.id
-
-
-def update_charger(
-    hass: HomeAssistant, entry: MockConfigEntry, charger_id: str, **data: Any
-) -> None:
-    sub = next(s for s in entry.subentries.values() if s.data.get("charger_id") == charger_id)
-    hass.config_entries.async_update_subentry(entry, sub, data={**sub.data, **data})
-
-
-async def booted_station(hass: HomeAssistant, station: SimStation) -> None:
-    """Boot a station and let its preparation (reading the device model ...) finish."""
-    assert (await station.boot())["status"] == "Accepted"
-    await station.status(1, "Available")
-    await station.wait_for_call("GetBaseReport")
-    for report in station.report_tasks:
-        await report
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def booted_charger(hass: HomeAssistant, cp: SimCharger) -> None:
-    """Boot a one-connector 1.6 charger and let its preparation finish."""
-    cp.configuration = {"NumberOfConnectors": ("1", True), **cp.configuration}
-    await cp.boot()
-    await cp.wait_for_call("GetConfiguration")
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def set_limit(hass: HomeAssistant, charger_id: str, amps: float) -> None:
@@ -101,13 +77,13 @@ async def test_station_setup_survives_a_failed_device_model_read(
 ) -> None:
     """The device model read fails (NotifyReport never comes, a CallError, no answer at
     all): the meter interval, the stored limit and the local list still go out."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_station(port, subprotocol=subprotocol) as station:
         station.variables = {
             ("LocalAuthListCtrlr", None, "Enabled"): "true",
             ("SampledDataCtrlr", None, "TxUpdatedInterval"): "60",
         }
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
         await set_limit(hass, "CS1", 10)
     await wait_for_state(hass, "binary_sensor", "CS1_connected", lambda s: s.state == STATE_OFF)
     update_charger(hass, entry, "CS1", meter_interval=30)
@@ -146,13 +122,13 @@ async def test_charger_setup_survives_a_failed_configuration_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """OCPP 1.6: GetConfiguration fails; the stored limit and the local list still go out."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {
             "NumberOfConnectors": ("1", True),
             "SupportedFeatureProfiles": ("Core,SmartCharging,LocalAuthListManagement", True),
         }
-        await booted_charger(hass, cp)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         await set_limit(hass, "CP1", 12)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     monkeypatch.setattr(central_module, "CALL_TIMEOUT", 0.3)
@@ -176,13 +152,13 @@ async def test_setup_goes_on_after_a_refused_step(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A CallError to the meter interval and to the limit: the local list still goes out."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_station(port) as station:
         station.variables = {
             ("LocalAuthListCtrlr", None, "Enabled"): "true",
             ("SampledDataCtrlr", None, "TxUpdatedInterval"): "60",
         }
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
         await set_limit(hass, "CS1", 10)
     await wait_for_state(hass, "binary_sensor", "CS1_connected", lambda s: s.state == STATE_OFF)
     update_charger(hass, entry, "CS1", meter_interval=30)
@@ -195,7 +171,7 @@ async def test_setup_goes_on_after_a_refused_step(
         }
         station.errors["SetVariables"] = "InternalError"
         station.errors["SetChargingProfile"] = "NotSupported"
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
         await station.wait_for_call("SendLocalList")
         assert station.calls("SetVariables") and station.calls("SetChargingProfile")
     assert not errors_logged(caplog)
@@ -240,7 +216,7 @@ async def test_lenient_boot_logged_once_per_charger_16(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await booted_charger(hass, cp)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
     update_charger(hass, entry, "CP1", lenient=True)
     await hass.async_block_till_done()
     boot = {
@@ -270,7 +246,7 @@ async def test_lenient_boot_logged_once_per_charger_201(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with connected_station(port, subprotocol=subprotocol) as station:
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
     update_charger(hass, entry, "CS1", lenient=True)
     await hass.async_block_till_done()
     boot = {
@@ -322,7 +298,7 @@ async def test_refused_limit_message_16(
     placeholders: dict[str, str],
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await booted_charger(hass, cp)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         if answer is not None:
             cp.answers["SetChargingProfile"] = answer
         if error is not None:
@@ -363,7 +339,7 @@ async def test_refused_limit_message_201(
     placeholders: dict[str, str],
 ) -> None:
     async with connected_station(port, subprotocol=subprotocol) as station:
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
         if answer is not None:
             station.answers["SetChargingProfile"] = answer
         if error is not None:
@@ -413,7 +389,7 @@ async def test_open_session_confirmed_after_reconnect(
 ) -> None:
     stopped = capture_events(hass, f"{DOMAIN}_transaction_stopped")
     async with connected_station(port, subprotocol=subprotocol) as station:
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
         await station.send("TransactionEvent", _started("T1"))
         await hass.async_block_till_done()
         # A station with no session open is not asked.
@@ -422,11 +398,11 @@ async def test_open_session_confirmed_after_reconnect(
 
     async with connected_station(port, subprotocol=subprotocol) as station:
         station.answers["GetTransactionStatus"] = status
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
         assert await station.wait_for_call("GetTransactionStatus") == {"transactionId": "T1"}
         await hass.async_block_till_done(wait_background_tasks=True)
         assert bool(stopped) is closed
-        assert state_of(hass, "switch", "CS1_1_charging").state == ("off" if closed else "on")
+        assert entity_state(hass, "switch", "CS1_1_charging") == ("off" if closed else "on")
         if status.get("messagesInQueue"):
             # The queued Ended arrives and closes it, at its own time.
             await station.send(
@@ -449,9 +425,9 @@ async def test_open_session_16_is_not_asked(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """1.6 has no GetTransactionStatus: its chargers send the queued StopTransaction."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_charger(port, "CP1") as cp:
-        await booted_charger(hass, cp)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         await cp.call(
             call.StartTransaction(
                 connector_id=1, id_tag="CARD", meter_start=0, timestamp="2026-01-01T00:00:00Z"
@@ -459,9 +435,9 @@ async def test_open_session_16_is_not_asked(
         )
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     async with connected_charger(port, "CP1") as cp:
-        await booted_charger(hass, cp)
+        await prepare_charger(hass, cp, configuration=cp.configuration)
         assert not [frame for frame in cp.frames if "GetTransactionStatus" in frame]
-        assert state_of(hass, "switch", "CP1_1_charging").state == "on"
+        assert entity_state(hass, "switch", "CP1_1_charging") == "on"
 
 
 # --- Plug & Charge: an Authorize with a contract certificate --------------------------
@@ -495,10 +471,10 @@ async def test_authorize_with_contract_certificate_is_not_accepted(
 ) -> None:
     """Nothing here can validate a contract certificate: the answer says so (the chain
     cannot be verified, the token is invalid), even for a known eMAID."""
-    entry.runtime_data.authorization.add(IdTag("DEABCC123ABC56"))
+    await service(hass, "add_id_tag", {"id_tag": "DEABCC123ABC56"})
     events = capture_events(hass, f"{DOMAIN}_id_tag")
     async with connected_station(port, subprotocol=subprotocol) as station:
-        await booted_station(hass, station)
+        await prepare_station(hass, station)
         token = {"idToken": "DEABCC123ABC56", "type": "eMAID"}
         answer = await station.send("Authorize", {"idToken": token, **certificate_data})
         assert answer["idTokenInfo"]["status"] == "Invalid"

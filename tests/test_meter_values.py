@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -20,7 +21,9 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .conftest import enable_ahead, make_entry, setup_entry, state_of
+from .helpers import enable_ahead, make_entry, registry_entry, setup_entry, state_of, sv
+
+pytestmark = pytest.mark.charger(boot="booted", status="Charging")
 
 # An hour ago: samples a few minutes apart stay in the past (a charger's time more than a
 # minute ahead of Home Assistant's clock is taken as "now").
@@ -36,18 +39,6 @@ def phase_voltages(hass: HomeAssistant) -> None:
 def ts(seconds: float = 0) -> str:
     """An OCPP timestamp `seconds` after an hour before the start of the test module."""
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
-
-
-def sv(
-    value: str, measurand: str | None = None, unit: str | None = None, **kw: str
-) -> dict[str, str]:
-    """A sampledValue; omitted fields are left out of the frame."""
-    sampled = {"value": value, **kw}
-    if measurand is not None:
-        sampled["measurand"] = measurand
-    if unit is not None:
-        sampled["unit"] = unit
-    return sampled
 
 
 def energy_and_power(wh: str, w: str, **kw: str) -> list[dict[str, str]]:
@@ -92,15 +83,6 @@ def fvalue(hass: HomeAssistant, key: str, connector_id: int = 1) -> float:
     return float(state)
 
 
-@pytest.fixture
-async def cp(hass: HomeAssistant, port: int):
-    """A booted single-connector charger."""
-    async with connected_charger(port, "CP1") as charger:
-        await charger.boot()
-        await charger.status(1, "Charging")
-        yield charger
-
-
 # --- measurands and units --------------------------------------------------------------
 
 
@@ -133,7 +115,7 @@ async def cp(hass: HomeAssistant, port: int):
     ],
 )
 async def test_measurand_and_unit(
-    hass: HomeAssistant, cp: SimCharger, sampled: dict, key: str, expected: float
+    hass: HomeAssistant, cp: SimCharger, sampled: dict[str, Any], key: str, expected: float
 ) -> None:
     await send_meter_values(hass, cp, [sampled])
     assert fvalue(hass, key) == pytest.approx(expected)
@@ -165,7 +147,7 @@ async def test_unit_attributes(
     hass: HomeAssistant,
     cp: SimCharger,
     key: str,
-    sampled: dict,
+    sampled: dict[str, Any],
     unit: str,
     device_class: str | None,
     state_class: str,
@@ -376,7 +358,7 @@ async def test_clock_aligned_and_periodic_in_one_message(
     ],
 )
 async def test_locations(
-    hass: HomeAssistant, cp: SimCharger, sampled: list[dict], key: str, expected: float
+    hass: HomeAssistant, cp: SimCharger, sampled: list[dict[str, Any]], key: str, expected: float
 ) -> None:
     await send_meter_values(hass, cp, sampled)
     assert fvalue(hass, key) == expected
@@ -555,7 +537,7 @@ async def test_unknown_measurand_and_unit_from_lenient_charger(hass: HomeAssista
     hass.config_entries.async_add_subentry(
         entry,
         ConfigSubentry(
-            data={CONF_CHARGER_ID: "CP1", CONF_LENIENT: True},
+            data=MappingProxyType({CONF_CHARGER_ID: "CP1", CONF_LENIENT: True}),
             subentry_type=SUBENTRY_CHARGER,
             title="CP1",
             unique_id="CP1",
@@ -618,7 +600,7 @@ async def test_measurand_entities_appear_when_first_reported(
     await send_meter_values(hass, cp, [sv("42", "SoC", "Percent")], at=10)
     entity_id = ent_reg.async_get_entity_id("sensor", DOMAIN, "CP1_1_soc")
     assert entity_id is not None
-    assert not ent_reg.async_get(entity_id).disabled
+    assert not registry_entry(hass, "sensor", "CP1_1_soc").disabled
     assert fvalue(hass, "soc") == 42
     # Energy was not in this message: it keeps its value.
     assert fvalue(hass, "energy") == 1

@@ -28,7 +28,7 @@ from custom_components.ocpp_central.services import ADMIN_ACTIONS
 
 from .charger import SimCharger, connected_charger
 from .charger201 import connected_station
-from .conftest import make_entry, setup_entry
+from .helpers import make_entry, setup_entry
 
 # Every action, with data that passes its schema (the device id is filled in).
 ACTIONS: dict[str, dict[str, Any]] = {
@@ -215,11 +215,7 @@ async def test_charger_preparation_ends_with_the_entry(
 ) -> None:
     """A 2.x station that never sends its report: preparing it must not outlive the entry."""
     async with connected_station(port) as station:
-
-        async def no_report(request_id: int) -> None:
-            return None
-
-        station._send_report = no_report  # type: ignore[method-assign]
+        station.send_reports = False
         station.variables[("EVSE", 1, "Available")] = "true"
         await station.boot()
         await station.wait_for_call("GetBaseReport")
@@ -254,5 +250,6 @@ async def test_request_the_charger_cannot_take_is_a_validation_error(
             return_response=True,
         )
     assert err.value.translation_key == "invalid_request"
+    assert err.value.translation_placeholders is not None
     assert "too long" in err.value.translation_placeholders["error"]
     assert cp.calls("ChangeConfiguration") == []

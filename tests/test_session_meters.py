@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
@@ -20,15 +20,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger import SimCharger, connected_charger
 from .charger201 import SimStation, connected_station
-from .conftest import capture_events, state_of
+from .helpers import bound_port, capture_events, entity_state, meter_value_201, service, state_of
 
 SESSIONS_WH = [160, 147, 143]
 STOPPED = f"{DOMAIN}_transaction_stopped"
-T0 = dt_util.utcnow().replace(microsecond=0)
+# A day ago: sessions hours apart stay in the past (a charger's time more than a minute ahead
+# of Home Assistant's clock is taken as the time of receipt).
+T0 = dt_util.utcnow().replace(microsecond=0) - timedelta(days=1)
 
 
 def iso(seconds: float) -> str:
@@ -40,7 +41,7 @@ def energy_history(hass: HomeAssistant, unique_id: str) -> list[float]:
     values: list[float] = []
 
     @callback
-    def _changed(event: Event) -> None:
+    def _changed(event: Event[EventStateChangedData]) -> None:
         entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
         new = event.data["new_state"]
         if event.data["entity_id"] == entity_id and new is not None:
@@ -110,7 +111,7 @@ async def session_16(
 async def test_per_session_meter_16(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, readings: bool, sessions: list[int]
 ) -> None:
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     stopped = capture_events(hass, STOPPED)
     history = energy_history(hass, "CP1_1_energy")
     async with connected_charger(port, "CP1") as cp:
@@ -122,15 +123,15 @@ async def test_per_session_meter_16(
     assert energy(hass, "CP1_1_energy") == pytest.approx(sum(sessions) / 1000)
     assert_only_rises(history)
     assert [event.data["energy_kwh"] for event in stopped] == [wh / 1000 for wh in sessions]
-    assert state_of(hass, "sensor", "CP1_1_session_energy").state == str(sessions[-1] / 1000)
+    assert entity_state(hass, "sensor", "CP1_1_session_energy") == str(sessions[-1] / 1000)
 
 
 async def test_per_session_meter_total_survives_restart(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
     """The offset is stored: after a restart the next session still adds to the total."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
-    port = entry.runtime_data.server.port
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
+    port = bound_port(entry)
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         for number, wh in enumerate(SESSIONS_WH[:2]):
@@ -141,7 +142,7 @@ async def test_per_session_meter_total_survives_restart(
     await hass.async_block_till_done()
     assert energy(hass, "CP1_1_energy") == pytest.approx(0.307)
     history = energy_history(hass, "CP1_1_energy")
-    async with connected_charger(entry.runtime_data.server.port, "CP1") as cp:
+    async with connected_charger(bound_port(entry), "CP1") as cp:
         await cp.boot()
         await session_16(cp, 0, SESSIONS_WH[2], 3 * 3600, readings=True)
         await hass.async_block_till_done()
@@ -153,7 +154,7 @@ async def test_lifetime_meter_glitch_at_session_start_is_still_a_glitch(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """A lifetime register whose meterStart reads 0 once is not taken for a session meter."""
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     history = energy_history(hass, "CP1_1_energy")
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
@@ -181,17 +182,6 @@ async def test_lifetime_meter_glitch_at_session_start_is_still_a_glitch(
 # --- OCPP 2.0.1 ------------------------------------------------------------------------
 
 
-def _meter(wh: float, at: float, context: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "timestamp": iso(at),
-            "sampledValue": [
-                {"value": wh, "measurand": "Energy.Active.Import.Register", "context": context}
-            ],
-        }
-    ]
-
-
 async def session_201(
     station: SimStation, tx_id: str, stop_wh: int, at: float, *, begin_reading: bool
 ) -> None:
@@ -205,7 +195,7 @@ async def session_201(
         "evse": {"id": 1, "connectorId": 1},
     }
     if begin_reading:
-        started["meterValue"] = _meter(0, at, "Transaction.Begin")
+        started["meterValue"] = meter_value_201(iso(at), "Transaction.Begin", energy_wh=0)
     await station.send("TransactionEvent", started)
     for seq, (wh, event, context) in enumerate(
         [
@@ -222,7 +212,7 @@ async def session_201(
                 "triggerReason": "MeterValuePeriodic" if event == "Updated" else "EVDeparted",
                 "seqNo": seq,
                 "transactionInfo": {"transactionId": tx_id},
-                "meterValue": _meter(wh, at + seq * 300, context),
+                "meterValue": meter_value_201(iso(at + seq * 300), context, energy_wh=wh),
             },
         )
 

@@ -10,7 +10,7 @@ import random
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
@@ -19,7 +19,7 @@ from custom_components.ocpp_central.const import CONF_ID_TAG_POLICY, ID_TAG_POLI
 from simulator.ev import Car, Meter
 
 from .charger import connected_charger
-from .conftest import make_entry, setup_entry
+from .helpers import make_entry, setup_entry
 
 SAMPLE_INTERVAL = timedelta(seconds=10)
 MINUTES = 10
@@ -57,7 +57,7 @@ async def test_only_readings_write_often(
         readings: set[str] = set()
 
         @callback
-        def count(event: Event) -> None:
+        def count(event: Event[EventStateChangedData]) -> None:
             writes[event.data["entity_id"]] += 1
             state = event.data["new_state"]
             if state is not None and "state_class" in state.attributes:

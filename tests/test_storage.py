@@ -7,29 +7,20 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-from ocpp.v16 import call
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from .charger import SimCharger, connected_charger
+from .helpers import meter_values
 
-
-def _meter(wh: int) -> call.MeterValues:
-    return call.MeterValues(
-        connector_id=1,
-        meter_value=[
-            {
-                "timestamp": "2026-01-01T00:00:00Z",
-                "sampledValue": [{"value": str(wh), "measurand": "Energy.Active.Import.Register"}],
-            }
-        ],
-    )
+AT = "2026-01-01T00:00:00Z"
 
 
 def stored_energy_kwh(hass_storage: dict[str, Any], entry: MockConfigEntry) -> float | None:
     """CP1's connector 1 energy register as the store holds it."""
     data = hass_storage.get(f"ocpp_central.{entry.entry_id}", {}).get("data", {})
     connector = data.get("chargers", {}).get("CP1", {}).get("connectors", {}).get("1", {})
-    return connector.get("energy_kwh")  # type: ignore[no-any-return]
+    energy = connector.get("energy_kwh")
+    return None if energy is None else float(energy)
 
 
 async def booted(hass: HomeAssistant, cp: SimCharger) -> datetime:
@@ -47,12 +38,12 @@ async def test_frequent_readings_do_not_postpone_the_save(
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
         start = await booted(hass, cp)
-        await cp.call(_meter(1000))
+        await cp.call(meter_values(AT, energy=1000))
         # A reading every 0.5 s, for longer than the 2 s save delay.
         for step, wh in enumerate((2000, 3000, 4000, 5000), start=1):
             async_fire_time_changed(hass, start + timedelta(seconds=1 + 0.5 * step))
             await hass.async_block_till_done()
-            await cp.call(_meter(wh))
+            await cp.call(meter_values(AT, energy=wh))
             await hass.async_block_till_done()
         async_fire_time_changed(hass, start + timedelta(seconds=3.1))
         await hass.async_block_till_done()
@@ -68,7 +59,7 @@ async def test_acknowledged_reading_is_stored_within_seconds(
     async with connected_charger(port, "CP1") as cp:
         start = await booted(hass, cp)
         for step, wh in enumerate((1000, 1100, 1200)):
-            assert await cp.call(_meter(wh), suppress=False) is not None  # acknowledged
+            assert await cp.call(meter_values(AT, energy=wh), suppress=False) is not None
             async_fire_time_changed(hass, start + timedelta(seconds=1 + 3 * (step + 1)))
             await hass.async_block_till_done()
             # Stored within the durability window (docs/security.md), every time.

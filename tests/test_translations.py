@@ -29,7 +29,10 @@ KeyPath = tuple[str, ...]
 
 
 def load(language: str) -> dict[str, Any]:
-    return json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+    tree: dict[str, Any] = json.loads(
+        (TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")
+    )
+    return tree
 
 
 def strings(tree: dict[str, Any], path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:

@@ -200,6 +200,7 @@ def test_state_round_trip_and_malformed_data() -> None:
     assert restored.as_json() == data
     assert restored.queue.head() is not None and restored.queue.head().local_tx == 7  # type: ignore[union-attr]
 
+    garbage: object
     for garbage in (
         None,
         [],

@@ -15,7 +15,7 @@ from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger201 import SimStation, connected_station
-from .conftest import capture_events, state_of
+from .helpers import capture_events, entity_state
 
 STARTED = f"{DOMAIN}_transaction_started"
 STOPPED = f"{DOMAIN}_transaction_stopped"
@@ -77,8 +77,8 @@ async def test_session_started_before_its_evse_is_known(
         assert answer["idTokenInfo"]["status"] == "Accepted"
         await hass.async_block_till_done()
         assert started == []
-        assert state_of(hass, "switch", "CS1_1_charging").state == "off"
-        assert state_of(hass, "switch", "CS1_2_charging").state == "off"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "off"
+        assert entity_state(hass, "switch", "CS1_2_charging") == "off"
 
         await send(
             station,
@@ -93,18 +93,18 @@ async def test_session_started_before_its_evse_is_known(
             ),
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "switch", "CS1_2_charging").state == "on"
-        assert state_of(hass, "switch", "CS1_1_charging").state == "off"
-        assert state_of(hass, "sensor", "CS1_2_transaction_id").state == "TX1"
-        assert state_of(hass, "sensor", "CS1_2_id_tag").state == "TAG1"
+        assert entity_state(hass, "switch", "CS1_2_charging") == "on"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "off"
+        assert entity_state(hass, "sensor", "CS1_2_transaction_id") == "TX1"
+        assert entity_state(hass, "sensor", "CS1_2_id_tag") == "TAG1"
         assert [e.data["connector_id"] for e in started] == [2]
         assert started[0].data["meter_start_kwh"] == 12.0
 
         # Later events need not name the EVSE again.
         await send(station, event("Ended", "TX1", 2, meterValue=energy(15000)))
         await hass.async_block_till_done()
-        assert state_of(hass, "switch", "CS1_2_charging").state == "off"
-        assert state_of(hass, "sensor", "CS1_2_session_energy").state == "3.0"
+        assert entity_state(hass, "switch", "CS1_2_charging") == "off"
+        assert entity_state(hass, "sensor", "CS1_2_session_energy") == "3.0"
 
 
 async def test_session_ended_before_its_evse_was_known(
@@ -118,7 +118,7 @@ async def test_session_ended_before_its_evse_was_known(
         await send(station, event("Ended", "TX1", 1, info={"stoppedReason": "Timeout"}))
         await hass.async_block_till_done()
         assert stopped == []
-        assert state_of(hass, "sensor", "CS1_1_transaction_id").state == "unknown"
+        assert entity_state(hass, "sensor", "CS1_1_transaction_id") == "unknown"
 
 
 async def test_ended_for_unknown_session_without_evse_is_acknowledged(
@@ -134,8 +134,8 @@ async def test_ended_for_unknown_session_without_evse_is_acknowledged(
             event("Ended", "LOST-2", 9, trigger="EVDeparted", meterValue=energy(42000)),
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CS1_1_energy").state == "42.0"
-        assert state_of(hass, "switch", "CS1_1_charging").state == "off"
+        assert entity_state(hass, "sensor", "CS1_1_energy") == "42.0"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "off"
 
 
 async def test_remote_start_without_id_token_gets_our_tag(
@@ -166,7 +166,7 @@ async def test_remote_start_without_id_token_gets_our_tag(
             ),
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CS1_1_id_tag").state == "APP-7"
+        assert entity_state(hass, "sensor", "CS1_1_id_tag") == "APP-7"
         assert started[0].data["id_tag"] == "APP-7"
 
 
@@ -192,6 +192,6 @@ async def test_ended_for_unknown_session_with_evse_is_recorded(
         await hass.async_block_till_done()
         assert [e.data["transaction_id"] for e in started] == ["LOST-3"]
         assert [e.data["reason"] for e in stopped] == ["ev_disconnected"]
-        assert state_of(hass, "sensor", "CS1_1_transaction_id").state == "unknown"
-        assert state_of(hass, "sensor", "CS1_1_stop_reason").state == "ev_disconnected"
-        assert state_of(hass, "sensor", "CS1_1_energy").state == "42.0"
+        assert entity_state(hass, "sensor", "CS1_1_transaction_id") == "unknown"
+        assert entity_state(hass, "sensor", "CS1_1_stop_reason") == "ev_disconnected"
+        assert entity_state(hass, "sensor", "CS1_1_energy") == "42.0"

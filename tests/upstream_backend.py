@@ -251,6 +251,7 @@ class Backend:
         self.requests.append(websocket.request)
         self.subprotocols.append(websocket.subprotocol)
         cls = Backend16 if self.version == "1.6" else Backend201
+        assert websocket.request is not None
         point = cls(websocket.request.path.rsplit("/", 1)[-1], websocket, response_timeout=3)
         point.backend = self
         self.point = point
