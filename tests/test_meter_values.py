@@ -25,7 +25,9 @@ from .helpers import enable_ahead, make_entry, registry_entry, setup_entry, stat
 
 pytestmark = pytest.mark.charger(boot="booted", status="Charging")
 
-T0 = dt_util.utcnow().replace(microsecond=0)
+# An hour ago: samples a few minutes apart stay in the past (a charger's time more than a
+# minute ahead of Home Assistant's clock is taken as "now").
+T0 = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=1)
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def phase_voltages(hass: HomeAssistant) -> None:
 
 
 def ts(seconds: float = 0) -> str:
-    """An OCPP timestamp `seconds` after the start of the test module."""
+    """An OCPP timestamp `seconds` after an hour before the start of the test module."""
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
 
 

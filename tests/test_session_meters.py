@@ -27,7 +27,9 @@ from .helpers import bound_port, capture_events, entity_state, meter_value_201, 
 
 SESSIONS_WH = [160, 147, 143]
 STOPPED = f"{DOMAIN}_transaction_stopped"
-T0 = dt_util.utcnow().replace(microsecond=0)
+# A day ago: sessions hours apart stay in the past (a charger's time more than a minute ahead
+# of Home Assistant's clock is taken as the time of receipt).
+T0 = dt_util.utcnow().replace(microsecond=0) - timedelta(days=1)
 
 
 def iso(seconds: float) -> str:

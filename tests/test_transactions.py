@@ -127,7 +127,8 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
     assert st(hass, "charging", platform="switch") == "off"
     assert st(hass, "transaction_id") == "unknown"
 
-    start = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=1)
+    # Two hours ago (a charger's times are never ahead of Home Assistant's clock).
+    start = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=2)
     await cp.status(1, "Preparing")
     result = await start_tx(hass, cp, id_tag="TAG1", meter_start=10000, timestamp=iso(start))
     assert result.id_tag_info["status"] == "Accepted"
@@ -150,11 +151,11 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
     assert dt_util.parse_datetime(st(hass, "session_start")) == start
     assert float(st(hass, "session_energy")) == 0
     assert float(st(hass, "energy")) == 10
-    # An hour into the session (in minutes, as suggested).
+    # Two hours into the session (in minutes, as suggested).
     duration = state_of(hass, "sensor", "CP1_1_session_duration")
     assert duration is not None
     assert duration.attributes["unit_of_measurement"] == "min"
-    assert 60 <= float(duration.state) < 62
+    assert 120 <= float(duration.state) < 122
 
     await cp.status(1, "Charging")
     await send_meter_values(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -80,8 +81,11 @@ BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP ver
 
 type OcppConfigEntry = ConfigEntry[CentralSystem]
 
-# Meter readings are saved lazily; transactions and approvals right away.
-SAVE_DELAY_READINGS = 30
+# An acknowledged reading is on disk within SAVE_DELAY_READINGS seconds (the durability
+# window in docs/security.md): every reading in between joins one write, so the store is
+# written at most every 2 s however many chargers report. Transactions and approvals are
+# written right away.
+SAVE_DELAY_READINGS = 2
 SAVE_DELAY_TRANSACTIONS = 0
 # Unknown chargers waiting for approval at most (each has a discovered flow).
 MAX_PENDING = 20
@@ -118,6 +122,18 @@ def charger_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     }
 
 
+def owner_elsewhere(hass: HomeAssistant, entry_id: str, charger_id: str) -> ConfigEntry | None:
+    """The other central system (entry) a charger id already belongs to, if any.
+
+    A charger id is a device identifier, a unique id and a repair id: it can belong to one
+    central system only.
+    """
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if other.entry_id != entry_id and charger_id in charger_subentries(other):
+            return other
+    return None
+
+
 class CentralSystem:
     """Runs the OCPP server of one config entry and keeps its chargers' model."""
 
@@ -140,7 +156,7 @@ class CentralSystem:
         self._stored: dict[str, Any] = {}
         self._next_transaction_id = 1
         self._next_reservation_id = 1
-        self._save_due: float | None = None  # loop time of the next scheduled save
+        self._save_timer: asyncio.TimerHandle | None = None  # the next scheduled save
         self.subentry_ids: dict[str, str] = {}
         # The password each connected charger authenticated with (None: none needed).
         self._session_passwords: dict[str, str | None] = {}
@@ -180,6 +196,9 @@ class CentralSystem:
         await self.server.stop()
         self.prices.stop()
         await self.ledger.async_stop()
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
         await self.store.async_save(self._data())
 
     @callback
@@ -198,19 +217,25 @@ class CentralSystem:
     def save_soon(self, delay: float = SAVE_DELAY_READINGS) -> None:
         """Save within `delay` seconds, coalescing the saves asked for in between.
 
-        Store.async_delay_save restarts its timer on every call, so a charger reporting
-        more often than `delay` would postpone the save forever; keep the earliest due time.
+        One timer, for the earliest due time: Store.async_delay_save restarts its timer on
+        every call, so a charger reporting more often than `delay` would postpone the save
+        forever.
         """
         due = self.hass.loop.time() + delay
-        if self._save_due is not None and self._save_due <= due:
-            return
-        self._save_due = due
-        self.store.async_delay_save(self._data_to_save, delay)
+        if self._save_timer is not None:
+            if self._save_timer.when() <= due:
+                return
+            self._save_timer.cancel()
+        self._save_timer = self.hass.loop.call_at(due, self._save_now)
 
     @callback
-    def _data_to_save(self) -> dict[str, Any]:
-        self._save_due = None
-        return self._data()
+    def _save_now(self) -> None:
+        """Write a snapshot now. It is taken here, in the event loop (a data function given
+        to the store would run in its writer thread, while the model may change)."""
+        self._save_timer = None
+        self.entry.async_create_task(
+            self.hass, self.store.async_save(self._data()), f"{DOMAIN} save"
+        )
 
     async def async_entry_updated(self) -> None:
         """Apply a changed entry: reload for server settings, else sync chargers live."""
@@ -294,20 +319,26 @@ class CentralSystem:
             V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
         )
         self._session_passwords[charger_id] = subentry.data.get(CONF_PASSWORD) if subentry else None
-        if (previous := self.sessions.get(charger_id)) is not None:
-            _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
-            await previous.connection.close()
-        self.sessions[charger_id] = protocol
         connection.message_scope = lambda: self._message(charger_id)
+        # The newest connection takes over at once, before anything is awaited: several
+        # connections with one id at the same moment then each replace the one before, and
+        # exactly the last survives. A replaced one feeds nothing from here on.
+        previous = self.sessions.get(charger_id)
+        self.sessions[charger_id] = protocol
         self._set_connected(charger_id, True)
         try:
+            if previous is not None:
+                _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
+                previous.connection.replaced = True
+                await previous.connection.close()
             await connection.run()
         finally:
             if self.sessions.get(charger_id) is protocol:
                 del self.sessions[charger_id]
-                # Only connected chargers count towards the pending limit.
-                self.pending.pop(charger_id, None)
                 self._set_connected(charger_id, False)
+                if self.pending.pop(charger_id, None) is not None:
+                    # Only connected chargers wait for approval (and count towards the cap).
+                    self._abort_pending_flows(charger_id)
 
     def _set_connected(self, charger_id: str, connected: bool) -> None:
         if (charger := self.chargers.get(charger_id)) is not None:
@@ -357,8 +388,20 @@ class CentralSystem:
         if policy == NEW_CHARGERS_REJECT:
             return "Rejected"
         session = self.sessions.get(charger_id)
+        if (owner := owner_elsewhere(self.hass, self.entry.entry_id, charger_id)) is not None:
+            if session is not None:
+                session.connection.log_once.once(
+                    "owned-elsewhere",
+                    "refused: this charger id belongs to the central system %s",
+                    owner.title,
+                )
+            return "Rejected"
         lenient = session is not None and BOOT_NOTIFICATION in session.connection.non_compliant
-        if charger_id not in self.pending and len(self.pending) >= MAX_PENDING:
+        # Flows count too: one started just before its charger went away outlives it.
+        flows = self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"source": SOURCE_INTEGRATION_DISCOVERY}
+        )
+        if charger_id not in self.pending and max(len(self.pending), len(flows)) >= MAX_PENDING:
             # A flood of unknown ids must not fill Home Assistant with discovered flows.
             _LOGGER.debug("Too many chargers waiting for approval; %s stays pending", charger_id)
             return "Pending"
@@ -372,7 +415,8 @@ class CentralSystem:
             finally:
                 self._accepting.discard(charger_id)
             return "Accepted"
-        self.hass.async_create_task(
+        self.entry.async_create_task(
+            self.hass,
             self.hass.config_entries.flow.async_init(
                 DOMAIN,
                 context={"source": SOURCE_INTEGRATION_DISCOVERY},
@@ -384,6 +428,7 @@ class CentralSystem:
                     CONF_LENIENT: lenient,
                 },
             ),
+            f"{DOMAIN} discovered {charger_id}",
             eager_start=False,
         )
         return "Pending"
@@ -391,8 +436,8 @@ class CentralSystem:
     def charger_ready(self, charger_id: str) -> None:
         """An accepted charger (re)connected: learn it and re-apply what the user set."""
         if (session := self.sessions.get(charger_id)) is not None:
-            self.hass.async_create_background_task(
-                self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
+            self.entry.async_create_background_task(
+                self.hass, self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
             )
 
     async def _prepare_charger(self, session: ChargerProtocol) -> None:
@@ -570,10 +615,20 @@ class CentralSystem:
             charger.notify_all()
         if session is not None and charger_id not in self._accepting:
             # It was told Pending: ask for a new boot so it is Accepted without waiting.
-            self.hass.async_create_background_task(
-                self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
+            self.entry.async_create_background_task(
+                self.hass, self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
             )
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    @callback
+    def _abort_pending_flows(self, charger_id: str) -> None:
+        """A charger waiting for approval went away: its discovered flow goes too (it comes
+        back with the charger's next boot), so flows never outnumber the pending cap."""
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"unique_id": charger_id}
+        ):
+            if flow["context"].get("source") == SOURCE_INTEGRATION_DISCOVERY:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def _abort_discovered_flows(self, charger_id: str, approving_flow_id: str | None) -> None:
         for flow in self.hass.config_entries.flow.async_progress_by_handler(
@@ -671,8 +726,8 @@ class CentralSystem:
         # The charger drops a TxProfile with its session; keep the limit as the default.
         session = self.sessions.get(charger.charger_id)
         if conn.limit is not None and conn.limit_in_transaction and session is not None:
-            self.hass.async_create_background_task(
-                self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
+            self.entry.async_create_background_task(
+                self.hass, self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
             )
         self._fire(
             EVENT_TRANSACTION_STOPPED,
@@ -769,6 +824,18 @@ class CentralSystem:
                     **placeholders,
                     "name": err.name,
                     "version": session.connection.ocpp_version,
+                },
+            ) from err
+        except OCPPError as err:
+            # Our own check of the request (every call is checked against the charger's OCPP
+            # schema before it goes out): a value the user gave that this charger cannot take.
+            cause = err.details.get("cause") if isinstance(err.details, dict) else None
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_request",
+                translation_placeholders={
+                    **placeholders,
+                    "error": str(cause or err.description or err.code)[:200],
                 },
             ) from err
         return result

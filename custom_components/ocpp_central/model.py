@@ -14,6 +14,7 @@ from typing import Any
 
 from homeassistant.util import dt as dt_util
 
+from .bounds import FUTURE_TOLERANCE, MAX_CONNECTORS
 from .limits import ChargingLimit
 from .measurands import ENERGY
 
@@ -45,8 +46,6 @@ _STATUS_PRIORITY = [
     ConnectorStatus.UNAVAILABLE,
 ]
 
-# More outlets than any real charger has; higher ids are bad input.
-MAX_CONNECTORS = 32
 # Longest vendor, model, serial or firmware text kept from a boot message.
 INFO_MAX_LENGTH = 100
 
@@ -328,12 +327,17 @@ class Connector:
     def from_dict(cls, connector_id: int, data: dict[str, Any]) -> Connector:
         """Restore from storage."""
         tx, last, limit = data.get("transaction"), data.get("last_session"), data.get("limit")
+        reading_time = _dt(data.get("reading_time"))
+        if reading_time is not None and reading_time - dt_util.utcnow() > FUTURE_TOLERANCE:
+            # Stored from a charger clock far ahead (before such times were refused as
+            # "newest"): kept, it would make every real reading look old.
+            reading_time = None
         return cls(
             connector_id=connector_id,
             energy_kwh=data.get("energy_kwh"),
             energy_offset_kwh=float(data.get("energy_offset_kwh") or 0.0),
             session_meter=bool(data.get("session_meter", False)),
-            reading_time=_dt(data.get("reading_time")),
+            reading_time=reading_time,
             measurands=set(data.get("measurands", [])),
             transaction=Transaction.from_dict(tx) if tx else None,
             last_session=Transaction.from_dict(last) if last else None,
@@ -509,7 +513,7 @@ class Charger:
             },
             "last_seen": _iso(self.last_seen),
             "firmware_status": self.firmware_status,
-            "configuration": self.configuration,
+            "configuration": dict(self.configuration),
             "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
         }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 import secrets
 from typing import Any
@@ -16,11 +16,17 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .bounds import MAX_DURATION, MAX_INT32
 from .cause import update_cause
 from .central import CentralSystem
 from .commands import (
@@ -176,6 +182,42 @@ async def _remove_id_tag(call: ServiceCall) -> None:
     resolve_entry(call.hass, call).authorization.remove(call.data[ATTR_ID_TAG])
 
 
+# Actions that change a charger or the security state (or read the charger's secrets: its
+# configuration may hold its password) are for administrators; docs/services.md lists them.
+# Everyday charging control (start/stop, limits) mirrors entities every user may operate.
+ADMIN_ACTIONS = frozenset(
+    {
+        "add_id_tag",
+        "cancel_reservation",
+        "data_transfer",
+        "get_configuration",
+        "get_diagnostics",
+        "get_sessions",  # who charged when: a household's movements
+        "remove_id_tag",
+        "reserve_now",
+        "reset",
+        "set_availability",
+        "set_charger_password",
+        "set_configuration",
+        "unlock_connector",
+        "update_firmware",
+    }
+)
+
+
+async def _require_admin(call: ServiceCall) -> None:
+    """Refuse a user who is not an administrator (calls without a user, from automations and
+    scripts, are allowed). The same check as HA's async_register_admin_service, which in
+    2025.4 cannot register an action that returns a response."""
+    if call.context.user_id is None:
+        return
+    user = await call.hass.auth.async_get_user(call.context.user_id)
+    if user is None:
+        raise UnknownUser(context=call.context, user_id=call.context.user_id)
+    if not user.is_admin:
+        raise Unauthorized(context=call.context)
+
+
 def _register(
     hass: HomeAssistant,
     name: str,
@@ -185,8 +227,11 @@ def _register(
 ) -> None:
     """Register an action that runs under its call's context: the states it changes are
     attributed to the call (the user or automation behind it)."""
+    admin = name in ADMIN_ACTIONS
 
     async def run(call: ServiceCall) -> ServiceResponse:
+        if admin:
+            await _require_admin(call)
         with update_cause(call.context, from_call=True):
             return await handler(call)
 
@@ -209,6 +254,21 @@ def async_setup_services(hass: HomeAssistant) -> None:
 _URL = vol.All(cv.string, vol.Match(r"^(https?|ftps?)://\S+$"))
 
 _PERIOD = vol.Schema({vol.Required("start"): cv.time, vol.Required("limit"): vol.Coerce(float)})
+_SECONDS = vol.All(cv.positive_int, vol.Range(max=int(MAX_DURATION.total_seconds())))
+_INT32 = vol.All(cv.positive_int, vol.Range(max=MAX_INT32))
+
+
+def _duration(value: Any) -> timedelta:
+    """A positive time period of at most MAX_DURATION (beyond, datetime arithmetic fails)."""
+    try:
+        period: timedelta = cv.positive_time_period(value)
+    except OverflowError as err:
+        raise vol.Invalid("duration is too long") from err
+    if period > MAX_DURATION:
+        raise vol.Invalid(f"duration is longer than {MAX_DURATION.days} days")
+    return period
+
+
 # Actions that may also target the whole charger: connector 0.
 STATION_SCHEMA = {
     vol.Required(ATTR_DEVICE_ID): cv.string,
@@ -224,7 +284,7 @@ SET_LIMIT_SCHEMA = vol.All(
             vol.Optional("station_maximum", default=False): cv.boolean,
             vol.Exclusive("limit_amps", "limit"): vol.Coerce(float),
             vol.Exclusive("limit_watts", "limit"): vol.Coerce(float),
-            vol.Optional("duration"): cv.positive_time_period,
+            vol.Optional("duration"): _duration,
             vol.Optional("schedule"): vol.All(cv.ensure_list, [_PERIOD], vol.Length(min=1)),
         }
     ),
@@ -237,9 +297,7 @@ CLEAR_LIMIT_SCHEMA = vol.Schema(
         vol.Optional("stack_level"): STACK_LEVEL,
     }
 )
-COMPOSITE_SCHEMA = vol.Schema(
-    {**STATION_SCHEMA, vol.Optional("duration", default=86400): cv.positive_int}
-)
+COMPOSITE_SCHEMA = vol.Schema({**STATION_SCHEMA, vol.Optional("duration", default=86400): _SECONDS})
 AVAILABILITY_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
@@ -259,8 +317,8 @@ FIRMWARE_SCHEMA = vol.Schema(
         vol.Required(ATTR_DEVICE_ID): cv.string,
         vol.Required("location"): _URL,
         vol.Optional("retrieve_at"): cv.datetime,
-        vol.Optional("retries"): cv.positive_int,
-        vol.Optional("retry_interval"): cv.positive_int,
+        vol.Optional("retries"): vol.All(cv.positive_int, vol.Range(max=1000)),
+        vol.Optional("retry_interval"): _SECONDS,
     }
 )
 DIAGNOSTICS_SCHEMA = vol.Schema(
@@ -329,7 +387,7 @@ RESERVE_SCHEMA = vol.Schema(
     }
 )
 CANCEL_RESERVATION_SCHEMA = vol.Schema(
-    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required("reservation_id"): cv.positive_int}
+    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required("reservation_id"): _INT32}
 )
 
 

@@ -21,15 +21,16 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .const import ATTR_DEVICE_ID, ATTR_ID_TAG, DOMAIN, SERVICE_GET_SESSIONS
+from .const import ATTR_DEVICE_ID, ATTR_ID_TAG, SERVICE_GET_SESSIONS
 from .core.ledger import totals
 from .core.ledger_csv import CSV_COLUMNS, csv_row
+from .services import _register
 from .session_query import SessionQuery, build_query, each_in_turn, session_data, when
 
 _ID_TAG = vol.All(cv.string, vol.Length(min=1, max=36))
@@ -46,18 +47,6 @@ CSV_URL = "/api/ocpp_central/sessions.csv"
 # A byte order mark first: Excel on Windows reads a CSV without one as the local ANSI code
 # page, which garbles names such as "Åsa". Other spreadsheets and Python's "utf-8-sig" skip it.
 UTF8_BOM = "\ufeff"
-
-
-async def _require_admin(call: ServiceCall) -> None:
-    """Refuse a user who is not an administrator (calls without a user, from automations
-    and scripts, are allowed)."""
-    if call.context.user_id is None:
-        return
-    user = await call.hass.auth.async_get_user(call.context.user_id)
-    if user is None:
-        raise UnknownUser(context=call.context, user_id=call.context.user_id)
-    if not user.is_admin:
-        raise Unauthorized(context=call.context)
 
 
 async def sessions_response(query: SessionQuery) -> dict[str, Any]:
@@ -81,7 +70,6 @@ def _csv_text(rows: list[list[str]]) -> str:
 
 
 async def _get_sessions(call: ServiceCall) -> ServiceResponse:
-    await _require_admin(call)
     query = build_query(
         call.hass,
         call.data["start"],
@@ -150,11 +138,6 @@ def _file_name(start: date | datetime | None, end: date | datetime | None) -> st
 @callback
 def async_setup_session_services(hass: HomeAssistant) -> None:
     """Register `get_sessions` and the CSV export."""
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_GET_SESSIONS,
-        _get_sessions,
-        GET_SESSIONS_SCHEMA,
-        SupportsResponse.ONLY,
-    )
+    # For administrators: get_sessions is in services.ADMIN_ACTIONS.
+    _register(hass, SERVICE_GET_SESSIONS, _get_sessions, GET_SESSIONS_SCHEMA, SupportsResponse.ONLY)
     hass.http.register_view(SessionsCsvView())

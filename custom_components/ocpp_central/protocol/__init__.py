@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 import re
 from typing import TYPE_CHECKING, Any
@@ -10,22 +11,62 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.util import dt as dt_util
 from ocpp.exceptions import SecurityError, TypeConstraintViolationError
 
-from ..connection import OcppConnection, Payload
+from .. import bounds
+from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
+from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit, charging_schedule
+from ..measurands import merge, normalize
+from ..model import FIRMWARE_STATUSES, ChargerInfo
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
     from ..model import Charger
 
 
+# Reads one sampled value (its number and multiplier): bounded, or None when not shown.
+type ReadSample = Callable[[Any, Any], float | None]
+# What one sampledValue says in its version's shape: (value, multiplier, unit), or None for
+# one that is not a number at all (signed data).
+type SampleFields = Callable[[Payload], tuple[Any, Any, Any] | None]
+
+
+def samples(
+    meter_values: Any, read: ReadSample, fields: SampleFields
+) -> list[tuple[datetime, dict[str, float]]]:
+    """MeterValue list to (timestamp, {key: value}) samples; `read` bounds each number."""
+    result = []
+    for meter_value in meter_values or ():
+        readings = []
+        for sampled in meter_value.get("sampledValue") or ():
+            if (found := fields(sampled)) is None:
+                continue
+            value, multiplier, unit = found
+            if (number := read(value, multiplier)) is None:
+                continue
+            reading = normalize(
+                sampled.get("measurand"),
+                number,
+                unit=unit,
+                phase=sampled.get("phase"),
+                location=sampled.get("location"),
+            )
+            if reading is not None:
+                readings.append(reading)
+        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
+    return result
+
+
 def parse_time(value: Any) -> datetime:
-    """Parse an OCPP timestamp; a missing or broken one means now."""
+    """Parse an OCPP timestamp; a missing or broken one means now, and so does one far ahead
+    of Home Assistant's clock (bounds.FUTURE_TOLERANCE): a charger's clock that jumped years
+    ahead must not make that time the newest, or every later reading would look old."""
+    now = dt_util.utcnow()
     if isinstance(value, str) and (parsed := dt_util.parse_datetime(value)) is not None:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt_util.UTC)
-        return parsed
-    return dt_util.utcnow()
+        return bounds.not_ahead(parsed, now)
+    return now
 
 
 def now_iso() -> str:
@@ -63,14 +104,19 @@ class NotInVersion(Exception):
 
 
 def composite_periods(periods: list[Payload]) -> list[Payload]:
-    """chargingSchedulePeriod entries as plain data (same shape in 1.6 and 2.x)."""
+    """chargingSchedulePeriod entries as plain data (same shape in 1.6 and 2.x); a limit
+    out of range fails the command like any other broken answer."""
+    try:
+        limits = [bounds.limit(period["limit"]) for period in periods]
+    except bounds.OutOfBounds as err:
+        raise CallErrorReceived("PropertyConstraintViolation", str(err)) from err
     return [
         {
             "start": period["startPeriod"],
-            "limit": float(period["limit"]),
+            "limit": limit,
             **({"phases": period["numberPhases"]} if "numberPhases" in period else {}),
         }
-        for period in periods
+        for period, limit in zip(periods, limits, strict=True)
     ]
 
 
@@ -95,16 +141,35 @@ class ChargerProtocol(ABC):
         self._ready = True
         self.central.charger_ready(self.charger_id)
 
-    def _data_transfer(self, payload: Payload) -> Payload:
-        self._charger()
-        self.connection.log_once.once(
-            f"datatransfer-{payload.get('vendorId')}",
-            "DataTransfer from vendor %s is not handled",
-            payload.get("vendorId"),
-        )
-        return {"status": "UnknownVendorId"}
+    # Handlers parse and check a message, then return the step that applies it (see
+    # connection.Apply): nothing before that step changes the model, stores or fires anything.
 
-    def _security_event(self, payload: Payload) -> Payload:
+    def _read_sample(self, value: Any, multiplier: Any = 0) -> float | None:
+        """A sampled value, bounded (None: not a number, not shown). Out of range, it
+        refuses the message; from a lenient charger the sample is dropped (logged once)."""
+        try:
+            return bounds.reading(value, 0 if multiplier is None else multiplier)
+        except bounds.OutOfBounds as err:
+            if not self.connection.lenient:
+                raise
+            self.connection.log_once.once(
+                "out-of-range", "dropping a sampled value out of range (%s)", err
+            )
+            return None
+
+    def _data_transfer(self, payload: Payload) -> Apply:
+        self._charger()
+        vendor_id = str(payload.get("vendorId"))[: bounds.MAX_ID_LENGTH]
+
+        def apply() -> Payload:
+            self.connection.log_once.once(
+                f"datatransfer-{vendor_id}", "DataTransfer from vendor %s is not handled", vendor_id
+            )
+            return {"status": "UnknownVendorId"}
+
+        return apply
+
+    def _security_event(self, payload: Payload) -> Apply:
         """SecurityEventNotification (2.x, and the 1.6 security extension, which the ocpp
         library has no schema for: hence the checks here)."""
         charger = self._charger()
@@ -114,17 +179,41 @@ class ChargerProtocol(ABC):
         if tech_info is not None and not isinstance(tech_info, str):
             raise TypeConstraintViolationError(description="techInfo must be a string")
         timestamp = payload.get("timestamp")
-        self.central.fire_security_event(
-            charger, event_type, tech_info, timestamp if isinstance(timestamp, str) else None
-        )
-        return {}
 
-    def _firmware_status(self, payload: Payload) -> Payload:
+        def apply() -> Payload:
+            self.central.fire_security_event(
+                charger, event_type, tech_info, timestamp if isinstance(timestamp, str) else None
+            )
+            return {}
+
+        return apply
+
+    def _firmware_status(self, payload: Payload) -> Apply:
         charger = self._charger()
-        charger.firmware_status = snake(payload["status"])
-        self.central.save_soon()
-        charger.notify()
-        return {}
+        status = snake(payload["status"])
+        if status not in FIRMWARE_STATUSES:
+            return lambda: {}  # from a lenient charger: nothing we can show
+
+        def apply() -> Payload:
+            charger.firmware_status = status
+            self.central.save_soon()
+            charger.notify()
+            return {}
+
+        return apply
+
+    def _boot(self, info: ChargerInfo) -> Apply:
+        """The BootNotification answer for what a charger told about itself."""
+
+        def apply() -> Payload:
+            status = self.central.boot(self.charger_id, info)
+            interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
+            return {"currentTime": now_iso(), "interval": interval, "status": status}
+
+        return apply
+
+    def _heartbeat(self, payload: Payload) -> Apply:
+        return lambda: {"currentTime": now_iso()}
 
     async def trigger_boot(self) -> None:
         """TriggerMessage(BootNotification)."""

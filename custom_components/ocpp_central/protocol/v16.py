@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ocpp.exceptions import PropertyConstraintViolationError
+from ocpp.exceptions import TypeConstraintViolationError
 
-from ..connection import OcppConnection, Payload
-from ..const import HEARTBEAT_INTERVAL, ID_TAG_MAX_LENGTH, PENDING_RETRY_INTERVAL
+from .. import bounds
+from ..bounds import MAX_CONNECTORS
+from ..connection import Apply, OcppConnection, Payload
+from ..const import ID_TAG_MAX_LENGTH
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit
-from ..measurands import merge, normalize
 from ..model import (
-    MAX_CONNECTORS,
+    DIAGNOSTICS_STATUSES,
     NO_ERROR,
     Charger,
     ChargerInfo,
@@ -25,9 +26,9 @@ from . import (
     ChargerProtocol,
     NotInVersion,
     composite_periods,
-    now_iso,
     parse_time,
     profile_id,
+    samples,
     snake,
 )
 from .charging_profiles import PURPOSE_16
@@ -111,23 +112,16 @@ def id_tag_info(result: AuthResult) -> Payload:
     return info
 
 
-def samples(meter_values: Any) -> list[tuple[Any, dict[str, float]]]:
-    """MeterValue list to (timestamp, {key: value}) samples."""
-    result = []
-    for meter_value in meter_values or ():
-        readings = []
-        for sampled in meter_value.get("sampledValue") or ():
-            reading = normalize(
-                sampled.get("measurand"),
-                sampled.get("value"),
-                unit=sampled.get("unit"),
-                phase=sampled.get("phase"),
-                location=sampled.get("location"),
-            )
-            if reading is not None:
-                readings.append(reading)
-        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
-    return result
+def sample_fields(sampled: Payload) -> tuple[Any, Any, Any] | None:
+    """A 1.6 sampledValue: its value (text) and unit; signed data is not a number."""
+    if sampled.get("format") == "SignedData":
+        return None
+    return sampled.get("value"), 0, sampled.get("unit")
+
+
+def _text(value: Any) -> str | None:
+    """Optional free text (info, vendor fields): kept only when it is text."""
+    return value if isinstance(value, str) else None
 
 
 class V16Protocol(ChargerProtocol):
@@ -156,115 +150,142 @@ class V16Protocol(ChargerProtocol):
 
     # --- charger-initiated -------------------------------------------------------------
 
-    def _boot_notification(self, payload: Payload) -> Payload:
+    def _boot_notification(self, payload: Payload) -> Apply:
         info = ChargerInfo.reported(
             vendor=payload.get("chargePointVendor"),
             model=payload.get("chargePointModel"),
             serial=payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber"),
             firmware=payload.get("firmwareVersion"),
         )
-        status = self.central.boot(self.charger_id, info)
-        interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
-        return {"currentTime": now_iso(), "interval": interval, "status": status}
+        return self._boot(info)
 
-    def _heartbeat(self, payload: Payload) -> Payload:
-        return {"currentTime": now_iso()}
-
-    def _status_notification(self, payload: Payload) -> Payload:
+    def _status_notification(self, payload: Payload) -> Apply:
         charger = self._charger()
-        connector_id = int(payload["connectorId"])
-        conn = charger.connector(connector_id)
-        conn.status = _STATUS.get(payload.get("status", ""), conn.status)
-        code = payload.get("errorCode", "NoError")
+        connector_id = bounds.connector_id(payload["connectorId"])
+        status = _STATUS.get(payload.get("status", ""))
         error = ErrorInfo(
-            code=_ERROR_CODES.get(code, "other_error"),
-            info=payload.get("info"),
-            vendor_id=payload.get("vendorId"),
-            vendor_error_code=payload.get("vendorErrorCode"),
+            code=_ERROR_CODES.get(payload.get("errorCode", "NoError"), "other_error"),
+            info=_text(payload.get("info")),
+            vendor_id=_text(payload.get("vendorId")),
+            vendor_error_code=_text(payload.get("vendorErrorCode")),
         )
-        if error.active and error.code != conn.error.code:
-            self.central.fire_error(charger, connector_id, error)
-        conn.error = error
-        charger.notify((connector_id,))
-        return {}
 
-    def _meter_values(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        conn = charger.apply_samples(
-            int(payload["connectorId"]),
-            samples(payload.get("meterValue")),
-            payload.get("transactionId"),
-        )
-        self.central.save_soon()
-        charger.notify((conn.connector_id,))
-        return {}
+        def apply() -> Payload:
+            conn = charger.connector(connector_id)
+            if status is not None:
+                conn.status = status
+            if error.active and error.code != conn.error.code:
+                self.central.fire_error(charger, connector_id, error)
+            conn.error = error
+            charger.notify((connector_id,))
+            return {}
 
-    def _authorize(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        id_tag = payload["idTag"]
-        result = self.central.authorization.authorize(id_tag)
-        self.central.fire_id_tag(charger, id_tag, result.status)
-        return {"idTagInfo": id_tag_info(result)}
+        return apply
 
-    def _start_transaction(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        connector_id = int(payload["connectorId"])
-        if connector_id < 1:
-            raise PropertyConstraintViolationError(description="A session needs a connector >= 1")
-        id_tag = payload["idTag"]
-        result = self.central.authorization.authorize_start(id_tag, charger, connector_id)
-        conn = charger.connector(connector_id)
-        meter_start = float(payload["meterStart"])
-        tx = Transaction(
-            transaction_id=self.central.next_transaction_id(),
-            connector_id=connector_id,
-            id_tag=id_tag,
-            start=parse_time(payload.get("timestamp")),
-            meter_start_wh=meter_start,
-            meter_last_wh=meter_start,
-        )
-        if conn.transaction is not None:
-            # Its StopTransaction was lost: close it so the new session starts clean.
-            self.central.close_transaction(charger, conn.transaction, tx.start, None)
-        conn.transaction = tx
-        self.central.transaction_started(charger, tx)
-        # After the session is known: a meter counting each session from 0 restarts here.
-        charger.update_energy(conn, meter_start / 1000, live=True)
-        charger.notify((connector_id,))
-        return {"transactionId": tx.transaction_id, "idTagInfo": id_tag_info(result)}
+    def _transaction_id(self, value: Any) -> int | None:
+        return None if value is None else bounds.int32(value, "transactionId")
 
-    def _stop_transaction(self, payload: Payload) -> Payload:
+    def _meter_values(self, payload: Payload) -> Apply:
         charger = self._charger()
-        response: Payload = {}
-        if (id_tag := payload.get("idTag")) is not None:
-            response["idTagInfo"] = id_tag_info(self.central.authorization.authorize(id_tag))
-        tx = charger.find_transaction(payload["transactionId"])
-        if tx is None or tx.stop is not None:
-            # Unknown (or already closed): acknowledge so the charger drops it from its queue.
-            self.connection.log_once.once(
-                "unknown-tx", "StopTransaction for unknown transaction %s", payload["transactionId"]
+        connector_id = bounds.connector_id(payload["connectorId"])
+        transaction_id = self._transaction_id(payload.get("transactionId"))
+        parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
+
+        def apply() -> Payload:
+            conn = charger.apply_samples(connector_id, parsed, transaction_id)
+            self.central.save_soon()
+            charger.notify((conn.connector_id,))
+            return {}
+
+        return apply
+
+    def _authorize(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        id_tag = bounds.text_id(payload["idTag"], "idTag")
+
+        def apply() -> Payload:
+            result = self.central.authorization.authorize(id_tag)
+            self.central.fire_id_tag(charger, id_tag, result.status)
+            return {"idTagInfo": id_tag_info(result)}
+
+        return apply
+
+    def _start_transaction(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        connector_id = bounds.connector_id(payload["connectorId"], minimum=1)
+        id_tag = bounds.text_id(payload["idTag"], "idTag")
+        meter_start = bounds.meter_wh(payload["meterStart"], "meterStart")
+        start = parse_time(payload.get("timestamp"))
+
+        def apply() -> Payload:
+            result = self.central.authorization.authorize_start(id_tag, charger, connector_id)
+            conn = charger.connector(connector_id)
+            tx = Transaction(
+                transaction_id=self.central.next_transaction_id(),
+                connector_id=connector_id,
+                id_tag=id_tag,
+                start=start,
+                meter_start_wh=meter_start,
+                meter_last_wh=meter_start,
             )
-            return response
-        stop = parse_time(payload.get("timestamp"))
-        conn = charger.apply_samples(
-            tx.connector_id, samples(payload.get("transactionData")), tx.transaction_id
-        )
-        meter_stop = float(payload["meterStop"])
-        tx.add_meter_reading(meter_stop)
-        charger.update_energy(
-            conn, meter_stop / 1000, live=conn.reading_time is None or stop >= conn.reading_time
-        )
-        self.central.close_transaction(
-            charger, tx, stop, payload.get("reason", "Local"), meter_stop_wh=meter_stop
-        )
-        charger.notify((tx.connector_id,))
-        return response
+            if conn.transaction is not None:
+                # Its StopTransaction was lost: close it so the new session starts clean.
+                self.central.close_transaction(charger, conn.transaction, tx.start, None)
+            conn.transaction = tx
+            self.central.transaction_started(charger, tx)
+            # After the session is known: a meter counting each session from 0 restarts here.
+            charger.update_energy(conn, meter_start / 1000, live=True)
+            charger.notify((connector_id,))
+            return {"transactionId": tx.transaction_id, "idTagInfo": id_tag_info(result)}
 
-    def _diagnostics_status(self, payload: Payload) -> Payload:
+        return apply
+
+    def _stop_transaction(self, payload: Payload) -> Apply:
         charger = self._charger()
-        charger.diagnostics_status = snake(payload["status"])
-        charger.notify()
-        return {}
+        transaction_id = bounds.int32(payload["transactionId"], "transactionId")
+        meter_stop = bounds.meter_wh(payload["meterStop"], "meterStop")
+        stop = parse_time(payload.get("timestamp"))
+        id_tag = payload.get("idTag")
+        if id_tag is not None:
+            id_tag = bounds.text_id(id_tag, "idTag")
+        reason = payload.get("reason", "Local")
+        if not isinstance(reason, str):
+            raise TypeConstraintViolationError(description="reason must be a string")
+        parsed = samples(payload.get("transactionData"), self._read_sample, sample_fields)
+
+        def apply() -> Payload:
+            response: Payload = {}
+            if id_tag is not None:
+                response["idTagInfo"] = id_tag_info(self.central.authorization.authorize(id_tag))
+            tx = charger.find_transaction(transaction_id)
+            if tx is None or tx.stop is not None:
+                # Unknown (or already closed): acknowledge so the charger drops it from its queue.
+                self.connection.log_once.once(
+                    "unknown-tx", "StopTransaction for unknown transaction %s", transaction_id
+                )
+                return response
+            conn = charger.apply_samples(tx.connector_id, parsed, tx.transaction_id)
+            tx.add_meter_reading(meter_stop)
+            live = conn.reading_time is None or stop >= conn.reading_time
+            charger.update_energy(conn, meter_stop / 1000, live=live)
+            self.central.close_transaction(charger, tx, stop, reason, meter_stop_wh=meter_stop)
+            charger.notify((tx.connector_id,))
+            return response
+
+        return apply
+
+    def _diagnostics_status(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        status = snake(payload["status"])
+        if status not in DIAGNOSTICS_STATUSES:
+            return lambda: {}  # from a lenient charger: nothing we can show
+
+        def apply() -> Payload:
+            charger.diagnostics_status = status
+            charger.notify()
+            return {}
+
+        return apply
 
     # --- central-system-initiated ------------------------------------------------------
 

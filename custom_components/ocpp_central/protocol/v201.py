@@ -7,32 +7,18 @@ from __future__ import annotations
 
 from datetime import datetime
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.util import dt as dt_util
-from ocpp.exceptions import FormatViolationError
 
-from ..connection import CallErrorReceived, OcppConnection, Payload
-from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
+from .. import bounds
+from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
 from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit
-from ..measurands import merge, normalize
-from ..model import (
-    Charger,
-    ChargerInfo,
-    Connector,
-    ConnectorStatus,
-    ErrorInfo,
-    Transaction,
-)
-from . import (
-    composite_periods,
-    now_iso,
-    parse_time,
-    profile_id,
-    snake,
-)
+from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
+from . import composite_periods, profile_id, samples, snake
 from .v201_reports import V201Reports
+from .v201_sessions import V201Sessions, id_token_info, sample_fields
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -79,14 +65,6 @@ _ACKNOWLEDGED = (
     "ReservationStatusUpdate",
 )
 
-_CHARGING_STATES = {
-    "Charging": ConnectorStatus.CHARGING,
-    "SuspendedEV": ConnectorStatus.SUSPENDED_EV,
-    "SuspendedEVSE": ConnectorStatus.SUSPENDED_EVSE,
-    "EVConnected": ConnectorStatus.PREPARING,
-    "Idle": ConnectorStatus.PREPARING,
-}
-
 _CONNECTOR_STATUS = {
     "Available": ConnectorStatus.AVAILABLE,
     "Reserved": ConnectorStatus.RESERVED,
@@ -114,15 +92,6 @@ _COMPONENT_ERRORS = {
     "Controller": "internal_error",
 }
 
-# idTokenInfo status for each of our authorization results.
-_AUTH = {
-    AuthStatus.ACCEPTED: "Accepted",
-    AuthStatus.BLOCKED: "Blocked",
-    AuthStatus.EXPIRED: "Expired",
-    AuthStatus.INVALID: "Invalid",
-    AuthStatus.CONCURRENT_TX: "ConcurrentTx",
-}
-
 # 1.6 trigger names the actions use, mapped where 2.0.1 renamed them.
 _TRIGGERS = {"DiagnosticsStatusNotification": "LogStatusNotification"}
 
@@ -131,41 +100,10 @@ RATE_UNIT_KEY = "SmartChargingCtrlr/RateUnit"
 STACK_LEVEL_KEY = "SmartChargingCtrlr/ProfileStackLevel"
 
 
-def id_token_info(result: AuthResult) -> Payload:
-    """IdTokenInfo for an authorization result."""
-    info: Payload = {"status": _AUTH[result.status]}
-    if result.expiry is not None:
-        info["cacheExpiryDateTime"] = result.expiry.isoformat()
-    if result.parent is not None:
-        info["groupIdToken"] = {"idToken": result.parent, "type": "Central"}
-    return info
-
-
-def samples(meter_values: Any) -> list[tuple[datetime, dict[str, float]]]:
-    """MeterValue list (2.0.1 shape) to (timestamp, {key: value}) samples."""
-    result = []
-    for meter_value in meter_values or ():
-        readings = []
-        for sampled in meter_value.get("sampledValue") or ():
-            unit = sampled.get("unitOfMeasure") or {}
-            reading = normalize(
-                sampled.get("measurand"),
-                sampled.get("value"),
-                unit=unit.get("unit"),
-                multiplier=int(unit.get("multiplier", 0) or 0),
-                phase=sampled.get("phase"),
-                location=sampled.get("location"),
-            )
-            if reading is not None:
-                readings.append(reading)
-        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
-    return result
-
-
 _LOG_TYPES = {"diagnostics": "DiagnosticsLog", "security": "SecurityLog"}
 
 
-class V201Protocol(V201Reports):
+class V201Protocol(V201Sessions, V201Reports):
     """One OCPP 2.0.1 (or 2.1) charging station."""
 
     meter_interval_key = METER_INTERVAL_KEY
@@ -196,15 +134,12 @@ class V201Protocol(V201Reports):
             **{action: self._acknowledge for action in _ACKNOWLEDGED},
         }
         connection.on_call_handled = self._call_handled
-        # Live connector state the model derives status from (Occupied needs the session's state).
-        self._occupied: dict[int, bool] = {}
-        self._charging_state: dict[int, str] = {}
         self._request_ids = itertools.count(1)
         self._reports = {}
 
     # --- charging-station-initiated ----------------------------------------------------
 
-    def _boot_notification(self, payload: Payload) -> Payload:
+    def _boot_notification(self, payload: Payload) -> Apply:
         station = payload["chargingStation"]
         info = ChargerInfo.reported(
             vendor=station.get("vendorName"),
@@ -212,165 +147,116 @@ class V201Protocol(V201Reports):
             serial=station.get("serialNumber"),
             firmware=station.get("firmwareVersion"),
         )
-        status = self.central.boot(self.charger_id, info)
-        interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
-        return {"currentTime": now_iso(), "interval": interval, "status": status}
+        return self._boot(info)
 
-    def _heartbeat(self, payload: Payload) -> Payload:
-        return {"currentTime": now_iso()}
-
-    def _acknowledge(self, payload: Payload) -> Payload:
+    def _acknowledge(self, payload: Payload) -> Apply:
         self._charger()
-        return {}
+        return lambda: {}
 
-    def _refresh_status(self, conn: Connector) -> None:
-        """Occupied resolves through the session's charging state."""
-        evse = conn.connector_id
-        if not self._occupied.get(evse):
-            return
-        if conn.transaction is not None:
-            state = self._charging_state.get(evse, "EVConnected")
-            conn.status = _CHARGING_STATES.get(state, ConnectorStatus.PREPARING)
-        elif conn.last_session is not None and conn.status in (
-            ConnectorStatus.CHARGING,
-            ConnectorStatus.SUSPENDED_EV,
-            ConnectorStatus.SUSPENDED_EVSE,
-            ConnectorStatus.FINISHING,
-        ):
-            conn.status = ConnectorStatus.FINISHING
-        else:
-            conn.status = ConnectorStatus.PREPARING
-
-    def _status_notification(self, payload: Payload) -> Payload:
+    def _status_notification(self, payload: Payload) -> Apply:
         charger = self._charger()
-        evse = int(payload["evseId"])
-        conn = charger.connector(evse)
+        evse = bounds.connector_id(payload["evseId"])
         status = payload["connectorStatus"]
-        self._occupied[evse] = status == "Occupied"
-        if status == "Occupied":
-            self._refresh_status(conn)
-        else:
-            conn.status = _CONNECTOR_STATUS.get(status, conn.status)
-        charger.notify((evse,))
-        return {}
+        occupied = status == "Occupied"
+        new_status = None if occupied else _CONNECTOR_STATUS.get(status)
 
-    def _meter_values(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        conn = charger.apply_samples(int(payload["evseId"]), samples(payload.get("meterValue")))
-        self.central.save_soon()
-        charger.notify((conn.connector_id,))
-        return {}
+        def apply() -> Payload:
+            conn = charger.connector(evse)
+            self._occupied[evse] = occupied
+            if occupied:
+                self._refresh_status(conn)
+            elif new_status is not None:
+                conn.status = new_status
+            charger.notify((evse,))
+            return {}
 
-    def _authorize(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        token = payload["idToken"]["idToken"]
-        if "certificate" in payload or "iso15118CertificateHashData" in payload:
-            # Plug & Charge: we hold no root certificates and do no OCSP, so the contract
-            # certificate cannot be verified; an unverified chain is an invalid token.
-            self.connection.log_once.once(
-                "plug-and-charge",
-                "Authorize with an ISO 15118 contract certificate refused: Plug & Charge "
-                "is not supported",
-            )
-            self.central.fire_id_tag(charger, token, AuthStatus.INVALID)
-            return {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
-        result = self.central.authorization.authorize(token)
-        self.central.fire_id_tag(charger, token, result.status)
-        return {"idTokenInfo": id_token_info(result)}
+        return apply
 
-    def _transaction_event(self, payload: Payload) -> Payload:
+    def _meter_values(self, payload: Payload) -> Apply:
         charger = self._charger()
-        info = payload["transactionInfo"]
-        transaction_id: str = info["transactionId"]
-        timestamp = parse_time(payload.get("timestamp"))
-        token = (payload.get("idToken") or {}).get("idToken")
-        tx = charger.find_transaction(transaction_id)
-        if tx is not None:
-            evse = tx.connector_id
-        elif (evse_info := payload.get("evse")) is not None:
-            evse = int(evse_info["id"])
-        else:
-            raise FormatViolationError(description="evse is required for a new transaction")
-        conn = charger.connector(evse)
-        response: Payload = {}
-        if token is not None:
-            result = (
-                self.central.authorization.authorize_start(token, charger, evse)
-                if tx is None
-                else self.central.authorization.authorize(token)
-            )
-            response["idTokenInfo"] = id_token_info(result)
-        event = payload["eventType"]
-        if tx is None:
-            if event == "Ended" and not payload.get("meterValue"):
-                # A session we never saw start, with nothing to record: just acknowledge.
+        evse = bounds.connector_id(payload["evseId"])
+        parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
+
+        def apply() -> Payload:
+            conn = charger.apply_samples(evse, parsed)
+            self.central.save_soon()
+            charger.notify((conn.connector_id,))
+            return {}
+
+        return apply
+
+    def _authorize(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        token = bounds.text_id(payload["idToken"]["idToken"], "idToken")
+        plug_and_charge = "certificate" in payload or "iso15118CertificateHashData" in payload
+
+        def apply() -> Payload:
+            if plug_and_charge:
+                # Plug & Charge: we hold no root certificates and do no OCSP, so the contract
+                # certificate cannot be verified; an unverified chain is an invalid token.
                 self.connection.log_once.once(
-                    "unknown-tx",
-                    "TransactionEvent Ended for unknown transaction %s",
-                    transaction_id,
+                    "plug-and-charge",
+                    "Authorize with an ISO 15118 contract certificate refused: Plug & Charge "
+                    "is not supported",
                 )
-                return response
-            tx = Transaction(
-                transaction_id=transaction_id, connector_id=evse, id_tag=token, start=timestamp
-            )
-            if conn.transaction is not None:
-                self.central.close_transaction(charger, conn.transaction, timestamp, None)
-            conn.transaction = tx
-            start_samples = samples(payload.get("meterValue"))
-            energy = next((v["energy"] for _, v in start_samples if "energy" in v), None)
-            if energy is not None:
-                tx.meter_start_wh = energy * 1000
-                tx.meter_last_wh = tx.meter_start_wh
-            else:
-                tx.meter_start_wh = conn.energy_kwh * 1000 if conn.energy_kwh is not None else None
-                tx.meter_last_wh = tx.meter_start_wh
-            self.central.transaction_started(charger, tx, meter_start=energy is not None)
-        elif token is not None and tx.id_tag is None:
-            tx.id_tag = token  # authorized after the session started
-        charger.apply_samples(evse, samples(payload.get("meterValue")), tx.transaction_id)
-        if (state := info.get("chargingState")) is not None:
-            self._charging_state[evse] = state
-        if event == "Ended" and tx.stop is None:
-            self.central.close_transaction(
-                charger, tx, timestamp, info.get("stoppedReason", "Local")
-            )
-            self._charging_state.pop(evse, None)
-        self._refresh_status(conn)
-        charger.notify((evse,))
-        return response
+                self.central.fire_id_tag(charger, token, AuthStatus.INVALID)
+                return {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
+            result = self.central.authorization.authorize(token)
+            self.central.fire_id_tag(charger, token, result.status)
+            return {"idTokenInfo": id_token_info(result)}
 
-    def _notify_event(self, payload: Payload) -> Payload:
+        return apply
+
+    def _notify_event(self, payload: Payload) -> Apply:
         charger = self._charger()
-        touched = set()
+        # (evse, the error now, or None when it cleared)
+        changes: list[tuple[int, ErrorInfo | None]] = []
         for event in payload.get("eventData") or ():
             component = event.get("component") or {}
             variable = (event.get("variable") or {}).get("name")
             if variable not in ("Problem", "Fault", "Tripped"):
                 continue
-            evse = int((component.get("evse") or {}).get("id", 0))
-            conn = charger.connector(evse)
+            evse = bounds.connector_id((component.get("evse") or {}).get("id", 0))
             active = str(event.get("actualValue")).lower() == "true" and not event.get("cleared")
-            if not active:
-                conn.error = ErrorInfo()
-            else:
-                error = ErrorInfo(
-                    code=_COMPONENT_ERRORS.get(component.get("name", ""), "other_error"),
-                    info=event.get("techInfo") or f"{component.get('name')} {variable}",
-                    vendor_id=None,
-                    vendor_error_code=event.get("techCode"),
-                )
+            name = component.get("name", "")
+            tech_info = event.get("techInfo")
+            tech_code = event.get("techCode")
+            error = ErrorInfo(
+                code=_COMPONENT_ERRORS.get(name, "other_error")
+                if isinstance(name, str)
+                else "other_error",
+                info=tech_info
+                if isinstance(tech_info, str) and tech_info
+                else f"{name} {variable}",
+                vendor_id=None,
+                vendor_error_code=tech_code if isinstance(tech_code, str) else None,
+            )
+            changes.append((evse, error if active else None))
+
+        def apply() -> Payload:
+            for evse, error in changes:
+                conn = charger.connector(evse)
+                if error is None:
+                    conn.error = ErrorInfo()
+                    continue
                 if error.code != conn.error.code or not conn.error.active:
                     self.central.fire_error(charger, evse, error)
                 conn.error = error
-            touched.add(evse)
-        charger.notify(touched)
-        return {}
+            charger.notify({evse for evse, _ in changes})
+            return {}
 
-    def _log_status(self, payload: Payload) -> Payload:
+        return apply
+
+    def _log_status(self, payload: Payload) -> Apply:
         charger = self._charger()
-        charger.diagnostics_status = _LOG_STATUS.get(payload["status"], "upload_failed")
-        charger.notify()
-        return {}
+        status = _LOG_STATUS.get(payload["status"], "upload_failed")
+
+        def apply() -> Payload:
+            charger.diagnostics_status = status
+            charger.notify()
+            return {}
+
+        return apply
 
     # --- central-system-initiated ------------------------------------------------------
 
@@ -400,11 +286,13 @@ class V201Protocol(V201Reports):
 
     async def remote_start(self, connector_id: int, id_tag: str) -> bool:
         """RequestStartTransaction."""
+        remote_start_id = next(self._request_ids)
+        self.remember_remote_start(remote_start_id, id_tag)
         answer = await self.connection.call(
             "RequestStartTransaction",
             {
                 "idToken": {"idToken": id_tag, "type": "Central"},
-                "remoteStartId": next(self._request_ids),
+                "remoteStartId": remote_start_id,
                 "evseId": connector_id,
             },
         )

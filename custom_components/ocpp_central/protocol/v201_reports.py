@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
-from ..connection import CallErrorReceived, CallTimeoutError, Payload
-from ..model import MAX_CONNECTORS
+from ocpp.exceptions import TypeConstraintViolationError
+
+from ..bounds import MAX_CONNECTORS
+from ..connection import Apply, CallErrorReceived, CallTimeoutError, Payload
 from . import ChargerProtocol, snake
 from .charging_profiles import PURPOSES, reported_profiles
 
@@ -80,18 +82,25 @@ class V201Reports(ChargerProtocol):
     # Requests answered by a series of messages (NotifyReport ...), by request id.
     _reports: dict[int, tuple[list[Payload], asyncio.Future[list[Payload]]]]
 
-    def _report_part(self, payload: Payload) -> Payload:
+    def _report_part(self, payload: Payload) -> Apply:
         """One of the messages answering a request of ours (NotifyReport ...); those
         answering nothing we asked are acknowledged and dropped."""
         self._charger()
-        if (pending := self._reports.get(payload["requestId"])) is not None:
-            parts, future = pending
-            if not future.done():
-                parts.append(payload)
-                # A station that never ends its report must not grow it without end.
-                if not payload.get("tbc") or len(parts) >= MAX_REPORT_PARTS:
-                    future.set_result(parts)
-        return {}
+        request_id = payload["requestId"]
+        if type(request_id) is not int:
+            raise TypeConstraintViolationError(description="requestId must be an integer")
+
+        def apply() -> Payload:
+            if (pending := self._reports.get(request_id)) is not None:
+                parts, future = pending
+                if not future.done():
+                    parts.append(payload)
+                    # A station that never ends its report must not grow it without end.
+                    if not payload.get("tbc") or len(parts) >= MAX_REPORT_PARTS:
+                        future.set_result(parts)
+            return {}
+
+        return apply
 
     async def _collect(self, action: str, payload: Payload) -> tuple[str, list[Payload]]:
         """Send a request answered by a series of messages; return its status and them."""

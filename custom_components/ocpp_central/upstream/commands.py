@@ -23,6 +23,7 @@ from ocpp.v21.enums import Action as Action21
 from ocpp.v201.enums import Action as Action201
 
 from ..connection import (
+    Apply,
     CallErrorReceived,
     CallHandler,
     CallTimeoutError,
@@ -239,8 +240,14 @@ class CommandGate:
     def handlers(self) -> dict[str, CallHandler]:
         """One handler per command of the version."""
         return {
-            action: functools.partial(self.handle, action) for action in COMMANDS[self._version]
+            action: functools.partial(self._relay, action) for action in COMMANDS[self._version]
         }
+
+    async def _relay(self, action: str, payload: Payload) -> Apply:
+        """`handle` as a connection handler: relaying changes nothing of ours, so the step
+        that applies the message only answers (see connection.Apply)."""
+        answer = await self.handle(action, payload)
+        return lambda: answer
 
     async def handle(self, action: str, payload: Payload) -> Payload:
         """Refuse, or pass on and relay the charger's answer (errors as OCPP errors)."""
