@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import logging
@@ -23,7 +24,7 @@ from .ev import Car, Meter
 from .profiles import Profile, ProfileStore, parse_time
 
 type Payload = dict[str, Any]
-type After = Callable[[], Awaitable[None]] | None
+type After = Callable[[], Coroutine[Any, Any, None]] | None
 
 # Stop reasons of a reset: the charger goes down with the session, nobody unplugs.
 RESET_REASONS = ("SoftReset", "HardReset", "Reboot")
@@ -687,3 +688,15 @@ class SimCharger:
 
     async def reservation_expired(self, reservation_id: int) -> None:
         """A reservation ran out (1.6 says nothing; 2.0.1 overrides)."""
+
+
+@contextlib.asynccontextmanager
+async def running(chargers: Sequence[SimCharger]) -> AsyncIterator[None]:
+    """Run simulated chargers (connecting, reconnecting) while in the block."""
+    tasks = [asyncio.create_task(charger.run()) for charger in chargers]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import random
+from typing import Any
+
+type Payload = dict[str, Any]
 
 NOMINAL_VOLTAGE = 230.0
 MIN_CURRENT = 6.0  # IEC 61851: below 6 A an EV does not charge
@@ -119,7 +122,7 @@ class Meter:
         values.append(("Current.Offered", round(self.offered, 1), "A", None, "Outlet"))
         return values
 
-    def meter_value_16(self, car: Car | None, context: str = "Sample.Periodic") -> dict:
+    def meter_value_16(self, car: Car | None, context: str = "Sample.Periodic") -> Payload:
         """One OCPP 1.6 MeterValue (values are strings)."""
         sampled = []
         for measurand, value, unit, phase, location in self._values(car):
@@ -135,7 +138,7 @@ class Meter:
             sampled.append(item)
         return {"timestamp": now_iso(), "sampledValue": sampled}
 
-    def meter_value_201(self, car: Car | None, context: str = "Sample.Periodic") -> dict:
+    def meter_value_201(self, car: Car | None, context: str = "Sample.Periodic") -> Payload:
         """One OCPP 2.0.1 MeterValue (values are numbers, units in unitOfMeasure)."""
         sampled = []
         for measurand, value, unit, phase, location in self._values(car):
@@ -151,7 +154,7 @@ class Meter:
             sampled.append(item)
         return {"timestamp": now_iso(), "sampledValue": sampled}
 
-    def register_16(self, context: str) -> dict:
+    def register_16(self, context: str) -> Payload:
         """A MeterValue with just the energy register (transaction begin/end)."""
         return {
             "timestamp": now_iso(),
@@ -165,7 +168,7 @@ class Meter:
             ],
         }
 
-    def register_201(self, context: str) -> dict:
+    def register_201(self, context: str) -> Payload:
         """A 2.0.1 MeterValue with just the energy register."""
         return {
             "timestamp": now_iso(),

@@ -95,8 +95,8 @@ class Profile:
             start = session_start or now
         elif self.kind == "Recurring":
             anchor = self.start_schedule or self.received
-            period = timedelta(days=7 if self.recurrency == "Weekly" else 1)
-            start = anchor + ((now - anchor) // period) * period if now >= anchor else anchor
+            cycle = timedelta(days=7 if self.recurrency == "Weekly" else 1)
+            start = anchor + ((now - anchor) // cycle) * cycle if now >= anchor else anchor
         else:
             start = self.start_schedule or session_start or self.received
         elapsed = (now - start).total_seconds()

@@ -30,7 +30,17 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    capture_events,
+    device_id,
+    diagnostics,
+    entity_state,
+    make_entry,
+    service,
+    setup_entry,
+    update_charger,
+    wait_for_state,
+)
 
 ENERGY_WH = 1500
 SERIAL = "SN-1"
@@ -81,11 +91,11 @@ async def assert_unchanged(hass: HomeAssistant, cp: SimCharger) -> None:
     result = await cp.call(call.Heartbeat())
     assert result is not None and result.current_time
     await hass.async_block_till_done()
-    assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
-    assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
-    assert state_of(hass, "sensor", "CP1_1_power").state == "7200.0"
-    assert state_of(hass, "sensor", "CP1_1_connector_status").state == "charging"
-    assert state_of(hass, "sensor", "CP1_error_code").state == "no_error"
+    assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
+    assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
+    assert entity_state(hass, "sensor", "CP1_1_power") == "7200.0"
+    assert entity_state(hass, "sensor", "CP1_1_connector_status") == "charging"
+    assert entity_state(hass, "sensor", "CP1_error_code") == "no_error"
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
     assert device is not None and device.serial_number == SERIAL
 
@@ -97,16 +107,13 @@ def answers(cp: SimCharger) -> list[list[Any]]:
 
 async def reply_to(cp: SimCharger, unique_id: str) -> CallResult | CallError:
     """The central system's answer to a frame sent with `send_raw`."""
-    return await cp._get_specific_response(unique_id, 5)  # type: ignore[no-any-return]
+    answer: CallResult | CallError = await cp._get_specific_response(unique_id, 5)
+    return answer
 
 
 async def start_charging(hass: HomeAssistant) -> None:
     """The start_charging action on CP1: the charger gets a RemoteStartTransaction."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-    assert device is not None
-    await hass.services.async_call(
-        DOMAIN, "start_charging", {"device_id": device.id}, blocking=True
-    )
+    await service(hass, "start_charging", {"device_id": device_id(hass)})
 
 
 async def start_charging_unanswered(
@@ -122,16 +129,6 @@ async def start_charging_unanswered(
     ((action, unique_id, _),) = cp.unanswered
     assert action == "RemoteStartTransaction"
     return task, unique_id
-
-
-def make_lenient(hass: HomeAssistant, entry: MockConfigEntry, charger_id: str) -> None:
-    """Mark an approved charger lenient, as its reconfigure flow does."""
-    subentry = next(
-        sub for sub in entry.subentries.values() if sub.data.get("charger_id") == charger_id
-    )
-    hass.config_entries.async_update_subentry(
-        entry, subentry, data={**subentry.data, "lenient": True}
-    )
 
 
 # --- frames that get a CallError, or no answer at all ------------------------------------
@@ -235,9 +232,9 @@ async def test_bad_call_gets_call_error(
         # One answer to the bad call, one to the Heartbeat: nothing else.
         assert len(answers(cp)) == before + 2
         assert events == []
-        charger = entry.runtime_data.chargers["CP1"]
-        assert sorted(charger.connectors) == [0, 1]
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
+        connectors = (await diagnostics(hass, entry))["chargers"]["CP1"]["connectors"]
+        assert sorted(connectors) == ["0", "1"]
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
 
 
 @pytest.mark.parametrize(
@@ -331,10 +328,10 @@ async def test_lenient_accepts_real_world_quirks(
         assert isinstance(answer, CallError) and answer.error_code == "TypeConstraintViolation"
         await assert_unchanged(hass, cp)
 
-        # The user marks the charger lenient: applies to the live connection.
-        make_lenient(hass, entry, "CP1")
+        # The user marks the charger lenient: applies to the live connection (the same
+        # boot is accepted below, without a reconnect).
+        update_charger(hass, entry, "CP1", lenient=True)
         await hass.async_block_till_done()
-        assert entry.runtime_data.sessions["CP1"].connection.lenient
 
         caplog.clear()
         with caplog.at_level(logging.WARNING):
@@ -361,8 +358,8 @@ async def test_lenient_accepts_real_world_quirks(
         )
         assert isinstance(answer, CallResult)
         await wait_for_state(hass, "sensor", "CP1_error_code", lambda s: s.state == "other_error")
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_ON
-        assert state_of(hass, "sensor", "CP1_1_connector_status").state == "faulted"
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_ON
+        assert entity_state(hass, "sensor", "CP1_1_connector_status") == "faulted"
 
         # "Hz" for Frequency: the rest of the message applies.
         answer = await cp.raw_call(
@@ -446,7 +443,7 @@ async def test_not_accepted_charger_may_only_boot(hass: HomeAssistant) -> None:
         await hass.async_block_till_done()
         assert dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id) == []
         assert er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id) == []
-        assert entry.runtime_data.chargers == {}
+        assert (await diagnostics(hass, entry))["chargers"] == {}
         assert events == []
         assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
 
@@ -484,20 +481,20 @@ async def test_oversized_frame_closes_only_that_connection(
 
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
         # The meter register of the closed charger is kept.
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
         # The other charger did not notice.
         assert cp2._connection.state is WsState.OPEN
         result = await cp2.call(call.Heartbeat())
         assert result is not None
-        assert state_of(hass, "binary_sensor", "CP2_connected").state == STATE_ON
-        assert state_of(hass, "sensor", "CP2_1_connector_status").state == "available"
+        assert entity_state(hass, "binary_sensor", "CP2_connected") == STATE_ON
+        assert entity_state(hass, "sensor", "CP2_1_connector_status") == "available"
 
     # The charger that sent it may come back.
     async with connected_charger(port, "CP1") as cp1:
         await cp1.boot(charge_point_serial_number=SERIAL)
         await cp1.status(1, "Charging")
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_ON)
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
 
 
 async def test_frame_just_under_the_limit_is_fine(
@@ -515,12 +512,12 @@ async def test_frame_just_under_the_limit_is_fine(
 # --- a charger that does not answer ------------------------------------------------------
 
 
+@pytest.mark.charger(call_timeout=0.5)
 async def test_unanswered_call_times_out_and_next_call_works(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, call_timeout: float
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.5
 
         cp.silent.add("RemoteStartTransaction")
         with pytest.raises(HomeAssistantError) as err:
@@ -547,13 +544,13 @@ async def test_unanswered_call_times_out_and_next_call_works(
         await assert_unchanged(hass, cp)
 
 
+@pytest.mark.charger(call_timeout=5)
 async def test_unanswered_call_does_not_block_charger_messages(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, call_timeout: float
 ) -> None:
     """While the central system waits for an answer, the charger's own calls are served."""
     async with connected_charger(port, "CP1") as cp:
         await prepare(hass, cp)
-        entry.runtime_data.sessions["CP1"].connection.call_timeout = 5
         task, unique_id = await start_charging_unanswered(hass, cp)
         answer = await cp.raw_call(
             "MeterValues", meter_values(2000, timestamp="2026-01-01T00:02:00Z")

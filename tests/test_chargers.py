@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import timedelta
 import json
 from types import MappingProxyType
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigSubentry
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigFlowResult,
+    ConfigSubentry,
+)
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -23,6 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.protocol import State as WsState
+from websockets.typing import Subprotocol
 
 from custom_components.ocpp_central.const import (
     CONF_LENIENT,
@@ -37,37 +41,39 @@ from custom_components.ocpp_central.diagnostics import async_get_config_entry_di
 from custom_components.ocpp_central.server import SUPPORTED_SUBPROTOCOLS
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    basic,
+    bound_port,
+    capture_events,
+    central_system,
+    charger_subentries,
+    device_of,
+    diagnostics,
+    entity_state,
+    make_entry,
+    open_sessions,
+    registry_entry,
+    setup_entry,
+    state_of,
+    wait_for_state,
+)
 
 # --- helpers -----------------------------------------------------------------------------
 
 
-def device_of(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry | None:
-    """A device by its (ocpp_central, identifier)."""
-    return dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-
-
-def charger_subentries(entry: MockConfigEntry) -> dict[str, ConfigSubentry]:
-    """Charger subentries by charger id."""
-    return {
-        sub.data["charger_id"]: sub
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_CHARGER
-    }
-
-
-def discovered_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
+def discovered_flows(hass: HomeAssistant) -> list[ConfigFlowResult]:
     """Our config flows in progress (discovered chargers)."""
     return list(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
 
 
+def category(hass: HomeAssistant, platform: str, unique_id: str) -> EntityCategory | None:
+    """An entity's category, as the registry (and so the frontend) has it."""
+    return registry_entry(hass, platform, unique_id).entity_category
+
+
 def entity_device_id(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
     """The device an entity is attached to."""
-    ent_reg = er.async_get(hass)
-    entity_id = ent_reg.async_get_entity_id(platform, DOMAIN, unique_id)
-    assert entity_id is not None, f"no {platform} entity {unique_id}"
-    entry = ent_reg.async_get(entity_id)
-    assert entry is not None
+    entry = registry_entry(hass, platform, unique_id)
     return entry.device_id
 
 
@@ -110,10 +116,6 @@ async def ask_entry(hass: HomeAssistant) -> MockConfigEntry:
     return entry
 
 
-def port_of(entry: MockConfigEntry) -> int:
-    return int(entry.runtime_data.server.port)
-
-
 # --- new-charger policies ----------------------------------------------------------------
 
 
@@ -144,7 +146,7 @@ async def test_policy_accept_creates_device_and_subentry(
         assert subs["CP1"].unique_id == "CP1"
         assert device.config_entries_subentries[entry.entry_id] == {subs["CP1"].subentry_id}
 
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
         assert discovered_flows(hass) == []
 
         # Accepted in the answer itself: no TriggerMessage(BootNotification) needed.
@@ -174,7 +176,7 @@ async def test_policy_accept_non_compliant_boot_adds_charger_lenient(
             "StatusNotification", {"connectorId": 1, "errorCode": "Error", "status": "Faulted"}
         )
         await hass.async_block_till_done()
-    assert state_of(hass, "sensor", "CP1_error_code").state == "other_error"
+    assert entity_state(hass, "sensor", "CP1_error_code") == "other_error"
 
 
 @pytest.mark.parametrize(
@@ -229,7 +231,7 @@ async def test_policy_reject(hass: HomeAssistant) -> None:
 async def test_policy_ask_pending_then_approved(
     hass: HomeAssistant, ask_entry: MockConfigEntry
 ) -> None:
-    async with connected_charger(port_of(ask_entry), "CP1") as cp:
+    async with connected_charger(bound_port(ask_entry), "CP1") as cp:
         result = await cp.boot(vendor="Acme", model="Wallbox 11")
         assert result.status == "Pending"
         await hass.async_block_till_done()
@@ -268,7 +270,7 @@ async def test_policy_ask_pending_then_approved(
         assert device.manufacturer == "Acme"
         assert set(charger_subentries(ask_entry)) == {"CP1"}
         assert discovered_flows(hass) == []
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
 
 
 # --- removing a charger ------------------------------------------------------------------
@@ -286,7 +288,8 @@ async def remove_device_from_entry(
             "device_id": device_id,
         }
     )
-    return await client.receive_json()
+    answer: dict[str, Any] = await client.receive_json()
+    return answer
 
 
 async def _remove_via_device_registry(
@@ -310,8 +313,8 @@ async def test_remove_charger(
     hass_ws_client: Any,
     how: str,
 ) -> None:
-    port = port_of(ask_entry)
-    central = ask_entry.runtime_data
+    port = bound_port(ask_entry)
+    central = central_system(ask_entry)
     add_charger_subentry(hass, ask_entry, "CP1")
     add_charger_subentry(hass, ask_entry, "CP2")
     await hass.async_block_till_done()
@@ -348,11 +351,11 @@ async def test_remove_charger(
         await wait_closed(cp1)
 
         # CP2 is untouched: same central system, still connected and working.
-        assert ask_entry.runtime_data is central
+        assert central_system(ask_entry) is central
         assert is_open(cp2)
         await heartbeat_ok(cp2)
-        assert state_of(hass, "binary_sensor", "CP2_connected").state == STATE_ON
-        assert state_of(hass, "sensor", "CP2_1_connector_status").state == "available"
+        assert entity_state(hass, "binary_sensor", "CP2_connected") == STATE_ON
+        assert entity_state(hass, "sensor", "CP2_1_connector_status") == "available"
         assert device_of(hass, "CP2") is not None
 
     # CP1 comes back: it is unknown again, so with policy ask it is pending and can be approved.
@@ -397,7 +400,7 @@ async def test_connector_device_cannot_be_removed_alone(
 async def test_several_chargers_own_entities_and_no_disconnects(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    central = entry.runtime_data
+    central = central_system(entry)
     async with connected_charger(port, "CP1") as cp1:
         await cp1.boot(vendor="Acme")
         await cp1.status(1, "Charging")
@@ -416,34 +419,34 @@ async def test_several_chargers_own_entities_and_no_disconnects(
             await hass.async_block_till_done()
 
             # Adding chargers neither reloaded the entry nor disconnected anybody.
-            assert entry.runtime_data is central
+            assert central_system(entry) is central
             assert is_open(cp1)
             await heartbeat_ok(cp1)
 
-            assert state_of(hass, "sensor", "CP1_1_connector_status").state == "charging"
-            assert state_of(hass, "sensor", "CP2_1_connector_status").state == "available"
-            assert state_of(hass, "sensor", "CP3_1_connector_status").state == "faulted"
-            assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
-            assert state_of(hass, "binary_sensor", "CP3_problem").state == STATE_ON
+            assert entity_state(hass, "sensor", "CP1_1_connector_status") == "charging"
+            assert entity_state(hass, "sensor", "CP2_1_connector_status") == "available"
+            assert entity_state(hass, "sensor", "CP3_1_connector_status") == "faulted"
+            assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
+            assert entity_state(hass, "binary_sensor", "CP3_problem") == STATE_ON
             for cid, vendor in (("CP1", "Acme"), ("CP2", "Other"), ("CP3", "Third")):
                 device = device_of(hass, cid)
                 assert device is not None and device.manufacturer == vendor
-                assert state_of(hass, "binary_sensor", f"{cid}_connected").state == STATE_ON
+                assert entity_state(hass, "binary_sensor", f"{cid}_connected") == STATE_ON
                 assert entity_device_id(hass, "sensor", f"{cid}_1_connector_status") == device.id
             assert set(charger_subentries(entry)) == {"CP1", "CP2", "CP3"}
 
         # CP2 and CP3 left; CP1 stays connected.
         await wait_for_state(hass, "binary_sensor", "CP2_connected", lambda s: s.state == STATE_OFF)
         await wait_for_state(hass, "binary_sensor", "CP3_connected", lambda s: s.state == STATE_OFF)
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
         assert is_open(cp1)
 
 
 async def test_approving_a_charger_disconnects_nobody(
     hass: HomeAssistant, ask_entry: MockConfigEntry
 ) -> None:
-    port = port_of(ask_entry)
-    central = ask_entry.runtime_data
+    port = bound_port(ask_entry)
+    central = central_system(ask_entry)
     add_charger_subentry(hass, ask_entry, "CP1")
     await hass.async_block_till_done()
     async with connected_charger(port, "CP1") as cp1, connected_charger(port, "CP2") as cp2:
@@ -455,11 +458,11 @@ async def test_approving_a_charger_disconnects_nobody(
         await cp2.wait_for_call("TriggerMessage")
         assert (await cp2.boot()).status == "Accepted"
         await hass.async_block_till_done()
-        assert ask_entry.runtime_data is central
+        assert central_system(ask_entry) is central
         assert is_open(cp1) and is_open(cp2)
         await heartbeat_ok(cp1)
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
-        assert state_of(hass, "binary_sensor", "CP2_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP2_connected") == STATE_ON
 
 
 # --- multi-connector chargers ------------------------------------------------------------
@@ -477,9 +480,11 @@ async def test_multi_connector_child_devices(
         await wait_for_state(hass, "sensor", "CP1_1_energy", lambda s: s.state == "1.0")
         charger_device = device_of(hass, "CP1")
         assert charger_device is not None
-        # A single connector: its entities sit on the charger device.
+        # A single connector: its entities sit on the charger device, and its status,
+        # which the charger's status repeats, is diagnostic.
         assert entity_device_id(hass, "sensor", "CP1_1_connector_status") == charger_device.id
         assert device_of(hass, "CP1-connector-1") is None
+        assert category(hass, "sensor", "CP1_1_connector_status") is EntityCategory.DIAGNOSTIC
 
         await cp.status(2, "Available")
         await wait_for_state(
@@ -496,6 +501,8 @@ async def test_multi_connector_child_devices(
             assert child.via_device_id == charger_device.id
             for platform, key in (("sensor", "connector_status"), ("switch", "charging")):
                 assert entity_device_id(hass, platform, f"CP1_{n}_{key}") == child.id
+            # Each connector device shows its own status on the dashboard.
+            assert category(hass, "sensor", f"CP1_{n}_connector_status") is None
         # Connector 1's entities moved from the charger device to its child device,
         # including the measurand sensor that appeared before connector 2 did.
         assert entity_device_id(hass, "sensor", "CP1_1_energy") == by_name["CP1 Connector 1"].id
@@ -504,13 +511,28 @@ async def test_multi_connector_child_devices(
         assert entity_device_id(hass, "binary_sensor", "CP1_connected") == charger_device.id
 
         # Entities keep working on their new devices.
-        assert state_of(hass, "sensor", "CP1_1_connector_status").state == "charging"
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.0"
-        assert state_of(hass, "switch", "CP1_2_charging").state == STATE_OFF
+        assert entity_state(hass, "sensor", "CP1_1_connector_status") == "charging"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.0"
+        assert entity_state(hass, "switch", "CP1_2_charging") == STATE_OFF
         await cp.status(1, "Finishing")
         await wait_for_state(
             hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "finishing"
         )
+
+
+async def test_connector_devices_are_named_in_the_servers_language(hass: HomeAssistant) -> None:
+    hass.config.language = "sv"
+    entry = make_entry()
+    port = await setup_entry(hass, entry)
+    async with connected_charger(port, "CP1") as cp:
+        await cp.boot(vendor="Acme", model="Twin")
+        await cp.status(1, "Available")
+        await cp.status(2, "Available")
+        await wait_for_state(
+            hass, "sensor", "CP1_2_connector_status", lambda s: s.state == "available"
+        )
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert {device.name for device in devices} == {"CP1", "CP1 uttag 1", "CP1 uttag 2"}
 
 
 # --- status and errors -------------------------------------------------------------------
@@ -522,8 +544,8 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
         await cp.boot()
         await cp.status(1, "Available")
         await wait_for_state(hass, "sensor", "CP1_status", lambda s: s.state == "available")
-        assert state_of(hass, "sensor", "CP1_error_code").state == "no_error"
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
+        assert entity_state(hass, "sensor", "CP1_error_code") == "no_error"
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
         assert errors == []
 
         await cp.status(
@@ -540,7 +562,7 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
         assert state.attributes["info"] == "RCD tripped"
         assert state.attributes["vendor_id"] == "Acme"
         assert state.attributes["vendor_error_code"] == "E42"
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_ON
         assert len(errors) == 1
         device = device_of(hass, "CP1")
         assert device is not None
@@ -575,13 +597,13 @@ async def test_errors_and_problem(hass: HomeAssistant, entry: MockConfigEntry, p
             hass, "sensor", "CP1_error_code", lambda s: s.state == "no_error"
         )
         assert state.attributes["info"] is None
-        assert state_of(hass, "binary_sensor", "CP1_problem").state == STATE_OFF
+        assert entity_state(hass, "binary_sensor", "CP1_problem") == STATE_OFF
 
         # Faulted without an error code is a problem too; the charger status shows it.
         await cp.status(1, "Faulted")
         await wait_for_state(hass, "binary_sensor", "CP1_problem", lambda s: s.state == STATE_ON)
-        assert state_of(hass, "sensor", "CP1_status").state == "faulted"
-        assert state_of(hass, "sensor", "CP1_1_connector_status").state == "faulted"
+        assert entity_state(hass, "sensor", "CP1_status") == "faulted"
+        assert entity_state(hass, "sensor", "CP1_1_connector_status") == "faulted"
 
         # And the same error after it cleared starts again: a new event.
         await cp.status(1, "Available", error_code="GroundFailure")
@@ -631,7 +653,7 @@ async def test_connection_state_and_availability(
             ],
         )
         await wait_for_state(hass, "sensor", "CP1_1_power", lambda s: s.state == "3700.0")
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
 
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
     # Live readings are unavailable while offline; the meter register keeps its value.
@@ -641,8 +663,8 @@ async def test_connection_state_and_availability(
         ("sensor", "CP1_status"),
         ("binary_sensor", "CP1_problem"),
     ):
-        assert state_of(hass, platform, unique_id).state == STATE_UNAVAILABLE, unique_id
-    assert state_of(hass, "sensor", "CP1_1_energy").state == "2.5"
+        assert entity_state(hass, platform, unique_id) == STATE_UNAVAILABLE, unique_id
+    assert entity_state(hass, "sensor", "CP1_1_energy") == "2.5"
 
     async with connected_charger(port, "CP1") as cp:
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_ON)
@@ -651,7 +673,7 @@ async def test_connection_state_and_availability(
         await wait_for_state(
             hass, "sensor", "CP1_1_connector_status", lambda s: s.state == "available"
         )
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "2.5"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "2.5"
 
 
 async def test_last_seen(
@@ -662,7 +684,7 @@ async def test_last_seen(
         await cp.boot()
         await cp.status(1, "Available")
         await hass.async_block_till_done(wait_background_tasks=True)
-        first = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
+        first = dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen"))
         assert first is not None
         assert abs((first - dt_util.utcnow()).total_seconds()) < 2
 
@@ -670,20 +692,20 @@ async def test_last_seen(
         freezer.tick(timedelta(minutes=5))
         await cp.call(call.DataTransfer(vendor_id="com.acme"))
         await hass.async_block_till_done()
-        later = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
+        later = dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen"))
         assert later is not None
         assert (later - first).total_seconds() >= 299
 
         freezer.tick(timedelta(minutes=5))
         await heartbeat_ok(cp)
         await hass.async_block_till_done()
-        latest = dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state)
+        latest = dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen"))
         assert latest is not None
         assert (latest - later).total_seconds() >= 299
 
     # Offline it keeps the time it was last seen.
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
-    assert dt_util.parse_datetime(state_of(hass, "sensor", "CP1_last_seen").state) == latest
+    assert dt_util.parse_datetime(entity_state(hass, "sensor", "CP1_last_seen")) == latest
 
 
 # --- how chargers connect ----------------------------------------------------------------
@@ -713,7 +735,7 @@ async def test_url_forms(
         await hass.async_block_till_done()
         assert device_of(hass, charger_id) is not None
         assert set(charger_subentries(entry)) == {charger_id}
-        assert state_of(hass, "binary_sensor", f"{charger_id}_connected").state == STATE_ON
+        assert entity_state(hass, "binary_sensor", f"{charger_id}_connected") == STATE_ON
 
 
 @pytest.mark.parametrize("path", ["/", "/CP%201", "/ocpp/..", "/" + "X" * 49, "/CP%2F1"])
@@ -721,13 +743,15 @@ async def test_invalid_charger_id_refused(
     hass: HomeAssistant, ask_entry: MockConfigEntry, path: str
 ) -> None:
     with pytest.raises(InvalidStatus) as err:
-        async with connect(f"ws://127.0.0.1:{port_of(ask_entry)}{path}", subprotocols=["ocpp1.6"]):
+        async with connect(
+            f"ws://127.0.0.1:{bound_port(ask_entry)}{path}", subprotocols=[Subprotocol("ocpp1.6")]
+        ):
             pass
     assert err.value.response.status_code == 404
     await hass.async_block_till_done()
     assert dr.async_entries_for_config_entry(dr.async_get(hass), ask_entry.entry_id) == []
     assert discovered_flows(hass) == []
-    assert ask_entry.runtime_data.sessions == {}
+    assert open_sessions(ask_entry) == set()
 
 
 async def test_no_subprotocol_is_16(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
@@ -748,7 +772,7 @@ async def test_16_picked_among_offers(
         assert cp._connection.subprotocol == "ocpp1.6"
         assert (await cp.boot()).status == "Accepted"
         await hass.async_block_till_done()
-        assert entry.runtime_data.sessions["CP1"].connection.ocpp_version == "1.6"
+        assert (await diagnostics(hass, entry))["chargers"]["CP1"]["ocpp_version"] == "1.6"
 
 
 async def test_only_unsupported_subprotocol_refused(
@@ -757,13 +781,13 @@ async def test_only_unsupported_subprotocol_refused(
     unsupported = [p for p in ("ocpp2.0.1", "ocpp2.1") if p not in SUPPORTED_SUBPROTOCOLS]
     for offered in (["ocpp0.9"], ["ocpp1.5", "chat"], *([p] for p in unsupported)):
         with pytest.raises(InvalidStatus) as err:
-            async with connected_charger(port_of(ask_entry), "CP1", subprotocols=offered):
+            async with connected_charger(bound_port(ask_entry), "CP1", subprotocols=offered):
                 pass
         assert err.value.response.status_code == 400, offered
     await hass.async_block_till_done()
     assert device_of(hass, "CP1") is None
     assert discovered_flows(hass) == []
-    assert ask_entry.runtime_data.sessions == {}
+    assert open_sessions(ask_entry) == set()
 
 
 async def test_second_connection_replaces_first(
@@ -785,7 +809,7 @@ async def test_second_connection_replaces_first(
             )
             await hass.async_block_till_done()
             # The old connection going away does not make the charger look offline.
-            assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_ON
+            assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_ON
             # Commands go to the new connection.
             device = device_of(hass, "CP1")
             assert device is not None
@@ -823,7 +847,7 @@ async def test_firmware_and_diagnostics_status(
         )
     # Facts, not live readings: they stay while the charger is offline.
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
-    assert state_of(hass, "sensor", "CP1_firmware_status").state == "installation_failed"
+    assert entity_state(hass, "sensor", "CP1_firmware_status") == "installation_failed"
 
 
 async def test_heartbeat_answered_with_time(
@@ -849,13 +873,8 @@ async def test_data_transfer_unknown_vendor(
 # --- passwords ---------------------------------------------------------------------------
 
 
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
 async def test_password_required(hass: HomeAssistant, ask_entry: MockConfigEntry) -> None:
-    port = port_of(ask_entry)
+    port = bound_port(ask_entry)
     add_charger_subentry(hass, ask_entry, "CP1", password="s3cret")
     await hass.async_block_till_done()
 
@@ -871,8 +890,8 @@ async def test_password_required(hass: HomeAssistant, ask_entry: MockConfigEntry
         assert err.value.response.status_code == 401
         assert "WWW-Authenticate" in err.value.response.headers
     await hass.async_block_till_done()
-    assert ask_entry.runtime_data.sessions == {}
-    assert state_of(hass, "binary_sensor", "CP1_connected").state == STATE_OFF
+    assert open_sessions(ask_entry) == set()
+    assert entity_state(hass, "binary_sensor", "CP1_connected") == STATE_OFF
 
     async with connected_charger(port, "CP1", additional_headers=basic("CP1", "s3cret")) as cp:
         assert (await cp.boot()).status == "Accepted"

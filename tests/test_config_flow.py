@@ -1,4 +1,5 @@
-"""Config flow: server setup, reconfigure, options, discovered chargers and charger subentries.
+"""Config flow: server setup, reconfigure and discovered chargers (the options flow and the
+charger subentry flow have their own modules).
 
 Everything goes through Home Assistant's flow managers, as the UI does, against a real server
 and real (simulated) chargers on loopback.
@@ -7,13 +8,13 @@ and real (simulated) chargers on loopback.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 import contextlib
 import datetime
 from pathlib import Path
 import socket
 import ssl
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,33 +25,40 @@ from homeassistant.config_entries import (
     SOURCE_INTEGRATION_DISCOVERY,
     SOURCE_USER,
     ConfigEntryState,
+    ConfigFlowResult,
 )
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
-from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError
-from ocpp.v16 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from websockets.exceptions import InvalidStatus
 
 from custom_components.ocpp_central.const import (
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
     CONF_LENIENT,
-    CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
     CONF_REQUIRE_PASSWORD,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     DOMAIN,
-    SUBENTRY_CHARGER,
 )
 
-from .charger import SimCharger, connected_charger
-from .conftest import make_entry, setup_entry, wait_for_state
+from .charger import connected_charger
+from .helpers import (
+    add_charger,
+    boot_status,
+    bound_port,
+    central_system,
+    charger_subentries,
+    form_schema,
+    listening_host,
+    make_entry,
+    setup_entry,
+    wait_for_state,
+)
 
 LOCALHOST = "127.0.0.1"
 # TEST-NET-1 (RFC 5737): a valid address that is never one of this machine's.
@@ -104,29 +112,21 @@ def write_self_signed(directory: Path) -> tuple[Path, Path]:
     return certfile, keyfile
 
 
-async def tls_peer_certificate(port: int, cafile: Path) -> dict:
+async def tls_peer_certificate(port: int, cafile: Path) -> dict[str, Any]:
     """Open a TLS connection to the server, trusting only `cafile`; return its certificate."""
     context = ssl.create_default_context(cafile=str(cafile))
     context.check_hostname = False
     reader, writer = await asyncio.open_connection(LOCALHOST, port, ssl=context)
     try:
-        return writer.get_extra_info("peercert")
+        certificate: dict[str, Any] = writer.get_extra_info("peercert")
+        return certificate
     finally:
         writer.close()
         with contextlib.suppress(ssl.SSLError, ConnectionError):
             await writer.wait_closed()
 
 
-def charger_subentries(entry: MockConfigEntry) -> dict[str, object]:
-    """The entry's charger subentries, by unique id (the charger id)."""
-    return {
-        sub.unique_id: sub
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_CHARGER
-    }
-
-
-async def start_user_flow(hass: HomeAssistant) -> dict:
+async def start_user_flow(hass: HomeAssistant) -> ConfigFlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
@@ -134,7 +134,9 @@ async def start_user_flow(hass: HomeAssistant) -> dict:
     return result
 
 
-async def start_discovery(hass: HomeAssistant, entry_id: str, charger_id: str, **info: str) -> dict:
+async def start_discovery(
+    hass: HomeAssistant, entry_id: str, charger_id: str, **info: str
+) -> ConfigFlowResult:
     """What the server does when an unknown charger boots while the policy is `ask`."""
     return await hass.config_entries.flow.async_init(
         DOMAIN,
@@ -143,28 +145,7 @@ async def start_discovery(hass: HomeAssistant, entry_id: str, charger_id: str, *
     )
 
 
-async def add_charger(hass: HomeAssistant, entry: MockConfigEntry, user_input: dict) -> dict:
-    """Run the "Add charger" subentry flow with `user_input`."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
-    return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
-
-
-async def boot_status(cp: SimCharger, **kwargs: str) -> str:
-    return str((await cp.boot(**kwargs)).status)
-
-
-@pytest.fixture(autouse=True)
-async def unload_entries(hass: HomeAssistant) -> AsyncIterator[None]:
-    """Stop every server a test started (entries created by a flow set themselves up)."""
-    yield
-    for config_entry in hass.config_entries.async_entries(DOMAIN):
-        if config_entry.state is ConfigEntryState.LOADED:
-            assert await hass.config_entries.async_unload(config_entry.entry_id)
-    await hass.async_block_till_done()
+pytestmark = pytest.mark.usefixtures("unload_entries")
 
 
 # --- user step ------------------------------------------------------------------------------
@@ -188,7 +169,7 @@ async def test_user_only_port(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.server.port == port
+    assert bound_port(entry) == port
 
 
 async def test_user_port_in_use(hass: HomeAssistant) -> None:
@@ -201,14 +182,14 @@ async def test_user_port_in_use(hass: HomeAssistant) -> None:
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {CONF_PORT: "port_in_use"}
         # The form keeps what the user typed.
-        assert result["data_schema"]({}) == {CONF_PORT: port, CONF_HOST: LOCALHOST}
+        assert form_schema(result)({}) == {CONF_PORT: port, CONF_HOST: LOCALHOST}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PORT: port, CONF_HOST: LOCALHOST}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert result["result"].runtime_data.server.port == port
+    assert bound_port(result["result"]) == port
 
 
 async def test_user_cannot_bind(hass: HomeAssistant) -> None:
@@ -291,7 +272,7 @@ async def test_user_tls(hass: HomeAssistant, tmp_path: Path, combined: bool) -> 
     await hass.async_block_till_done()
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
-    peer = await tls_peer_certificate(user_input[CONF_PORT], certfile)
+    peer = await tls_peer_certificate(cast(int, user_input[CONF_PORT]), certfile)
     assert dict(x[0] for x in peer["subject"]) == {"commonName": "localhost"}
 
 
@@ -314,13 +295,13 @@ async def test_reconfigure_port(hass: HomeAssistant) -> None:
     """A new port: the entry is updated and reloads; chargers connect on the new port."""
     entry = make_entry()
     old_port = await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     new_port = free_port()
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    assert result["data_schema"]({}) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
+    assert form_schema(result)({}) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PORT: new_port, CONF_HOST: LOCALHOST}
     )
@@ -330,8 +311,8 @@ async def test_reconfigure_port(hass: HomeAssistant) -> None:
     assert dict(entry.data) == {CONF_PORT: new_port, CONF_HOST: LOCALHOST}
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is not old_central
-    assert entry.runtime_data.server.port == new_port
+    assert central_system(entry) is not old_central
+    assert bound_port(entry) == new_port
     with pytest.raises(OSError):
         async with connected_charger(old_port, "CP1"):
             pass
@@ -348,7 +329,7 @@ async def test_reconfigure_same_port_no_bind_check(hass: HomeAssistant, tmp_path
         options={CONF_NEW_CHARGERS: "accept", CONF_ID_TAG_POLICY: "known"},
     )
     await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     certfile, keyfile = write_self_signed(tmp_path)
 
     # Unchanged: nothing to apply, the server keeps running.
@@ -359,7 +340,7 @@ async def test_reconfigure_same_port_no_bind_check(hass: HomeAssistant, tmp_path
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert entry.runtime_data is old_central
+    assert central_system(entry) is old_central
 
     # Same port, now with TLS: validated without a bind check, applied by a reload.
     result = await entry.start_reconfigure_flow(hass)
@@ -375,8 +356,8 @@ async def test_reconfigure_same_port_no_bind_check(hass: HomeAssistant, tmp_path
     assert dict(entry.data) == new_data
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is not old_central
-    assert entry.runtime_data.server.port == port
+    assert central_system(entry) is not old_central
+    assert bound_port(entry) == port
     assert await tls_peer_certificate(port, certfile)
 
 
@@ -400,7 +381,7 @@ async def test_reconfigure_host_only(hass: HomeAssistant) -> None:
     assert dict(entry.data) == {CONF_PORT: port, CONF_HOST: "0.0.0.0"}
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.server.settings.host == "0.0.0.0"
+    assert listening_host(entry) == "0.0.0.0"
     async with connected_charger(port, "CP1") as cp:
         assert await boot_status(cp) == "Accepted"
 
@@ -409,7 +390,7 @@ async def test_reconfigure_host_cannot_bind(hass: HomeAssistant) -> None:
     """Same port, an address this machine does not have: refused, nothing changes."""
     entry = make_entry()
     await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PORT: 0, CONF_HOST: FOREIGN_HOST}
@@ -418,13 +399,13 @@ async def test_reconfigure_host_cannot_bind(hass: HomeAssistant) -> None:
     assert result["errors"] == {CONF_PORT: "cannot_bind"}
     assert dict(entry.data) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
     await hass.async_block_till_done()
-    assert entry.runtime_data is old_central
+    assert central_system(entry) is old_central
 
 
 async def test_reconfigure_port_in_use(hass: HomeAssistant) -> None:
     entry = make_entry()
     await setup_entry(hass, entry)
-    old_central = entry.runtime_data
+    old_central = central_system(entry)
     result = await entry.start_reconfigure_flow(hass)
     with port_taken() as busy:
         result = await hass.config_entries.flow.async_configure(
@@ -433,10 +414,10 @@ async def test_reconfigure_port_in_use(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == {CONF_PORT: "port_in_use"}
-    assert result["data_schema"]({}) == {CONF_PORT: busy, CONF_HOST: LOCALHOST}
+    assert form_schema(result)({}) == {CONF_PORT: busy, CONF_HOST: LOCALHOST}
     assert dict(entry.data) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
     await hass.async_block_till_done()
-    assert entry.runtime_data is old_central
+    assert central_system(entry) is old_central
 
 
 async def test_reconfigure_port_of_other_entry(hass: HomeAssistant) -> None:
@@ -455,76 +436,6 @@ async def test_reconfigure_port_of_other_entry(hass: HomeAssistant) -> None:
     assert dict(entry.data) == {CONF_HOST: LOCALHOST, CONF_PORT: 0}
 
 
-# --- options --------------------------------------------------------------------------------
-
-
-async def test_options(hass: HomeAssistant) -> None:
-    """Policies change without a reload: connected chargers stay connected."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-
-    async with connected_charger(port, "CP1") as cp:
-        assert await boot_status(cp) == "Accepted"
-
-        result = await hass.config_entries.options.async_init(entry.entry_id)
-        assert result["type"] is FlowResultType.MENU
-        assert result["menu_options"] == ["policies", "smart_charging", "add_id_tag"]
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"next_step_id": "policies"}
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["step_id"] == "policies"
-        suggested = {
-            str(key): key.description["suggested_value"] for key in result["data_schema"].schema
-        }
-        assert suggested == {
-            CONF_NEW_CHARGERS: "accept",
-            CONF_ID_TAG_POLICY: "known",
-            CONF_REQUIRE_PASSWORD: False,
-        }
-
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"],
-            {
-                CONF_NEW_CHARGERS: "reject",
-                CONF_ID_TAG_POLICY: "accept_all",
-                CONF_REQUIRE_PASSWORD: False,
-            },
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert dict(entry.options) == {
-            CONF_NEW_CHARGERS: "reject",
-            CONF_ID_TAG_POLICY: "accept_all",
-            CONF_REQUIRE_PASSWORD: False,
-        }
-        await hass.async_block_till_done()
-        assert entry.state is ConfigEntryState.LOADED
-        assert entry.runtime_data is central
-
-        # The known charger is still connected and accepted; a new one is now rejected.
-        assert await boot_status(cp) == "Accepted"
-        async with connected_charger(port, "CP2") as cp2:
-            assert await boot_status(cp2) == "Rejected"
-
-
-async def test_options_defaults_suggested(hass: HomeAssistant) -> None:
-    """An entry without options (e.g. restored from an old version) suggests the defaults."""
-    entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: 0})
-    await setup_entry(hass, entry)
-    await hass.config_entries.async_unload(entry.entry_id)
-    # Not running: only the policies can be changed, so they show at once.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["step_id"] == "policies"
-    schema = result["data_schema"].schema
-    suggested = {str(key): key.description["suggested_value"] for key in schema}
-    assert suggested == {
-        CONF_NEW_CHARGERS: "ask",
-        CONF_ID_TAG_POLICY: "known",
-        CONF_REQUIRE_PASSWORD: False,
-    }
-
-
 # --- discovered chargers (approve step) -----------------------------------------------------
 
 
@@ -532,7 +443,7 @@ async def test_discovery_approve_real_charger(hass: HomeAssistant) -> None:
     """Unknown charger boots -> Pending + discovered flow; approve -> triggered boot -> Accepted."""
     entry = make_entry(new_chargers="ask")
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
     dev_reg = dr.async_get(hass)
 
     async with connected_charger(port, "CP1") as cp:
@@ -581,7 +492,7 @@ async def test_discovery_approve_real_charger(hass: HomeAssistant) -> None:
         assert subentries["CP1"].data[CONF_CHARGER_ID] == "CP1"
         assert not hass.config_entries.flow.async_progress()
         # No reload: the same central system, and the charger shows as connected.
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
         await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == "on")
 
 
@@ -595,7 +506,7 @@ LONG_SERIAL_BOOT = {
 async def lenient_default(hass: HomeAssistant, flow_id: str) -> bool:
     """The default of the approve form's lenient checkbox (the form shown again)."""
     form = await hass.config_entries.flow.async_configure(flow_id)
-    return bool(form["data_schema"]({})[CONF_LENIENT])
+    return bool(form_schema(form)({})[CONF_LENIENT])
 
 
 async def test_discovery_of_charger_whose_boot_breaks_the_schema(hass: HomeAssistant) -> None:
@@ -665,7 +576,7 @@ async def test_discovery_added_by_hand_meanwhile(hass: HomeAssistant) -> None:
     """Adding a pending charger by hand replaces its discovered flow and accepts it at once."""
     entry = make_entry(new_chargers="ask")
     port = await setup_entry(hass, entry)
-    central = entry.runtime_data
+    central = central_system(entry)
 
     async with connected_charger(port, "CP1") as cp:
         assert await boot_status(cp) == "Pending"
@@ -679,7 +590,7 @@ async def test_discovery_added_by_hand_meanwhile(hass: HomeAssistant) -> None:
         assert not hass.config_entries.flow.async_progress()
         assert (await cp.wait_for_call("TriggerMessage"))["requested_message"] == "BootNotification"
         assert await boot_status(cp) == "Accepted"
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
 
 
 async def test_discovery_ignored(hass: HomeAssistant) -> None:
@@ -733,7 +644,7 @@ async def test_discovery_not_loaded(hass: HomeAssistant, loaded_entry: bool) -> 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "approve"
     assert result["description_placeholders"] == {"charger_id": "CP1", "vendor": "?", "model": "?"}
-    assert result["data_schema"]({}) == {CONF_NAME: "CP1", CONF_LENIENT: False}
+    assert form_schema(result)({}) == {CONF_NAME: "CP1", CONF_LENIENT: False}
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
@@ -745,8 +656,8 @@ async def test_discovery_already_approved(hass: HomeAssistant) -> None:
     """A discovery that raced with adding the charger does not add it twice."""
     entry = make_entry(new_chargers="ask")
     await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    added = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
+    assert added["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
     result = await start_discovery(hass, entry.entry_id, "CP1", vendor="Acme", model="X")
@@ -756,231 +667,6 @@ async def test_discovery_already_approved(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert [sub.title for sub in charger_subentries(entry).values()] == ["CP1"]
-
-
-# --- charger subentries ---------------------------------------------------------------------
-
-
-async def test_add_charger_subentry(hass: HomeAssistant) -> None:
-    """A charger added by id is known at once (no reload) and accepted when it boots."""
-    entry = make_entry(new_chargers="ask")
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-
-    result = await add_charger(
-        hass, entry, {CONF_CHARGER_ID: " CP7 ", CONF_NAME: "Garage", CONF_LENIENT: True}
-    )
-
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Garage"
-    assert result["data"] == {CONF_CHARGER_ID: "CP7", CONF_LENIENT: True}
-    await hass.async_block_till_done()
-    subentry = charger_subentries(entry)["CP7"]
-    assert subentry.title == "Garage"
-    assert entry.runtime_data is central
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP7")})
-    assert device is not None
-    assert device.name == "Garage"
-
-    async with connected_charger(port, "CP7") as cp:
-        assert await boot_status(cp, vendor="Acme", model="Wallbox 11") == "Accepted"
-    assert not hass.config_entries.flow.async_progress()
-    assert entry.runtime_data is central
-
-
-async def test_add_charger_title_defaults_to_id(hass: HomeAssistant) -> None:
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP8"})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "CP8"
-    assert result["data"] == {CONF_CHARGER_ID: "CP8", CONF_LENIENT: False}
-
-
-@pytest.mark.parametrize("charger_id", ["a/b", "x" * 60, "   ", ".."])
-async def test_add_charger_invalid_id(hass: HomeAssistant, charger_id: str) -> None:
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: charger_id, CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_CHARGER_ID: "invalid_charger_id"}
-    assert not entry.subentries
-
-
-async def test_add_charger_duplicate(hass: HomeAssistant) -> None:
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_NAME: "Again"})
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_CHARGER_ID: "charger_exists"}
-    assert [sub.title for sub in charger_subentries(entry).values()] == ["CP1"]
-
-
-async def test_reconfigure_charger_lenient(hass: HomeAssistant) -> None:
-    """Turning `lenient` on applies to the connected charger at once, without a reload."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1", CONF_LENIENT: False})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    subentry = charger_subentries(entry)["CP1"]
-    too_long_info = call.StatusNotification(
-        connector_id=1, error_code="NoError", status="Available", info="x" * 60
-    )
-
-    async with connected_charger(port, "CP1") as cp:
-        assert await boot_status(cp) == "Accepted"
-        with pytest.raises(OCPPError):
-            await cp.call(too_long_info, suppress=False, skip_schema_validation=True)
-
-        result = await entry.start_subentry_reconfigure_flow(
-            hass, SUBENTRY_CHARGER, subentry.subentry_id
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["step_id"] == "reconfigure"
-        assert result["data_schema"]({})[CONF_LENIENT] is False
-        result = await hass.config_entries.subentries.async_configure(
-            result["flow_id"], {CONF_LENIENT: True}
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "reconfigure_successful"
-        data = entry.subentries[subentry.subentry_id].data
-        assert data[CONF_CHARGER_ID] == "CP1"
-        assert data[CONF_LENIENT] is True
-        await hass.async_block_till_done()
-        assert entry.runtime_data is central
-
-        await cp.call(too_long_info, suppress=False, skip_schema_validation=True)
-
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, SUBENTRY_CHARGER, subentry.subentry_id
-    )
-    assert result["data_schema"]({})[CONF_LENIENT] is True
-
-
-async def test_reconfigure_charger_clear_meter_interval(hass: HomeAssistant) -> None:
-    """An optional setting the user clears is removed, not kept at its old value."""
-    entry = make_entry()
-    await setup_entry(hass, entry)
-    result = await add_charger(hass, entry, {CONF_CHARGER_ID: "CP1"})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    subentry = charger_subentries(entry)["CP1"]
-
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, SUBENTRY_CHARGER, subentry.subentry_id
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_LENIENT: False, CONF_METER_INTERVAL: 60}
-    )
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.subentries[subentry.subentry_id].data[CONF_METER_INTERVAL] == 60
-
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, SUBENTRY_CHARGER, subentry.subentry_id
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_LENIENT: False}
-    )
-    assert result["reason"] == "reconfigure_successful"
-    data = entry.subentries[subentry.subentry_id].data
-    assert CONF_METER_INTERVAL not in data
-    assert data[CONF_CHARGER_ID] == "CP1"
-
-
-# --- id tags in the options flow ---------------------------------------------------------
-
-
-async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> dict[str, Any]:
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.MENU
-    return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": step}
-    )
-
-
-async def test_id_tags_managed_in_the_ui(hass: HomeAssistant) -> None:
-    """Add, change and remove id tags in the options flow: Authorize answers follow."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    central = entry.runtime_data
-    async with connected_charger(port, "CP1") as cp:
-        await cp.boot()
-
-        result = await _options_step(hass, entry, "add_id_tag")
-        assert result["step_id"] == "add_id_tag"
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"],
-            {"id_tag": " 04AABB ", "name": "Anna", "status": "accepted", "parent": "FAMILY"},
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert (await cp.call(call.Authorize(id_tag="04aabb"))).id_tag_info["status"] == "Accepted"
-        assert central.authorization.tags["04AABB"].name == "Anna"
-
-        # The same tag again is an error on the field.
-        result = await _options_step(hass, entry, "add_id_tag")
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"id_tag": "04aabb", "status": "accepted"}
-        )
-        assert result["errors"] == {"id_tag": "id_tag_exists"}
-
-        # Change it: blocked, with an expiry in the naive local time the UI sends.
-        result = await _options_step(hass, entry, "edit_id_tag")
-        assert result["step_id"] == "edit_id_tag"
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"id_tag": "04AABB"}
-        )
-        assert result["step_id"] == "edit_id_tag_details"
-        assert result["description_placeholders"] == {"id_tag": "04AABB"}
-        suggested = {
-            str(key): key.description["suggested_value"]
-            for key in result["data_schema"].schema
-            if key.description
-        }
-        assert suggested["name"] == "Anna"
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"status": "blocked", "expiry": "2030-01-01 00:00:00"}
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        tag = central.authorization.tags["04AABB"]
-        assert tag.expiry is not None and tag.expiry.tzinfo is not None
-        assert tag.name is None  # cleared in the form
-        assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Blocked"
-
-        # Remove it: unknown tags are Invalid under the default policy.
-        result = await _options_step(hass, entry, "remove_id_tag")
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {"id_tag": ["04AABB"]}
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert central.authorization.tags == {}
-        assert (await cp.call(call.Authorize(id_tag="04AABB"))).id_tag_info["status"] == "Invalid"
-    # Options did not change and nothing reloaded.
-    assert entry.runtime_data is central
-
-
-async def test_add_charger_with_password(hass: HomeAssistant) -> None:
-    """A charger added with a password must authenticate with it."""
-    entry = make_entry()
-    port = await setup_entry(hass, entry)
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "charger"), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"charger_id": "CP7", "password": "pw", "lenient": False}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    subentry = next(iter(entry.subentries.values()))
-    assert dict(subentry.data) == {"charger_id": "CP7", "lenient": False, "password": "pw"}
-    await hass.async_block_till_done()
-    with pytest.raises(InvalidStatus):
-        async with connected_charger(port, "CP7"):
-            pass
 
 
 async def test_user_client_ca(hass: HomeAssistant, tmp_path: Path) -> None:

@@ -9,48 +9,28 @@ reference cycle per state write (see docs/performance.md).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.util import dt as dt_util
-from ocpp.v16 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.ocpp_central.const import DOMAIN
 
-from .charger import SimCharger, connected_charger
-from .conftest import capture_events, state_of
-from .test_controls import device_id, entity_id, prepare, start_transaction
+from .charger import SimCharger
+from .helpers import (
+    capture_events,
+    device_id,
+    entity_id,
+    meter_values,
+    start_transaction,
+    state_of,
+)
 
-
-@pytest.fixture
-async def cp(hass: HomeAssistant, port: int) -> AsyncIterator[SimCharger]:
-    """A booted, prepared one-connector charger."""
-    async with connected_charger(port, "CP1") as charger:
-        await prepare(hass, charger)
-        await charger.status(1, "Charging")
-        await hass.async_block_till_done()
-        yield charger
-
-
-def meter_values(energy_wh: int, power_w: int, current_a: float) -> call.MeterValues:
-    return call.MeterValues(
-        connector_id=1,
-        meter_value=[
-            {
-                "timestamp": dt_util.utcnow().isoformat(),
-                "sampledValue": [
-                    {"value": str(energy_wh), "measurand": "Energy.Active.Import.Register"},
-                    {"value": str(power_w), "measurand": "Power.Active.Import", "unit": "W"},
-                    {"value": str(current_a), "measurand": "Current.Import", "unit": "A"},
-                ],
-            }
-        ],
-    )
+pytestmark = pytest.mark.charger(status="Charging")
 
 
 async def test_one_message_is_one_context(
@@ -69,11 +49,13 @@ async def test_one_message_is_one_context(
     assert len(by_start) >= 3  # at least the charging switch, transaction id and id tag
     assert {e.context.id for e in by_start} == {start_context.id}
 
-    await cp.call(meter_values(1500, 7000, 30.4))  # its first report creates power and current
+    await cp.call(
+        meter_values(dt_util.utcnow(), energy=1500, power=7000, current=30.4)
+    )  # its first report creates power and current
     await hass.async_block_till_done()
     changes.clear()
-    freezer.tick(timedelta(seconds=1))  # last_seen changes too
-    await cp.call(meter_values(2000, 7200, 31.3))
+    freezer.tick(timedelta(minutes=1))  # last_seen changes too (it does once a minute)
+    await cp.call(meter_values(dt_util.utcnow(), energy=2000, power=7200, current=31.3))
     await hass.async_block_till_done()
     first = {e.data["entity_id"]: e.context.id for e in changes}
     # The readings come first in the context (it is theirs); last_seen is written last.
@@ -85,7 +67,7 @@ async def test_one_message_is_one_context(
     assert start_context.id not in first.values()
 
     changes.clear()
-    await cp.call(meter_values(2100, 7300, 31.7))
+    await cp.call(meter_values(dt_util.utcnow(), energy=2100, power=7300, current=31.7))
     await hass.async_block_till_done()
     second = {e.context.id for e in changes}
     assert len(second) == 1

@@ -8,13 +8,12 @@ offline charger, HomeAssistantError for Rejected/NotSupported answers and timeou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import RepairsFlowManager, repairs_flow_manager
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -27,37 +26,28 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 import voluptuous as vol
 
-from custom_components.ocpp_central.const import DOMAIN, SUBENTRY_CHARGER
+from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .conftest import state_of, wait_for_state
+from .helpers import (
+    bound_port,
+    central_system,
+    device_id,
+    entity_id,
+    entity_state,
+    prepare_charger,
+    service,
+    start_transaction,
+    state_of,
+    update_charger,
+    wait_for_state,
+)
 
 TX_DEFAULT_ID = 101  # stable profile ids of connector 1: TxDefaultProfile / TxProfile
 TX_PROFILE_ID = 201
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-async def prepare(hass: HomeAssistant, cp: SimCharger, **configuration: tuple[str, bool]) -> None:
-    """Boot a one-connector charger and wait until the central system has read its configuration."""
-    cp.configuration = {"NumberOfConnectors": ("1", True), **configuration}
-    await cp.boot()
-    await cp.wait_for_call("GetConfiguration")
-    # _prepare_charger runs as a background task; let it finish (it talks to the charger).
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def device_id(hass: HomeAssistant, identifier: str = "CP1") -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-    assert device is not None, f"no device {identifier}"
-    return device.id
-
-
-def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
-    eid = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
-    assert eid is not None, f"no {platform} entity {unique_id}"
-    return eid
 
 
 async def set_limit_number(hass: HomeAssistant, value: float) -> None:
@@ -68,36 +58,22 @@ async def set_limit_number(hass: HomeAssistant, value: float) -> None:
     )
 
 
-async def service(
-    hass: HomeAssistant, name: str, data: dict[str, Any], *, response: bool = False
-) -> Any:
-    return await hass.services.async_call(
-        DOMAIN, name, data, blocking=True, return_response=response
-    )
-
-
 async def set_schedule(hass: HomeAssistant, schedule: list[dict[str, Any]]) -> None:
     """set_charging_limit with a daily schedule ({"start": "HH:MM", "limit": amps} periods)."""
     await service(hass, "set_charging_limit", {"device_id": device_id(hass), "schedule": schedule})
-
-
-def charger_subentry(entry: MockConfigEntry, charger_id: str = "CP1") -> ConfigSubentry:
-    return next(
-        sub
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_CHARGER and sub.data["charger_id"] == charger_id
-    )
-
-
-def update_charger_settings(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
-    sub = charger_subentry(entry)
-    hass.config_entries.async_update_subentry(entry, sub, data={**sub.data, **data})
 
 
 def limit_state(hass: HomeAssistant, connector_id: int = 1) -> str:
     state = state_of(hass, "number", f"CP1_{connector_id}_charging_limit")
     assert state is not None
     return state.state
+
+
+def limited(hass: HomeAssistant, connector_id: int = 1) -> bool:
+    """Whether the charging_limit number says a limit is in force."""
+    state = state_of(hass, "number", f"CP1_{connector_id}_charging_limit")
+    assert state is not None
+    return bool(state.attributes["limited"])
 
 
 def only_profile(cp: SimCharger) -> dict[str, Any]:
@@ -121,31 +97,11 @@ def assert_not_validation(err: pytest.ExceptionInfo[HomeAssistantError]) -> None
     assert not isinstance(err.value, ServiceValidationError), err.value
 
 
-async def start_transaction(cp: SimCharger, connector_id: int = 1) -> int:
-    result = await cp.call(
-        call.StartTransaction(
-            connector_id=connector_id,
-            id_tag="HomeAssistant",
-            meter_start=1000,
-            timestamp=dt_util.utcnow().isoformat(),
-        )
-    )
-    return int(result.transaction_id)
-
-
-@pytest.fixture
-async def cp(hass: HomeAssistant, port: int) -> AsyncIterator[SimCharger]:
-    """A booted, prepared one-connector charger."""
-    async with connected_charger(port, "CP1") as charger:
-        await prepare(hass, charger)
-        yield charger
-
-
 @pytest.fixture
 async def offline(hass: HomeAssistant, port: int) -> None:
     """A known charger (device, entities) that is not connected."""
     async with connected_charger(port, "CP1") as charger:
-        await prepare(hass, charger)
+        await prepare_charger(hass, charger)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
 
 
@@ -259,7 +215,7 @@ async def test_limit_watts_converted_to_amps(
     amps: float,
 ) -> None:
     if settings:
-        update_charger_settings(hass, entry, **settings)
+        update_charger(hass, entry, "CP1", **settings)
         await hass.async_block_till_done()
     await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_watts": watts})
     schedule = only_profile(cp)["cs_charging_profiles"]["charging_schedule"]
@@ -272,7 +228,7 @@ async def test_limit_in_watts_for_power_only_charger(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp, ChargingScheduleAllowedChargingRateUnit=("Power", True))
+        await prepare_charger(hass, cp, ChargingScheduleAllowedChargingRateUnit=("Power", True))
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 16})
         schedule = only_profile(cp)["cs_charging_profiles"]["charging_schedule"]
         assert schedule["charging_rate_unit"] == "W"
@@ -286,7 +242,7 @@ async def test_limit_in_watts_reaches_power_only_charger_unchanged(
 ) -> None:
     """7000 W is 10.14 A at 3 x 230 V: the charger must get 7000 W, not 10.1 A x 690 V."""
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp, ChargingScheduleAllowedChargingRateUnit=("Power", True))
+        await prepare_charger(hass, cp, ChargingScheduleAllowedChargingRateUnit=("Power", True))
         await service(
             hass, "set_charging_limit", {"device_id": device_id(hass), "limit_watts": 7000}
         )
@@ -300,7 +256,9 @@ async def test_limit_in_amps_when_charger_takes_both(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp, ChargingScheduleAllowedChargingRateUnit=("Current,Power", True))
+        await prepare_charger(
+            hass, cp, ChargingScheduleAllowedChargingRateUnit=("Current,Power", True)
+        )
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 16})
         schedule = only_profile(cp)["cs_charging_profiles"]["charging_schedule"]
         assert schedule["charging_rate_unit"] == "A"
@@ -376,7 +334,7 @@ async def test_refused_limit_is_not_reapplied(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 16})
         cp.answers["SetChargingProfile"] = "Rejected"
         with pytest.raises(HomeAssistantError):
@@ -417,7 +375,7 @@ async def test_limit_range_follows_max_current(
     assert state is not None
     assert (state.attributes["min"], state.attributes["max"]) == (0, 32)
 
-    update_charger_settings(hass, entry, max_current=16)
+    update_charger(hass, entry, "CP1", max_current=16)
     await hass.async_block_till_done()
     with pytest.raises(ServiceValidationError):
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 20})
@@ -465,9 +423,11 @@ async def test_unknown_device_and_connector(
 
 async def test_clear_charging_limit(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
+        assert limited(hass) is False
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 10})
         assert limit_state(hass) == "10.0"
+        assert limited(hass) is True
         cp.answers["ClearChargingProfile"] = "Accepted"
         await service(hass, "clear_charging_limit", {"device_id": device_id(hass)})
         # Both of our profiles on the connector go, by their stable ids.
@@ -475,12 +435,14 @@ async def test_clear_charging_limit(hass: HomeAssistant, entry: MockConfigEntry,
             TX_DEFAULT_ID,
             TX_PROFILE_ID,
         ]
+        # No limit in force: the slider stands at the maximum, and says it is no limit.
         assert limit_state(hass) == "32.0"
+        assert limited(hass) is False
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
 
     # A cleared limit is not re-applied when the charger comes back.
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         assert not cp.calls("SetChargingProfile")
 
 
@@ -682,7 +644,7 @@ async def test_get_diagnostics_nothing_to_upload(
 
 async def test_get_configuration(hass: HomeAssistant, entry: MockConfigEntry, port: int) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(
+        await prepare_charger(
             hass,
             cp,
             HeartbeatInterval=("300", False),
@@ -1031,6 +993,7 @@ async def test_action_on_offline_charger(
 @pytest.mark.parametrize(
     ("name", "data", "response", "action"), ACTIONS, ids=[a[0] for a in ACTIONS]
 )
+@pytest.mark.charger(call_timeout=0.3)
 async def test_action_charger_never_answers(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -1041,7 +1004,6 @@ async def test_action_charger_never_answers(
     action: str,
 ) -> None:
     cp.composite = {"status": "Accepted"}
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add(action)
     with pytest.raises(HomeAssistantError) as err:
         await service(hass, name, {"device_id": device_id(hass), **data}, response=response)
@@ -1056,16 +1018,15 @@ async def test_action_charger_never_answers(
     assert len(cp.calls(action)) > before
 
 
+@pytest.mark.charger(call_timeout=0.5)
 async def test_late_answer_not_taken_for_next_call(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add("Reset")
     with pytest.raises(HomeAssistantError):
         await service(hass, "reset", {"device_id": device_id(hass)})
     assert len(cp.unanswered) == 1
 
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 5
     task = asyncio.create_task(service(hass, "reset", {"device_id": device_id(hass)}))
     async with asyncio.timeout(5):
         while len(cp.unanswered) < 2:
@@ -1078,11 +1039,11 @@ async def test_late_answer_not_taken_for_next_call(
     await task  # would raise if the late Rejected were taken as this call's answer
 
 
+@pytest.mark.charger(call_timeout=0.3)
 async def test_limit_timeout_keeps_previous(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
     await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 16})
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add("SetChargingProfile")
     with pytest.raises(HomeAssistantError) as err:
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 6})
@@ -1144,10 +1105,10 @@ async def test_reset_button(hass: HomeAssistant, entry: MockConfigEntry, cp: Sim
     assert_not_validation(err)
 
 
+@pytest.mark.charger(call_timeout=0.3)
 async def test_reset_button_timeout(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
-    entry.runtime_data.sessions["CP1"].connection.call_timeout = 0.3
     cp.silent.add("Reset")
     button = entity_id(hass, "button", "CP1_reset")
     with pytest.raises(HomeAssistantError) as err:
@@ -1190,7 +1151,7 @@ async def test_available_switch(
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
     assert_not_validation(err)
-    assert state_of(hass, "switch", "CP1_available").state == STATE_ON
+    assert entity_state(hass, "switch", "CP1_available") == STATE_ON
 
 
 # --- limits survive reconnects and restarts ------------------------------------------------
@@ -1200,7 +1161,7 @@ async def test_limit_reapplied_after_reconnect(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 14})
         first = only_profile(cp)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
@@ -1220,7 +1181,7 @@ async def test_schedule_reapplied_after_reconnect(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         await set_schedule(hass, [{"start": "23:00", "limit": 20}, {"start": "07:00", "limit": 6}])
         first = only_profile(cp)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
@@ -1233,7 +1194,7 @@ async def test_limit_survives_restart(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 9})
         first = only_profile(cp)
 
@@ -1243,7 +1204,7 @@ async def test_limit_survives_restart(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    new_port = entry.runtime_data.server.port
+    new_port = bound_port(entry)
 
     async with connected_charger(new_port, "CP1") as cp:
         cp.configuration = {"NumberOfConnectors": ("1", True)}
@@ -1257,7 +1218,7 @@ async def test_limit_reapplied_during_session_as_tx_profile(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         transaction_id = await start_transaction(cp)
         await service(hass, "set_charging_limit", {"device_id": device_id(hass), "limit_amps": 11})
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
@@ -1274,7 +1235,7 @@ async def test_limit_reapplied_during_session_as_tx_profile(
 async def test_connectors_from_number_of_connectors(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    central = entry.runtime_data
+    central = central_system(entry)
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {"NumberOfConnectors": ("2", True)}
         await cp.boot()
@@ -1298,7 +1259,7 @@ async def test_connectors_from_number_of_connectors(
             assert ent is not None and ent.device_id == child.id
 
         # No reload: same central system, same connection.
-        assert entry.runtime_data is central
+        assert central_system(entry) is central
         assert entry.state is ConfigEntryState.LOADED
         assert central.sessions["CP1"].connection.closed is False
 
@@ -1324,15 +1285,15 @@ async def test_meter_interval_written_once(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp, MeterValueSampleInterval=("60", False))
+        await prepare_charger(hass, cp, MeterValueSampleInterval=("60", False))
         assert not cp.calls("ChangeConfiguration")  # nothing asked for: nothing written
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
 
-    update_charger_settings(hass, entry, meter_interval=30)
+    update_charger(hass, entry, "CP1", meter_interval=30)
     await hass.async_block_till_done()
 
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp, MeterValueSampleInterval=("60", False))
+        await prepare_charger(hass, cp, MeterValueSampleInterval=("60", False))
         assert cp.calls("ChangeConfiguration") == [
             {"key": "MeterValueSampleInterval", "value": "30"}
         ]
@@ -1341,7 +1302,7 @@ async def test_meter_interval_written_once(
 
     # The charger now reports 30: nothing is written again.
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp, **configured)
+        await prepare_charger(hass, cp, configuration=configured)
         assert cp.configuration["MeterValueSampleInterval"] == ("30", False)
         assert not cp.calls("ChangeConfiguration")
 
@@ -1350,12 +1311,12 @@ async def test_meter_interval_already_set(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
     await wait_for_state(hass, "binary_sensor", "CP1_connected", lambda s: s.state == STATE_OFF)
-    update_charger_settings(hass, entry, meter_interval=30)
+    update_charger(hass, entry, "CP1", meter_interval=30)
     await hass.async_block_till_done()
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp, MeterValueSampleInterval=("30", False))
+        await prepare_charger(hass, cp, MeterValueSampleInterval=("30", False))
         assert not cp.calls("ChangeConfiguration")
         assert [name for name, _ in cp.received] == ["GetConfiguration"]
 
@@ -1364,7 +1325,7 @@ async def test_number_follows_max_current_setting(
     hass: HomeAssistant, entry: MockConfigEntry, cp: SimCharger
 ) -> None:
     assert limit_state(hass) == "32.0"
-    update_charger_settings(hass, entry, max_current=16)
+    update_charger(hass, entry, "CP1", max_current=16)
     state = await wait_for_state(
         hass, "number", "CP1_1_charging_limit", lambda s: s.attributes["max"] == 16
     )
@@ -1375,7 +1336,7 @@ async def test_limit_with_duration_ends(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, freezer: FrozenDateTimeFactory
 ) -> None:
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         await service(
             hass,
             "set_charging_limit",
@@ -1402,7 +1363,7 @@ async def test_limit_with_duration_ends(
 
     # An ended limit is not sent again.
     async with connected_charger(port, "CP1") as cp:
-        await prepare(hass, cp)
+        await prepare_charger(hass, cp)
         assert not cp.calls("SetChargingProfile")
         assert limit_state(hass) == "32.0"
 

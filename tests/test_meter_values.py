@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -20,26 +21,24 @@ from custom_components.ocpp_central.const import (
 )
 
 from .charger import SimCharger, connected_charger
-from .conftest import make_entry, setup_entry, state_of
+from .helpers import enable_ahead, make_entry, registry_entry, setup_entry, state_of, sv
 
-T0 = dt_util.utcnow().replace(microsecond=0)
+pytestmark = pytest.mark.charger(boot="booted", status="Charging")
+
+# An hour ago: samples a few minutes apart stay in the past (a charger's time more than a
+# minute ahead of Home Assistant's clock is taken as "now").
+T0 = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=1)
+
+
+@pytest.fixture
+def phase_voltages(hass: HomeAssistant) -> None:
+    """Per-phase voltages are disabled by default; these tests read them."""
+    enable_ahead(hass, "sensor", *(f"CP1_1_voltage_l{phase}" for phase in (1, 2, 3)))
 
 
 def ts(seconds: float = 0) -> str:
-    """An OCPP timestamp `seconds` after the start of the test module."""
+    """An OCPP timestamp `seconds` after an hour before the start of the test module."""
     return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
-
-
-def sv(
-    value: str, measurand: str | None = None, unit: str | None = None, **kw: str
-) -> dict[str, str]:
-    """A sampledValue; omitted fields are left out of the frame."""
-    sampled = {"value": value, **kw}
-    if measurand is not None:
-        sampled["measurand"] = measurand
-    if unit is not None:
-        sampled["unit"] = unit
-    return sampled
 
 
 def energy_and_power(wh: str, w: str, **kw: str) -> list[dict[str, str]]:
@@ -84,15 +83,6 @@ def fvalue(hass: HomeAssistant, key: str, connector_id: int = 1) -> float:
     return float(state)
 
 
-@pytest.fixture
-async def cp(hass: HomeAssistant, port: int):
-    """A booted single-connector charger."""
-    async with connected_charger(port, "CP1") as charger:
-        await charger.boot()
-        await charger.status(1, "Charging")
-        yield charger
-
-
 # --- measurands and units --------------------------------------------------------------
 
 
@@ -125,7 +115,7 @@ async def cp(hass: HomeAssistant, port: int):
     ],
 )
 async def test_measurand_and_unit(
-    hass: HomeAssistant, cp: SimCharger, sampled: dict, key: str, expected: float
+    hass: HomeAssistant, cp: SimCharger, sampled: dict[str, Any], key: str, expected: float
 ) -> None:
     await send_meter_values(hass, cp, [sampled])
     assert fvalue(hass, key) == pytest.approx(expected)
@@ -147,30 +137,33 @@ async def test_measurand_and_unit(
         ("current_offered", sv("6", "Current.Offered", "A"), "A", "current", "measurement"),
         ("voltage", sv("230", "Voltage", "V"), "V", "voltage", "measurement"),
         ("voltage_l3", sv("230", "Voltage", "V", phase="L3-N"), "V", "voltage", "measurement"),
-        ("soc", sv("50", "SoC", "Percent"), "%", "battery", "measurement"),
+        # The car's state of charge is no battery of the charger's (no device class).
+        ("soc", sv("50", "SoC", "Percent"), "%", None, "measurement"),
         ("temperature", sv("300", "Temperature", "K"), "°C", "temperature", "measurement"),
     ],
 )
+@pytest.mark.usefixtures("phase_voltages")
 async def test_unit_attributes(
     hass: HomeAssistant,
     cp: SimCharger,
     key: str,
-    sampled: dict,
+    sampled: dict[str, Any],
     unit: str,
-    device_class: str,
+    device_class: str | None,
     state_class: str,
 ) -> None:
     await send_meter_values(hass, cp, [sampled])
     state = state_of(hass, "sensor", f"CP1_1_{key}")
     assert state is not None
     assert state.attributes["unit_of_measurement"] == unit
-    assert state.attributes["device_class"] == device_class
+    assert state.attributes.get("device_class") == device_class
     assert state.attributes["state_class"] == state_class
 
 
 # --- phases ----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("phase_voltages")
 async def test_phases(hass: HomeAssistant, cp: SimCharger) -> None:
     await send_meter_values(
         hass,
@@ -241,6 +234,7 @@ async def test_power_total_wins_over_phases(hass: HomeAssistant, cp: SimCharger)
     assert fvalue(hass, "power") == 11000
 
 
+@pytest.mark.usefixtures("phase_voltages")
 async def test_phase_and_total_current_side_by_side(hass: HomeAssistant, cp: SimCharger) -> None:
     await send_meter_values(
         hass,
@@ -364,7 +358,7 @@ async def test_clock_aligned_and_periodic_in_one_message(
     ],
 )
 async def test_locations(
-    hass: HomeAssistant, cp: SimCharger, sampled: list[dict], key: str, expected: float
+    hass: HomeAssistant, cp: SimCharger, sampled: list[dict[str, Any]], key: str, expected: float
 ) -> None:
     await send_meter_values(hass, cp, sampled)
     assert fvalue(hass, key) == expected
@@ -543,7 +537,7 @@ async def test_unknown_measurand_and_unit_from_lenient_charger(hass: HomeAssista
     hass.config_entries.async_add_subentry(
         entry,
         ConfigSubentry(
-            data={CONF_CHARGER_ID: "CP1", CONF_LENIENT: True},
+            data=MappingProxyType({CONF_CHARGER_ID: "CP1", CONF_LENIENT: True}),
             subentry_type=SUBENTRY_CHARGER,
             title="CP1",
             unique_id="CP1",
@@ -606,7 +600,7 @@ async def test_measurand_entities_appear_when_first_reported(
     await send_meter_values(hass, cp, [sv("42", "SoC", "Percent")], at=10)
     entity_id = ent_reg.async_get_entity_id("sensor", DOMAIN, "CP1_1_soc")
     assert entity_id is not None
-    assert not ent_reg.async_get(entity_id).disabled
+    assert not registry_entry(hass, "sensor", "CP1_1_soc").disabled
     assert fvalue(hass, "soc") == 42
     # Energy was not in this message: it keeps its value.
     assert fvalue(hass, "energy") == 1
@@ -625,9 +619,10 @@ async def test_measurand_entities_appear_when_first_reported(
         ([10000, 9000, 10050], [10.0, 10.0, 10.05]),
         # Zero twice: still not a confirmed reset (no rise).
         ([10000, 0, 0], [10.0, 10.0, 10.0]),
-        # Lower, then rising from there: a replaced meter / a register reset, taken.
-        ([10000, 100, 200], [10.0, 10.0, 0.2]),
-        ([10000, 0, 50, 80], [10.0, 10.0, 0.05, 0.08]),
+        # Lower, then rising from there: a replaced meter / a register reset. The register
+        # restarts there; the lifetime total goes on rising by what the new register counts.
+        ([10000, 100, 200], [10.0, 10.0, 10.1]),
+        ([10000, 0, 50, 80], [10.0, 10.0, 10.05, 10.08]),
         # Steady: unchanged.
         ([10000, 10000, 10000], [10.0, 10.0, 10.0]),
     ],

@@ -30,15 +30,21 @@ from websockets.exceptions import ConnectionClosed
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of
+from .helpers import (
+    bound_port,
+    capture_events,
+    device_id,
+    entity_state,
+    iso,
+    make_entry,
+    meter_values,
+    setup_entry,
+    state_of,
+)
 
 STOPPED = "ocpp_central_transaction_stopped"
 
 type Restart = Callable[[MockConfigEntry], Awaitable[tuple[HomeAssistant, int]]]
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
 
 
 def now() -> datetime:
@@ -47,10 +53,9 @@ def now() -> datetime:
 
 def st(
     hass: HomeAssistant, key: str, connector_id: int | None = 1, platform: str = "sensor"
-) -> str | None:
+) -> str:
     unique_id = f"CP1_{key}" if connector_id is None else f"CP1_{connector_id}_{key}"
-    state = state_of(hass, platform, unique_id)
-    return state.state if state is not None else None
+    return entity_state(hass, platform, unique_id)
 
 
 def minutes(hass: HomeAssistant) -> float:
@@ -79,7 +84,7 @@ async def restart(request: pytest.FixtureRequest, hass: HomeAssistant) -> AsyncI
             await hass.async_block_till_done()
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
-            return hass, entry.runtime_data.server.port
+            return hass, bound_port(entry)
         await hass.async_stop()
         hass2 = await stack.enter_async_context(async_test_home_assistant())
 
@@ -93,7 +98,7 @@ async def restart(request: pytest.FixtureRequest, hass: HomeAssistant) -> AsyncI
         await set_up_from_storage(hass2)
         entry2 = hass2.config_entries.async_get_entry(entry.entry_id)
         assert entry2 is not None and entry2.state is ConfigEntryState.LOADED
-        return hass2, entry2.runtime_data.server.port
+        return hass2, bound_port(entry2)
 
     yield do_restart
     await stack.aclose()
@@ -104,28 +109,6 @@ async def send(hass: HomeAssistant, cp: SimCharger, payload: Any) -> Any:
     result = await cp.call(payload, suppress=False)
     await hass.async_block_till_done()
     return result
-
-
-def meter_values(tx_id: int, at: datetime, **values: float) -> call.MeterValues:
-    names = {
-        "energy": ("Energy.Active.Import.Register", "Wh"),
-        "power": ("Power.Active.Import", "W"),
-        "current": ("Current.Import", "A"),
-        "soc": ("SoC", "Percent"),
-    }
-    return call.MeterValues(
-        connector_id=1,
-        transaction_id=tx_id,
-        meter_value=[
-            {
-                "timestamp": iso(at),
-                "sampledValue": [
-                    {"value": str(value), "measurand": names[key][0], "unit": names[key][1]}
-                    for key, value in values.items()
-                ],
-            }
-        ],
-    )
 
 
 async def start_transaction(
@@ -176,9 +159,13 @@ async def begin_session(
     assert (await cp.boot()).status == "Accepted"
     await cp.status(1, "Charging")
     result = await start_transaction(hass, cp, "TAG1", meter_start=10000, at=start)
-    tx_id = result.transaction_id
+    tx_id: int = result.transaction_id
     await send(
-        hass, cp, meter_values(tx_id, last_reading, energy=12000, power=7000, current=16, soc=50)
+        hass,
+        cp,
+        meter_values(
+            transaction_id=tx_id, at=last_reading, energy=12000, power=7000, current=16, soc=50
+        ),
     )
     assert st(hass, "session_energy") == "2.0"
     return tx_id
@@ -243,8 +230,7 @@ async def test_stop_after_restart_closes_the_session(
         assert stopped[0].data["duration_s"] == 1800
         assert stopped[0].data["reason"] == "local"
         assert stopped[0].data["charge_point_id"] == "CP1"
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        assert stopped[0].data["device_id"] == device.id
+        assert stopped[0].data["device_id"] == device_id(hass)
         assert st(hass, "transaction_id") == "unknown"
         assert st(hass, "charging", platform="switch") == "off"
         assert st(hass, "session_energy") == "4.0"
@@ -264,14 +250,18 @@ async def test_queued_meter_values_after_restart(
 
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
-        await send(hass, cp, meter_values(tx_id, now(), power=3000, current=13))
+        await send(hass, cp, meter_values(transaction_id=tx_id, at=now(), power=3000, current=13))
         assert st(hass, "power") == "3000.0"
         # Queued while Home Assistant was down.
         await send(
             hass,
             cp,
             meter_values(
-                tx_id, now() - timedelta(minutes=10), energy=13000, power=9999, current=40
+                transaction_id=tx_id,
+                at=now() - timedelta(minutes=10),
+                energy=13000,
+                power=9999,
+                current=40,
             ),
         )
         assert st(hass, "session_energy") == "3.0"
@@ -295,7 +285,11 @@ async def test_queued_stop_with_old_timestamp(
         await cp.boot()
         await cp.status(1, "Available")
         # The queue, oldest first.
-        await send(hass, cp, meter_values(tx_id, start + timedelta(minutes=25), energy=13000))
+        await send(
+            hass,
+            cp,
+            meter_values(transaction_id=tx_id, at=start + timedelta(minutes=25), energy=13000),
+        )
         await stop_transaction(
             hass, cp, tx_id, 13500, at=start + timedelta(minutes=30), reason="EVDisconnected"
         )
@@ -361,7 +355,12 @@ async def test_retransmitted_meter_values_after_restart(
             await send(
                 hass,
                 cp,
-                meter_values(tx_id, start + timedelta(minutes=minute), energy=energy, power=power),
+                meter_values(
+                    transaction_id=tx_id,
+                    at=start + timedelta(minutes=minute),
+                    energy=energy,
+                    power=power,
+                ),
             )
         hass, port = await restart(entry)
 
@@ -372,12 +371,21 @@ async def test_retransmitted_meter_values_after_restart(
             await send(
                 hass,
                 cp,
-                meter_values(tx_id, start + timedelta(minutes=minute), energy=energy, power=power),
+                meter_values(
+                    transaction_id=tx_id,
+                    at=start + timedelta(minutes=minute),
+                    energy=energy,
+                    power=power,
+                ),
             )
         assert st(hass, "energy") == "13.0"
         assert st(hass, "session_energy") == "3.0"
         await send(
-            hass, cp, meter_values(tx_id, start + timedelta(minutes=12), energy=13200, power=7300)
+            hass,
+            cp,
+            meter_values(
+                transaction_id=tx_id, at=start + timedelta(minutes=12), energy=13200, power=7300
+            ),
         )
         assert st(hass, "energy") == "13.2"
         assert st(hass, "power") == "7300.0"
@@ -432,7 +440,7 @@ async def test_approval_survives_restart(hass: HomeAssistant, restart: Restart) 
 
 
 async def test_message_during_shutdown_is_not_lost(
-    hass: HomeAssistant, entry: MockConfigEntry, port: int, hass_storage: dict
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, hass_storage: dict[str, Any]
 ) -> None:
     """When Home Assistant stops, chargers are disconnected: what they send then is queued by
     the charger and delivered after the restart, instead of being acknowledged and lost."""
@@ -452,7 +460,7 @@ async def test_message_during_shutdown_is_not_lost(
         entry2 = hass2.config_entries.async_get_entry(entry.entry_id)
         try:
             stopped = capture_events(hass2, STOPPED)
-            async with connected_charger(entry2.runtime_data.server.port, "CP1") as cp:
+            async with connected_charger(bound_port(entry2), "CP1") as cp:
                 await cp.boot()
                 if not delivered:
                     await send(hass2, cp, stop)
@@ -474,9 +482,8 @@ async def test_remote_start_then_restart_before_session_begins(
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         await cp.status(1, "Available")
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
         for id_tag in (None, "GUEST-1"):
-            data = {"device_id": device.id} | ({"id_tag": id_tag} if id_tag else {})
+            data = {"device_id": device_id(hass)} | ({"id_tag": id_tag} if id_tag else {})
             await hass.services.async_call(DOMAIN, "start_charging", data, blocking=True)
         assert [p["id_tag"] for p in cp.calls("RemoteStartTransaction")] == [
             "HomeAssistant",

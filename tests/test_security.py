@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from typing import Any
 
@@ -18,26 +17,26 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag, IdTagStatus
 from custom_components.ocpp_central.protocol.v16 import KNOWN_ACTIONS
 
 from .charger import connected_charger
-from .conftest import make_entry, setup_entry, state_of
+from .helpers import (
+    add_charger,
+    basic,
+    capture_events,
+    device_id,
+    diagnostics,
+    entity_state,
+    make_entry,
+    service,
+    setup_entry,
+    state_of,
+)
 
 
-def basic(charger_id: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{charger_id}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-async def add_charger(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
+async def add_charger_with(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> None:
     """Add a charger through the 'Add charger' subentry flow."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "charger"), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"lenient": False, **data}
-    )
+    result = await add_charger(hass, entry, {"lenient": False, **data})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
@@ -66,7 +65,7 @@ async def refused(port: int, charger_id: str, **kwargs: Any) -> int:
 async def test_password_required_for_charger_with_password(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    await add_charger(hass, entry, charger_id="CP1", password="s3cret")
+    await add_charger_with(hass, entry, charger_id="CP1", password="s3cret")
     assert await refused(port, "CP1") == 401
     assert await refused(port, "CP1", additional_headers=basic("CP1", "wrong")) == 401
     assert await refused(port, "CP1", additional_headers=basic("CP2", "s3cret")) == 401
@@ -120,7 +119,7 @@ async def test_require_password_disconnects_chargers_without_one(
 async def test_repeated_failures_raise_one_issue(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    await add_charger(hass, entry, charger_id="CP1", password="right")
+    await add_charger_with(hass, entry, charger_id="CP1", password="right")
     issues = ir.async_get(hass)
     for _ in range(2):
         await refused(port, "CP1", additional_headers=basic("CP1", "wrong"))
@@ -137,10 +136,9 @@ async def test_repeated_failures_raise_one_issue(
 async def test_concurrent_tx_and_parent_tags(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
-    central = entry.runtime_data
-    central.authorization.add(IdTag("CARD1"))
-    central.authorization.add(IdTag("GROUP", status=IdTagStatus.BLOCKED))
-    central.authorization.add(IdTag("CHILD", parent="GROUP"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD1"})
+    await service(hass, "add_id_tag", {"id_tag": "GROUP", "status": "blocked"})
+    await service(hass, "add_id_tag", {"id_tag": "CHILD", "parent": "GROUP"})
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()
         first = await cp.call(
@@ -276,7 +274,7 @@ async def test_random_frames_keep_server_and_model_sound(
                 connector_id=1, id_tag="X", meter_start=5000, timestamp="2026-01-01T00:00:00Z"
             )
         )
-        energy_before = float(state_of(hass, "sensor", "CP1_1_energy").state)
+        energy_before = float(entity_state(hass, "sensor", "CP1_1_energy"))
     async with connect(f"ws://127.0.0.1:{port}/CP1", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
         for frame in _frames(300):
             await ws.send(frame)
@@ -300,11 +298,11 @@ async def test_random_frames_keep_server_and_model_sound(
     await hass.async_block_till_done()
     energy = state_of(hass, "sensor", "CP1_1_energy")
     assert energy is not None and float(energy.state) >= energy_before
-    charger = entry.runtime_data.chargers["CP1"]
-    for conn in charger.connectors.values():
-        assert conn.energy_kwh is None or conn.energy_kwh >= 0
-        if conn.transaction is not None:
-            assert conn.transaction.connector_id == conn.connector_id
+    connectors = (await diagnostics(hass, entry))["chargers"]["CP1"]["connectors"]
+    for connector_id, conn in connectors.items():
+        assert conn["energy_kwh"] is None or conn["energy_kwh"] >= 0
+        if conn["transaction"] is not None:
+            assert conn["transaction"]["connector_id"] == int(connector_id)
 
 
 async def test_set_charger_password_rotates_it(
@@ -510,10 +508,7 @@ async def test_blocked_tag_stays_blocked_after_remote_use(
         await cp.boot()
         await cp.status(1, "Available")
         await hass.async_block_till_done()
-        device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP1")})
-        await hass.services.async_call(
-            DOMAIN, "start_charging", {"device_id": device.id, "id_tag": "card9"}, blocking=True
-        )
+        await service(hass, "start_charging", {"device_id": device_id(hass), "id_tag": "card9"})
         assert (await cp.call(call.Authorize(id_tag="CARD9"))).id_tag_info["status"] == "Accepted"
         await hass.services.async_call(
             DOMAIN, "add_id_tag", {"id_tag": "CARD9", "status": "blocked"}, blocking=True
@@ -525,10 +520,9 @@ async def test_local_list_parent_change_and_long_tags(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """Children follow a changed parent; tags longer than 1.6 allows are left out."""
-    central = entry.runtime_data
-    central.authorization.add(IdTag("FAMILY"))
-    central.authorization.add(IdTag("KID", parent="FAMILY"))
-    central.authorization.add(IdTag("X" * 30))
+    await service(hass, "add_id_tag", {"id_tag": "FAMILY"})
+    await service(hass, "add_id_tag", {"id_tag": "KID", "parent": "FAMILY"})
+    await service(hass, "add_id_tag", {"id_tag": "X" * 30})
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {"SupportedFeatureProfiles": ("Core,LocalAuthListManagement", True)}
         await cp.boot()
@@ -553,7 +547,6 @@ async def test_password_key_never_stored(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """A charger reporting its AuthorizationKey does not leak it into storage or diagnostics."""
-    from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
 
     async with connected_charger(port, "CP1") as cp:
         cp.configuration = {
@@ -563,18 +556,15 @@ async def test_password_key_never_stored(
         await cp.boot()
         await cp.wait_for_call("GetConfiguration")
         await hass.async_block_till_done(wait_background_tasks=True)
-        charger = entry.runtime_data.chargers["CP1"]
-        assert charger.configuration == {"HeartbeatInterval": "300"}
-        diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-        assert "super-secret-key-123" not in json.dumps(diagnostics)
+        data = await diagnostics(hass, entry)
+        assert data["chargers"]["CP1"]["configuration"] == {"HeartbeatInterval": "300"}
+        assert "super-secret-key-123" not in json.dumps(data)
 
 
 async def test_security_event_notification_16(
     hass: HomeAssistant, entry: MockConfigEntry, port: int
 ) -> None:
     """The 1.6 security extension's SecurityEventNotification reaches automations."""
-    from .conftest import capture_events
-
     events = capture_events(hass, f"{DOMAIN}_security_event")
     async with connected_charger(port, "CP1") as cp:
         await cp.boot()

@@ -4,9 +4,9 @@ boot, run sessions whose readings show up, and follow commands from Home Assista
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.ocpp_central.const import (
@@ -16,22 +16,20 @@ from custom_components.ocpp_central.const import (
     EVENT_TRANSACTION_STOPPED,
     ID_TAG_POLICY_ACCEPT_ALL,
 )
-from simulator.base import Options
+from simulator.base import Options, running
 from simulator.charger16 import Charger16
 from simulator.charger201 import Charger201
 
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
-
-
-@contextlib.asynccontextmanager
-async def running(charger):
-    task = asyncio.create_task(charger.run())
-    try:
-        yield charger
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+from .helpers import (
+    capture_events,
+    device_id as find_device_id,
+    entity_state,
+    make_entry,
+    registry_entry,
+    setup_entry,
+    state_of,
+    wait_for_state,
+)
 
 
 @pytest.mark.parametrize("cls", [Charger16, Charger201])
@@ -44,13 +42,17 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
     hass.bus.async_listen(EVENT_TRANSACTION_STOPPED, callback(lambda _: stop_seen.set()))
     options = Options(url=f"ws://127.0.0.1:{port}", interval=1, session=3, idle=1, max_current=16)
     charger = cls(options, "SIM001")
-    async with running(charger):
+    async with running([charger]):
         await wait_for_state(
             hass, "sensor", "SIM001_1_power", lambda s: float(s.state) > 0, timeout=20
         )
-        for key in ("energy", "current_l1", "current_l3", "voltage_l2", "soc", "current_offered"):
+        for key in ("energy", "current_l1", "current_l3", "soc", "current_offered"):
             assert state_of(hass, "sensor", f"SIM001_1_{key}") is not None, key
-        assert state_of(hass, "sensor", "SIM001_1_connector_status").state == "charging"
+        # Per-phase voltages are there, disabled by default.
+        voltage = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, "SIM001_1_voltage_l2")
+        assert voltage is not None
+        assert registry_entry(hass, "sensor", "SIM001_1_voltage_l2").disabled
+        assert entity_state(hass, "sensor", "SIM001_1_connector_status") == "charging"
         await wait_for_state(
             hass,
             "sensor",
@@ -64,7 +66,7 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
         assert stopped[0].data["energy_kwh"] > 0
 
         # A limit from Home Assistant: the charger follows it in its readings.
-        device_id = entry.runtime_data.devices.device_id("SIM001")
+        device_id = find_device_id(hass, "SIM001")
         await hass.services.async_call(
             DOMAIN, "set_charging_limit", {"device_id": device_id, "limit_amps": 8}, blocking=True
         )
@@ -82,7 +84,7 @@ async def test_simulated_sessions(hass: HomeAssistant, cls: type) -> None:
             blocking=True,
             return_response=True,
         )
-        assert config["keys"]
+        assert config is not None and config["keys"]
         await wait_for_state(
             hass, "sensor", "SIM001_1_connector_status", lambda s: s.state == "charging", timeout=30
         )

@@ -3,7 +3,7 @@
 from homeassistant.core import HomeAssistant
 
 from .charger import connected_charger
-from .conftest import state_of, wait_for_state
+from .helpers import entity_state, wait_for_state
 
 
 async def test_boot_status_meter(hass: HomeAssistant, port: int) -> None:
@@ -20,6 +20,6 @@ async def test_boot_status_meter(hass: HomeAssistant, port: int) -> None:
         )
         state = await wait_for_state(hass, "sensor", "CP1_1_power", lambda s: s.state == "7200.0")
         assert state.attributes["unit_of_measurement"] == "W"
-        assert state_of(hass, "sensor", "CP1_1_energy").state == "1.5"
-        assert state_of(hass, "sensor", "CP1_1_connector_status").state == "charging"
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == "on"
+        assert entity_state(hass, "sensor", "CP1_1_energy") == "1.5"
+        assert entity_state(hass, "sensor", "CP1_1_connector_status") == "charging"
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == "on"

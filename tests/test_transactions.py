@@ -7,7 +7,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
 import pytest
@@ -15,27 +15,30 @@ import pytest
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger import SimCharger, connected_charger
-from .conftest import capture_events, make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    capture_events,
+    device_id,
+    entity_id,
+    iso,
+    make_entry,
+    setup_entry,
+    state_of,
+    wait_for_state,
+)
 
 STARTED = "ocpp_central_transaction_started"
 STOPPED = "ocpp_central_transaction_stopped"
 ID_TAG_EVENT = "ocpp_central_id_tag"
 
 
-def iso(when) -> str:
-    return when.isoformat().replace("+00:00", "Z")
+pytestmark = pytest.mark.charger(boot="booted", status="Available")
 
 
-def device_id(hass: HomeAssistant, charger_id: str = "CP1") -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, charger_id)})
-    assert device is not None
-    return device.id
-
-
-def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
-    eid = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
-    assert eid is not None, unique_id
-    return eid
+def entity_state_of(hass: HomeAssistant, entity: str) -> str:
+    """The state string of an entity (by entity id) that must exist."""
+    found = hass.states.get(entity)
+    assert found is not None, entity
+    return found.state
 
 
 def st(hass: HomeAssistant, key: str, connector_id: int = 1, platform: str = "sensor") -> str:
@@ -110,17 +113,8 @@ async def add_tag(hass: HomeAssistant, id_tag: str, **kw: Any) -> None:
 async def authorize(hass: HomeAssistant, cp: SimCharger, id_tag: str) -> dict[str, Any]:
     result = await cp.call(call.Authorize(id_tag=id_tag), suppress=False)
     await hass.async_block_till_done()
-    return result.id_tag_info
-
-
-@pytest.fixture
-async def cp(hass: HomeAssistant, port: int):
-    """A booted single-connector charger."""
-    async with connected_charger(port, "CP1") as charger:
-        await charger.boot()
-        await charger.status(1, "Available")
-        await hass.async_block_till_done()
-        yield charger
+    info: dict[str, Any] = result.id_tag_info
+    return info
 
 
 # --- sessions ----------------------------------------------------------------------------
@@ -133,7 +127,8 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
     assert st(hass, "charging", platform="switch") == "off"
     assert st(hass, "transaction_id") == "unknown"
 
-    start = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=1)
+    # Two hours ago (a charger's times are never ahead of Home Assistant's clock).
+    start = dt_util.utcnow().replace(microsecond=0) - timedelta(hours=2)
     await cp.status(1, "Preparing")
     result = await start_tx(hass, cp, id_tag="TAG1", meter_start=10000, timestamp=iso(start))
     assert result.id_tag_info["status"] == "Accepted"
@@ -156,10 +151,11 @@ async def test_session_start_to_stop(hass: HomeAssistant, cp: SimCharger) -> Non
     assert dt_util.parse_datetime(st(hass, "session_start")) == start
     assert float(st(hass, "session_energy")) == 0
     assert float(st(hass, "energy")) == 10
-    # An hour into the session (in minutes, as suggested).
+    # Two hours into the session (in minutes, as suggested).
     duration = state_of(hass, "sensor", "CP1_1_session_duration")
+    assert duration is not None
     assert duration.attributes["unit_of_measurement"] == "min"
-    assert 60 <= float(duration.state) < 62
+    assert 120 <= float(duration.state) < 122
 
     await cp.status(1, "Charging")
     await send_meter_values(
@@ -396,7 +392,12 @@ async def test_stop_for_unknown_transaction_is_answered(
     ],
 )
 async def test_authorize(
-    hass: HomeAssistant, cp: SimCharger, tag: dict, presented: str, expected: str, event_status: str
+    hass: HomeAssistant,
+    cp: SimCharger,
+    tag: dict[str, Any],
+    presented: str,
+    expected: str,
+    event_status: str,
 ) -> None:
     events = capture_events(hass, ID_TAG_EVENT)
     await add_tag(hass, **tag)
@@ -467,18 +468,18 @@ async def test_remote_start_with_switch(hass: HomeAssistant, cp: SimCharger) -> 
     payload = await cp.wait_for_call("RemoteStartTransaction")
     assert payload == {"connector_id": 1, "id_tag": "HomeAssistant"}
     # The switch follows the transaction, not the request.
-    assert hass.states.get(switch).state == "off"
+    assert entity_state_of(hass, switch) == "off"
     # The charger starts with the id tag it was given: accepted even though no such tag is known.
     result = await start_tx(hass, cp, id_tag="HomeAssistant")
     assert result.id_tag_info["status"] == "Accepted"
-    assert hass.states.get(switch).state == "on"
+    assert entity_state_of(hass, switch) == "on"
 
     await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
     payload = await cp.wait_for_call("RemoteStopTransaction")
     assert payload == {"transaction_id": result.transaction_id}
-    assert hass.states.get(switch).state == "on"
+    assert entity_state_of(hass, switch) == "on"
     await stop_tx(hass, cp, result.transaction_id, meter_stop=10100, reason="Remote")
-    assert hass.states.get(switch).state == "off"
+    assert entity_state_of(hass, switch) == "off"
     assert st(hass, "stop_reason") == "remote"
 
 
@@ -546,7 +547,7 @@ async def test_start_charging_rejected(hass: HomeAssistant, cp: SimCharger) -> N
     switch = entity_id(hass, "switch", "CP1_1_charging")
     with pytest.raises(HomeAssistantError):
         await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
-    assert hass.states.get(switch).state == "off"
+    assert entity_state_of(hass, switch) == "off"
 
 
 async def test_start_charging_offline(hass: HomeAssistant, port: int) -> None:
@@ -634,6 +635,7 @@ async def test_services_on_a_connector_device(hass: HomeAssistant, cp: SimCharge
 async def test_charger_reporting_session_energy(hass: HomeAssistant, cp: SimCharger) -> None:
     """Some chargers restart their "register" at 0 every session (meterStart 0)."""
     stopped = capture_events(hass, STOPPED)
+    lifetime_wh = 0
     for session, (middle, end) in enumerate([(2000, 5000), (1500, 3000)]):
         tx_id = (await start_tx(hass, cp, meter_start=0)).transaction_id
         assert float(st(hass, "session_energy")) == 0
@@ -644,7 +646,9 @@ async def test_charger_reporting_session_energy(hass: HomeAssistant, cp: SimChar
         await stop_tx(hass, cp, tx_id, meter_stop=end)
         assert stopped[session].data["energy_kwh"] == end / 1000
         assert float(st(hass, "session_energy")) == end / 1000
-        assert float(st(hass, "energy")) == end / 1000
+        # The lifetime meter adds the sessions up (see test_session_meters.py).
+        lifetime_wh += end
+        assert float(st(hass, "energy")) == lifetime_wh / 1000
 
 
 async def test_meter_stop_zero_glitch(hass: HomeAssistant, cp: SimCharger) -> None:

@@ -11,38 +11,22 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
 
 from .charger201 import SimStation, connected_station
-from .conftest import capture_events, state_of
+from .helpers import (
+    capture_events,
+    device_id,
+    diagnostics,
+    entity_state,
+    make_entry,
+    meter_value_201,
+    prepare_station,
+    service,
+    setup_entry,
+    state_of,
+)
 
 pytestmark = pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
-
-
-def _meter(
-    energy_wh: float,
-    power_w: float,
-    ts: str = "2026-01-01T00:00:10Z",
-    context: str = "Sample.Periodic",
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "timestamp": ts,
-            "sampledValue": [
-                {
-                    "value": energy_wh,
-                    "measurand": "Energy.Active.Import.Register",
-                    "context": context,
-                },
-                {
-                    "value": power_w / 1000,
-                    "measurand": "Power.Active.Import",
-                    "unitOfMeasure": {"unit": "kW"},
-                    "context": context,
-                },
-            ],
-        }
-    ]
 
 
 def _tx_event(event: str, seq: int, ts: str, tx_id: str = "TX1", **extra: Any) -> dict[str, Any]:
@@ -61,18 +45,11 @@ def _tx_event(event: str, seq: int, ts: str, tx_id: str = "TX1", **extra: Any) -
 
 
 async def _booted(hass: HomeAssistant, station: SimStation) -> None:
-    assert (await station.boot(serialNumber="S-1", firmwareVersion="3.1"))["status"] == "Accepted"
-    await station.status(1, "Available")
-    await station.wait_for_call("GetBaseReport")
-    for report in station.report_tasks:
-        await report
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await prepare_station(hass, station, serialNumber="S-1", firmwareVersion="3.1")
 
 
-def _device_id(hass: HomeAssistant, identifier: str = "CS1") -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
-    assert device is not None
-    return device.id
+def _device_id(hass: HomeAssistant) -> str:
+    return device_id(hass, "CS1")
 
 
 async def test_boot_creates_device_and_entities(
@@ -88,9 +65,9 @@ async def test_boot_creates_device_and_entities(
             "S-1",
             "3.1",
         )
-        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "available"
-        assert state_of(hass, "binary_sensor", "CS1_connected").state == "on"
-        version = entry.runtime_data.sessions["CS1"].connection.ocpp_version
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "available"
+        assert entity_state(hass, "binary_sensor", "CS1_connected") == "on"
+        version = (await diagnostics(hass, entry))["chargers"]["CS1"]["ocpp_version"]
         assert version == subprotocol.removeprefix("ocpp")
 
 
@@ -99,12 +76,12 @@ async def test_transaction_lifecycle(
 ) -> None:
     started = capture_events(hass, f"{DOMAIN}_transaction_started")
     stopped = capture_events(hass, f"{DOMAIN}_transaction_stopped")
-    entry.runtime_data.authorization.add(IdTag("TAG1"))
+    await service(hass, "add_id_tag", {"id_tag": "TAG1"})
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         await station.status(1, "Occupied")
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "preparing"
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "preparing"
         answer = await station.send(
             "TransactionEvent",
             _tx_event(
@@ -113,7 +90,9 @@ async def test_transaction_lifecycle(
                 "2026-01-01T00:00:00Z",
                 evse={"id": 1, "connectorId": 1},
                 idToken={"idToken": "TAG1", "type": "ISO14443"},
-                meterValue=_meter(10000, 0, "2026-01-01T00:00:00Z", "Transaction.Begin"),
+                meterValue=meter_value_201(
+                    "2026-01-01T00:00:00Z", "Transaction.Begin", energy_wh=10000, power_w=0
+                ),
                 info={"chargingState": "EVConnected"},
             ),
         )
@@ -121,38 +100,40 @@ async def test_transaction_lifecycle(
         await hass.async_block_till_done()
         assert started[0].data["transaction_id"] == "TX1"
         assert started[0].data["meter_start_kwh"] == 10.0
-        assert state_of(hass, "switch", "CS1_1_charging").state == "on"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "on"
         await station.send(
             "TransactionEvent",
             _tx_event(
                 "Updated",
                 1,
                 "2026-01-01T00:10:00Z",
-                meterValue=_meter(11500, 7200, "2026-01-01T00:10:00Z"),
+                meterValue=meter_value_201("2026-01-01T00:10:00Z", energy_wh=11500, power_w=7200),
                 info={"chargingState": "Charging"},
             ),
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "sensor", "CS1_1_connector_status").state == "charging"
-        assert state_of(hass, "sensor", "CS1_1_power").state == "7200.0"
-        assert state_of(hass, "sensor", "CS1_1_session_energy").state == "1.5"
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "charging"
+        assert entity_state(hass, "sensor", "CS1_1_power") == "7200.0"
+        assert entity_state(hass, "sensor", "CS1_1_session_energy") == "1.5"
         await station.send(
             "TransactionEvent",
             _tx_event(
                 "Ended",
                 2,
                 "2026-01-01T00:20:00Z",
-                meterValue=_meter(12000, 0, "2026-01-01T00:20:00Z", "Transaction.End"),
+                meterValue=meter_value_201(
+                    "2026-01-01T00:20:00Z", "Transaction.End", energy_wh=12000, power_w=0
+                ),
                 info={"stoppedReason": "EVDisconnected", "chargingState": "Idle"},
             ),
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "switch", "CS1_1_charging").state == "off"
+        assert entity_state(hass, "switch", "CS1_1_charging") == "off"
         assert stopped[0].data["energy_kwh"] == 2.0
         assert stopped[0].data["duration_s"] == 1200
         assert stopped[0].data["reason"] == "ev_disconnected"
-        assert state_of(hass, "sensor", "CS1_1_stop_reason").state == "ev_disconnected"
-        assert state_of(hass, "sensor", "CS1_1_energy").state == "12.0"
+        assert entity_state(hass, "sensor", "CS1_1_stop_reason") == "ev_disconnected"
+        assert entity_state(hass, "sensor", "CS1_1_energy") == "12.0"
 
 
 async def test_offline_events_apply_in_order(
@@ -163,7 +144,11 @@ async def test_offline_events_apply_in_order(
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         await station.send(
-            "MeterValues", {"evseId": 1, "meterValue": _meter(5000, 100, "2026-01-01T02:00:00Z")}
+            "MeterValues",
+            {
+                "evseId": 1,
+                "meterValue": meter_value_201("2026-01-01T02:00:00Z", energy_wh=5000, power_w=100),
+            },
         )
         for seq, (event, ts, wh) in enumerate(
             [
@@ -172,7 +157,10 @@ async def test_offline_events_apply_in_order(
                 ("Ended", "2026-01-01T01:00:00Z", 3000),
             ]
         ):
-            extra: dict[str, Any] = {"offline": True, "meterValue": _meter(wh, 0, ts)}
+            extra: dict[str, Any] = {
+                "offline": True,
+                "meterValue": meter_value_201(ts, energy_wh=wh, power_w=0),
+            }
             if event == "Started":
                 extra["evse"] = {"id": 1}
             await station.send("TransactionEvent", _tx_event(event, seq, ts, "OFF1", **extra))
@@ -180,8 +168,8 @@ async def test_offline_events_apply_in_order(
         assert stopped[0].data["energy_kwh"] == 2.0
         assert stopped[0].data["duration_s"] == 3600
         # Old samples do not overwrite the newer live reading or the register.
-        assert state_of(hass, "sensor", "CS1_1_power").state == "100.0"
-        assert state_of(hass, "sensor", "CS1_1_energy").state == "5.0"
+        assert entity_state(hass, "sensor", "CS1_1_power") == "100.0"
+        assert entity_state(hass, "sensor", "CS1_1_energy") == "5.0"
 
 
 async def test_notify_event_fault(
@@ -204,8 +192,9 @@ async def test_notify_event_fault(
             "NotifyEvent", {"generatedAt": "2026-01-01T00:00:00Z", "seqNo": 0, "eventData": [event]}
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "binary_sensor", "CS1_problem").state == "on"
+        assert entity_state(hass, "binary_sensor", "CS1_problem") == "on"
         error = state_of(hass, "sensor", "CS1_error_code")
+        assert error is not None
         assert error.state == "connector_lock_failure"
         assert error.attributes["vendor_error_code"] == "E42"
         assert errors[0].data["error_code"] == "connector_lock_failure"
@@ -215,7 +204,7 @@ async def test_notify_event_fault(
             {"generatedAt": "2026-01-01T00:01:00Z", "seqNo": 1, "eventData": [cleared]},
         )
         await hass.async_block_till_done()
-        assert state_of(hass, "binary_sensor", "CS1_problem").state == "off"
+        assert entity_state(hass, "binary_sensor", "CS1_problem") == "off"
         assert len(errors) == 1
 
 
@@ -311,6 +300,7 @@ async def test_variables(
             blocking=True,
             return_response=True,
         )
+        assert full is not None and isinstance(full["keys"], list)
         assert {
             "key": "SampledDataCtrlr/TxUpdatedInterval",
             "value": "30",
@@ -332,15 +322,13 @@ async def test_security_event_and_firmware(
         await station.send("LogStatusNotification", {"status": "Uploaded", "requestId": 1})
         await hass.async_block_till_done()
         assert security[0].data["type"] == "FirmwareUpdated"
-        assert state_of(hass, "sensor", "CS1_firmware_status").state == "installed"
-        assert state_of(hass, "sensor", "CS1_diagnostics_status").state == "uploaded"
+        assert entity_state(hass, "sensor", "CS1_firmware_status") == "installed"
+        assert entity_state(hass, "sensor", "CS1_diagnostics_status") == "uploaded"
 
 
 async def test_unaccepted_station_is_refused(hass: HomeAssistant, subprotocol: str) -> None:
     """With policy ask, a station is Pending and may not send anything but boot and heartbeats."""
     from ocpp.exceptions import SecurityError
-
-    from .conftest import make_entry, setup_entry
 
     port = await setup_entry(hass, make_entry(new_chargers="ask"))
     async with connected_station(port, "CS9", subprotocol=subprotocol) as station:
@@ -381,7 +369,7 @@ async def test_set_charger_password(
 async def test_concurrent_tx_and_refused_log(
     hass: HomeAssistant, entry: MockConfigEntry, port: int, subprotocol: str
 ) -> None:
-    entry.runtime_data.authorization.add(IdTag("CARD"))
+    await service(hass, "add_id_tag", {"id_tag": "CARD"})
     async with connected_station(port, subprotocol=subprotocol) as station:
         await _booted(hass, station)
         token = {"idToken": "CARD", "type": "ISO14443"}

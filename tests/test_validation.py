@@ -12,10 +12,10 @@ import copy
 from typing import Any
 
 from ocpp.exceptions import OCPPError
-from ocpp.messages import Call, CallResult
+from ocpp.messages import Call, CallResult, _validate_payload as validate_payload
 import pytest
 
-from custom_components.ocpp_central.connection import _fast_check, validate, validate_payload
+from custom_components.ocpp_central.connection import _fast_check, validate
 
 _METER_16 = {
     "timestamp": "2026-01-01T00:00:00Z",

@@ -10,11 +10,15 @@ from homeassistant.helpers.typing import ConfigType
 
 from .central import CentralSystem, OcppConfigEntry, central_store
 from .const import DOMAIN
+from .profile_services import async_setup_profile_services
 from .services import async_setup_services
+from .session_ledger import ledger_store
+from .session_services import async_setup_session_services
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
@@ -27,6 +31,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, for every central system."""
     async_setup_services(hass)
+    async_setup_profile_services(hass)
+    async_setup_session_services(hass)
     return True
 
 
@@ -70,6 +76,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> None:
     """Delete the stored sessions and id tags of a removed central system."""
     await central_store(hass, entry.entry_id).async_remove()
+    await ledger_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

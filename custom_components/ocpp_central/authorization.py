@@ -101,8 +101,8 @@ class Authorization:
     def _changed(self, id_tag: str) -> None:
         self.version += 1
         self.central.save_soon(0)
-        self.central.hass.async_create_background_task(
-            self._push_change(id_tag), f"{DOMAIN} local list update"
+        self.central.entry.async_create_background_task(
+            self.central.hass, self._push_change(id_tag), f"{DOMAIN} local list update"
         )
 
     # --- local lists -----------------------------------------------------------------------

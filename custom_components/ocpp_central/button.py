@@ -30,7 +30,8 @@ class OcppButtonDescription(OcppEntityDescription, ButtonEntityDescription):
 RESET = OcppButtonDescription(
     key="reset", device_class=ButtonDeviceClass.RESTART, entity_category=EntityCategory.CONFIG
 )
-UNLOCK = OcppButtonDescription(key="unlock")
+# Needed when a cable is stuck, not every day: with reset, not on the dashboard.
+UNLOCK = OcppButtonDescription(key="unlock", entity_category=EntityCategory.CONFIG)
 
 
 class ResetButton(OcppEntity, ButtonEntity):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
 import hmac
 import logging
 from types import MappingProxyType
@@ -28,6 +31,7 @@ from .cause import current_cause, update_cause
 from .connection import (
     CallErrorReceived,
     CallTimeoutError,
+    LogOnce,
     NotConnectedError,
     OcppConnection,
     preload_schemas,
@@ -63,11 +67,13 @@ from .devices import ChargerDevices
 from .id_tags import AuthStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
-from .protocol import ChargerProtocol, snake
+from .price_source import PriceSource
+from .protocol import ChargerProtocol, NotInVersion, snake
 from .protocol.v16 import V16Protocol
 from .protocol.v201 import V201Protocol
 from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
+from .session_ledger import CENTRAL_KEY, SessionLedger
 from .smart_charging.hub import SmartCharging
 
 _LOGGER = logging.getLogger(__name__)
@@ -76,8 +82,11 @@ BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP ver
 
 type OcppConfigEntry = ConfigEntry[CentralSystem]
 
-# Meter readings are saved lazily; transactions and approvals right away.
-SAVE_DELAY_READINGS = 30
+# An acknowledged reading is on disk within SAVE_DELAY_READINGS seconds (the durability
+# window in docs/security.md): every reading in between joins one write, so the store is
+# written at most every 2 s however many chargers report. Transactions and approvals are
+# written right away.
+SAVE_DELAY_READINGS = 2
 SAVE_DELAY_TRANSACTIONS = 0
 # Unknown chargers waiting for approval at most (each has a discovered flow).
 MAX_PENDING = 20
@@ -85,6 +94,8 @@ MAX_PENDING = 20
 _PRELOADED: set[str] = set()
 # Failed handshakes from one address before the user is told.
 AUTH_REPORT_AFTER = 3
+# last_seen moves on only when it is this much behind (it is no reading: see _message).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def server_settings(entry: ConfigEntry) -> ServerSettings:
@@ -112,6 +123,18 @@ def charger_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     }
 
 
+def owner_elsewhere(hass: HomeAssistant, entry_id: str, charger_id: str) -> ConfigEntry | None:
+    """The other central system (entry) a charger id already belongs to, if any.
+
+    A charger id is a device identifier, a unique id and a repair id: it can belong to one
+    central system only.
+    """
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if other.entry_id != entry_id and charger_id in charger_subentries(other):
+            return other
+    return None
+
+
 class CentralSystem:
     """Runs the OCPP server of one config entry and keeps its chargers' model."""
 
@@ -134,13 +157,17 @@ class CentralSystem:
         self._stored: dict[str, Any] = {}
         self._next_transaction_id = 1
         self._next_reservation_id = 1
-        self._save_due: float | None = None  # loop time of the next scheduled save
+        self._save_timer: asyncio.TimerHandle | None = None  # the next scheduled save
         self.subentry_ids: dict[str, str] = {}
         # The password each connected charger authenticated with (None: none needed).
         self._session_passwords: dict[str, str | None] = {}
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self.devices = ChargerDevices(self)
         self.smart = SmartCharging(self)
+        # What was logged once for each approved charger, across its connections.
+        self._log_once: dict[str, LogOnce] = {}
+        self.prices = PriceSource(hass, entry)
+        self.ledger = SessionLedger(self, self.prices)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -151,6 +178,8 @@ class CentralSystem:
         self._next_transaction_id = data.get("next_transaction_id", 1)
         self._next_reservation_id = data.get("next_reservation_id", 1)
         self.authorization.load(data)
+        await self.ledger.async_load(data)
+        await self.prices.async_start()
         for subentry in charger_subentries(self.entry).values():
             self._add_charger(subentry)
         for version in set(SUPPORTED_SUBPROTOCOLS.values()) - _PRELOADED:
@@ -169,6 +198,11 @@ class CentralSystem:
         """Stop the server (closing every connection) and save."""
         self.smart.stop()
         await self.server.stop()
+        self.prices.stop()
+        await self.ledger.async_stop()
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
         await self.store.async_save(self._data())
 
     @callback
@@ -180,25 +214,32 @@ class CentralSystem:
             "next_transaction_id": self._next_transaction_id,
             "next_reservation_id": self._next_reservation_id,
             **self.authorization.as_data(),
+            CENTRAL_KEY: self.ledger.central_data(),
         }
 
     @callback
     def save_soon(self, delay: float = SAVE_DELAY_READINGS) -> None:
         """Save within `delay` seconds, coalescing the saves asked for in between.
 
-        Store.async_delay_save restarts its timer on every call, so a charger reporting
-        more often than `delay` would postpone the save forever; keep the earliest due time.
+        One timer, for the earliest due time: Store.async_delay_save restarts its timer on
+        every call, so a charger reporting more often than `delay` would postpone the save
+        forever.
         """
         due = self.hass.loop.time() + delay
-        if self._save_due is not None and self._save_due <= due:
-            return
-        self._save_due = due
-        self.store.async_delay_save(self._data_to_save, delay)
+        if self._save_timer is not None:
+            if self._save_timer.when() <= due:
+                return
+            self._save_timer.cancel()
+        self._save_timer = self.hass.loop.call_at(due, self._save_now)
 
     @callback
-    def _data_to_save(self) -> dict[str, Any]:
-        self._save_due = None
-        return self._data()
+    def _save_now(self) -> None:
+        """Write a snapshot now. It is taken here, in the event loop (a data function given
+        to the store would run in its writer thread, while the model may change)."""
+        self._save_timer = None
+        self.entry.async_create_task(
+            self.hass, self.store.async_save(self._data()), f"{DOMAIN} save"
+        )
 
     async def async_entry_updated(self) -> None:
         """Apply a changed entry: reload for server settings, else sync chargers live."""
@@ -276,24 +317,33 @@ class CentralSystem:
             # An unknown charger whose boot breaks the schema (a long serial number is
             # common) must still be discoverable; it is then added with lenient on.
             connection.lenient_actions = frozenset({BOOT_NOTIFICATION})
+        # "Logged once" means once per charger, not once per connection.
+        if subentry is not None:
+            connection.log_once = self._log_once.setdefault(charger_id, connection.log_once)
         protocol: ChargerProtocol = (
             V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
         )
         self._session_passwords[charger_id] = subentry.data.get(CONF_PASSWORD) if subentry else None
-        if (previous := self.sessions.get(charger_id)) is not None:
-            _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
-            await previous.connection.close()
-        self.sessions[charger_id] = protocol
         connection.message_scope = lambda: self._message(charger_id)
+        # The newest connection takes over at once, before anything is awaited: several
+        # connections with one id at the same moment then each replace the one before, and
+        # exactly the last survives. A replaced one feeds nothing from here on.
+        previous = self.sessions.get(charger_id)
+        self.sessions[charger_id] = protocol
         self._set_connected(charger_id, True)
         try:
+            if previous is not None:
+                _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
+                previous.connection.replaced = True
+                await previous.connection.close()
             await connection.run()
         finally:
             if self.sessions.get(charger_id) is protocol:
                 del self.sessions[charger_id]
-                # Only connected chargers count towards the pending limit.
-                self.pending.pop(charger_id, None)
                 self._set_connected(charger_id, False)
+                if self.pending.pop(charger_id, None) is not None:
+                    # Only connected chargers wait for approval (and count towards the cap).
+                    self._abort_pending_flows(charger_id)
 
     def _set_connected(self, charger_id: str, connected: bool) -> None:
         if (charger := self.chargers.get(charger_id)) is not None:
@@ -311,9 +361,11 @@ class CentralSystem:
                 # in its context; a frame from a charger not added yet adds it.
                 if (charger := self.chargers.get(charger_id)) is not None:
                     now = dt_util.utcnow().replace(microsecond=0)
-                    if now != charger.last_seen:
+                    seen = charger.last_seen
+                    if seen is None or not timedelta(0) <= now - seen < LAST_SEEN_RESOLUTION:
                         charger.last_seen = now
-                        # Charger-level entities only (last_seen); at most once a second.
+                        # Charger-level entities only (last_seen); at most once a minute,
+                        # which keeps it out of the way in the logbook and the recorder.
                         charger.notify()
 
     def session(self, charger_id: str) -> ChargerProtocol:
@@ -341,8 +393,20 @@ class CentralSystem:
         if policy == NEW_CHARGERS_REJECT:
             return "Rejected"
         session = self.sessions.get(charger_id)
+        if (owner := owner_elsewhere(self.hass, self.entry.entry_id, charger_id)) is not None:
+            if session is not None:
+                session.connection.log_once.once(
+                    "owned-elsewhere",
+                    "refused: this charger id belongs to the central system %s",
+                    owner.title,
+                )
+            return "Rejected"
         lenient = session is not None and BOOT_NOTIFICATION in session.connection.non_compliant
-        if charger_id not in self.pending and len(self.pending) >= MAX_PENDING:
+        # Flows count too: one started just before its charger went away outlives it.
+        flows = self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"source": SOURCE_INTEGRATION_DISCOVERY}
+        )
+        if charger_id not in self.pending and max(len(self.pending), len(flows)) >= MAX_PENDING:
             # A flood of unknown ids must not fill Home Assistant with discovered flows.
             _LOGGER.debug("Too many chargers waiting for approval; %s stays pending", charger_id)
             return "Pending"
@@ -356,7 +420,8 @@ class CentralSystem:
             finally:
                 self._accepting.discard(charger_id)
             return "Accepted"
-        self.hass.async_create_task(
+        self.entry.async_create_task(
+            self.hass,
             self.hass.config_entries.flow.async_init(
                 DOMAIN,
                 context={"source": SOURCE_INTEGRATION_DISCOVERY},
@@ -368,6 +433,7 @@ class CentralSystem:
                     CONF_LENIENT: lenient,
                 },
             ),
+            f"{DOMAIN} discovered {charger_id}",
             eager_start=False,
         )
         return "Pending"
@@ -376,72 +442,95 @@ class CentralSystem:
         """An accepted charger (re)connected: learn it and re-apply what the user set."""
         self.smart.charger_ready(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
-            self.hass.async_create_background_task(
-                self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
+            self.entry.async_create_background_task(
+                self.hass, self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
             )
 
     async def _prepare_charger(self, session: ChargerProtocol) -> None:
-        """Read the configuration once per connection, set the meter interval, re-apply limits.
+        """Read the configuration once per connection, set the meter interval, re-apply
+        limits, sync the local list and confirm the sessions left open.
 
+        Each step runs whatever became of the one before it: a station that never sends
+        its report, or refuses one request, still gets its limits and its local list.
         Configuration is written only when the user asked for a different value, never
         in a loop: some chargers reboot after every configuration change.
         """
         charger = self.chargers.get(session.charger_id)
         if charger is None:
             return
-        errors = (NotConnectedError, CallTimeoutError, CallErrorReceived)
-        try:
-            charger.configuration = {
-                key: value
-                for key, value in (await session.read_configuration()).items()
-                if key != session.password_key  # a secret: not stored, not in diagnostics
-            }
-        except errors as err:
-            _LOGGER.info("%s: could not read the configuration: %s", session.charger_id, err)
-        else:
-            for connector_id in session.connector_ids(charger.configuration):
-                charger.connector(connector_id)
-        interval = self.charger_option(session.charger_id, CONF_METER_INTERVAL)
-        key = session.meter_interval_key
-        if interval and charger.configuration.get(key) != str(interval):
-            try:
-                status = await session.set_configuration(key, str(interval))
-            except errors as err:
-                _LOGGER.info("%s: could not set the meter interval: %s", session.charger_id, err)
-            else:
-                if status in ("accepted", "reboot_required"):
-                    charger.configuration[key] = str(interval)
-        for conn in list(charger.connectors.values()):
-            if conn.limit is not None:
-                try:
-                    await self.apply_limit(session, charger, conn)
-                except errors as err:
-                    _LOGGER.info("%s: could not re-apply a limit: %s", session.charger_id, err)
-        try:
-            await self.authorization.sync_local_list(session, charger)
-        except (*errors, OCPPError) as err:
-            _LOGGER.info("%s: could not send the local list: %s", session.charger_id, err)
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("read the configuration", lambda: self._read_configuration(session, charger)),
+            ("set the meter interval", lambda: self._set_meter_interval(session, charger)),
+            *(
+                ("re-apply a limit", partial(self._reapply_stored_limit, session, charger, conn))
+                for conn in list(charger.connectors.values())
+                if conn.limit is not None
+            ),
+            ("send the local list", lambda: self.authorization.sync_local_list(session, charger)),
+            ("confirm open sessions", lambda: session.confirm_open_sessions(charger)),
+        ]
+        for what, step in steps:
+            await self._prepare_step(session.charger_id, what, step)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         charger.notify_all()
 
-    async def apply_limit(
+    async def _prepare_step(
+        self, charger_id: str, what: str, step: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run one step of preparing a charger; no failure of it may stop the next ones."""
+        try:
+            await step()
+        except (
+            NotConnectedError,
+            CallTimeoutError,
+            CallErrorReceived,
+            TimeoutError,
+            OCPPError,
+        ) as err:
+            _LOGGER.info("%s: could not %s: %s", charger_id, what, str(err) or repr(err))
+        except Exception:
+            _LOGGER.exception("%s: could not %s", charger_id, what)
+
+    async def _read_configuration(self, session: ChargerProtocol, charger: Charger) -> None:
+        charger.configuration = {
+            key: value
+            for key, value in (await session.read_configuration()).items()
+            if key != session.password_key  # a secret: not stored, not in diagnostics
+        }
+        for connector_id in session.connector_ids(charger.configuration):
+            charger.connector(connector_id)
+
+    async def _set_meter_interval(self, session: ChargerProtocol, charger: Charger) -> None:
+        interval = self.charger_option(session.charger_id, CONF_METER_INTERVAL)
+        key = session.meter_interval_key
+        if interval and charger.configuration.get(key) != str(interval):
+            status = await session.set_configuration(key, str(interval))
+            if status in ("accepted", "reboot_required"):
+                charger.configuration[key] = str(interval)
+
+    async def _reapply_stored_limit(
         self, session: ChargerProtocol, charger: Charger, conn: Connector
-    ) -> bool:
-        """Send a connector's limit: bound to the running session, else as the default."""
+    ) -> None:
+        if conn.limit is not None:  # still set
+            await self.apply_limit(session, charger, conn)
+
+    async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> str:
+        """Send a connector's limit: bound to the running session, else as the default;
+        returns the charger's answer (accepted, rejected, not_supported)."""
         assert conn.limit is not None
         if conn.limit.expired(dt_util.utcnow()):
             # A limit for a while that is over: nothing to re-apply (the charger dropped it).
             conn.limit = None
             self.save_soon(SAVE_DELAY_TRANSACTIONS)
             charger.notify((conn.connector_id,))
-            return True
+            return "accepted"
         tx = conn.transaction
-        accepted = await session.set_charging_limit(
+        status = await session.set_charging_limit(
             conn.connector_id, conn.limit, tx.transaction_id if tx else None
         )
-        if accepted:
+        if status == "accepted":
             conn.limit_in_transaction = tx is not None
-        return accepted
+        return status
 
     def _charger_subentry(self, charger_id: str) -> ConfigSubentry | None:
         """A charger's subentry, found through its id (entities read settings per message:
@@ -512,8 +601,10 @@ class CentralSystem:
             # From now on the charger's own setting decides, also for its next boot.
             live.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
             live.connection.lenient_actions = frozenset()
+            self._log_once.setdefault(charger_id, live.connection.log_once)
         charger.on_new_connector = self.devices.on_new_connector
         charger.on_new_measurand = self.devices.on_new_measurand
+        charger.on_session_readings = self.ledger.readings
         self.chargers[charger_id] = charger
         self.subentry_ids[charger_id] = subentry.subentry_id
         self.devices.register(charger)
@@ -531,10 +622,20 @@ class CentralSystem:
             charger.notify_all()
         if session is not None and charger_id not in self._accepting:
             # It was told Pending: ask for a new boot so it is Accepted without waiting.
-            self.hass.async_create_background_task(
-                self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
+            self.entry.async_create_background_task(
+                self.hass, self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
             )
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
+
+    @callback
+    def _abort_pending_flows(self, charger_id: str) -> None:
+        """A charger waiting for approval went away: its discovered flow goes too (it comes
+        back with the charger's next boot), so flows never outnumber the pending cap."""
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"unique_id": charger_id}
+        ):
+            if flow["context"].get("source") == SOURCE_INTEGRATION_DISCOVERY:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def _abort_discovered_flows(self, charger_id: str, approving_flow_id: str | None) -> None:
         for flow in self.hass.config_entries.flow.async_progress_by_handler(
@@ -553,6 +654,7 @@ class CentralSystem:
         self.chargers.pop(charger_id, None)
         self._stored.pop(charger_id, None)
         self.subentry_ids.pop(charger_id, None)
+        self._log_once.pop(charger_id, None)
         self.devices.forget(charger_id)
         self.smart.forget(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
@@ -589,8 +691,13 @@ class CentralSystem:
         self._next_transaction_id += 1
         return transaction_id
 
-    def transaction_started(self, charger: Charger, tx: Transaction) -> None:
-        """Record and announce a new session."""
+    def transaction_started(
+        self, charger: Charger, tx: Transaction, *, meter_start: bool = True
+    ) -> None:
+        """Record and announce a new session (`meter_start`: the charger reported its start
+        reading, rather than the register being taken for it)."""
+        charger.connector(tx.connector_id).session_began()
+        self.ledger.session_started(charger, tx, meter_start=meter_start)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         self._fire(
             EVENT_TRANSACTION_STARTED,
@@ -607,11 +714,18 @@ class CentralSystem:
         )
 
     def close_transaction(
-        self, charger: Charger, tx: Transaction, stop: Any, reason: str | None
+        self,
+        charger: Charger,
+        tx: Transaction,
+        stop: Any,
+        reason: str | None,
+        *,
+        meter_stop_wh: float | None = None,
     ) -> None:
         """End a session: it becomes the connector's last session, and is announced."""
         tx.stop = stop
         tx.reason = snake(reason) if reason else None
+        self.ledger.session_ended(charger, tx, reason, meter_stop_wh)
         conn = charger.connector(tx.connector_id)
         if conn.transaction is tx:
             conn.transaction = None
@@ -620,8 +734,8 @@ class CentralSystem:
         # The charger drops a TxProfile with its session; keep the limit as the default.
         session = self.sessions.get(charger.charger_id)
         if conn.limit is not None and conn.limit_in_transaction and session is not None:
-            self.hass.async_create_background_task(
-                self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
+            self.entry.async_create_background_task(
+                self.hass, self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
             )
         self._fire(
             EVENT_TRANSACTION_STOPPED,
@@ -709,5 +823,27 @@ class CentralSystem:
                 translation_domain=DOMAIN,
                 translation_key="charger_call_error",
                 translation_placeholders={**placeholders, "error": str(err)},
+            ) from err
+        except NotInVersion as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="action_not_in_version" if err.action else "field_not_in_version",
+                translation_placeholders={
+                    **placeholders,
+                    "name": err.name,
+                    "version": session.connection.ocpp_version,
+                },
+            ) from err
+        except OCPPError as err:
+            # Our own check of the request (every call is checked against the charger's OCPP
+            # schema before it goes out): a value the user gave that this charger cannot take.
+            cause = err.details.get("cause") if isinstance(err.details, dict) else None
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_request",
+                translation_placeholders={
+                    **placeholders,
+                    "error": str(cause or err.description or err.code)[:200],
+                },
             ) from err
         return result

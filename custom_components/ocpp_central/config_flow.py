@@ -34,6 +34,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .central import owner_elsewhere
 from .const import (
     ATTR_EXPIRY,
     ATTR_ID_TAG,
@@ -256,6 +257,11 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_loaded")
         if charger_id in entry.runtime_data.chargers:
             return self.async_abort(reason="already_configured")
+        if (owner := owner_elsewhere(self.hass, entry.entry_id, charger_id)) is not None:
+            return self.async_abort(
+                reason="charger_in_other_entry",
+                description_placeholders={"charger_id": charger_id, "entry": owner.title},
+            )
         entry.runtime_data.approve_charger(
             charger_id,
             user_input.get(CONF_NAME) or charger_id,
@@ -473,6 +479,8 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 errors[CONF_CHARGER_ID] = "invalid_charger_id"
             elif any(sub.unique_id == charger_id for sub in self._get_entry().subentries.values()):
                 errors[CONF_CHARGER_ID] = "charger_exists"
+            elif owner_elsewhere(self.hass, self._get_entry().entry_id, charger_id) is not None:
+                errors[CONF_CHARGER_ID] = "charger_in_other_entry"
             else:
                 data = {CONF_CHARGER_ID: charger_id, CONF_LENIENT: user_input[CONF_LENIENT]}
                 if password := user_input.get(CONF_PASSWORD):

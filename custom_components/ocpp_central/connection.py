@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 import json
 import logging
 from pathlib import Path
+import re
 from typing import Any
 import uuid
 
@@ -27,6 +28,7 @@ from ocpp.exceptions import (
     NotImplementedError as OcppNotImplementedError,
     NotSupportedError,
     OCPPError,
+    PropertyConstraintViolationError,
     ProtocolError,
 )
 from ocpp.messages import (
@@ -41,11 +43,24 @@ from ocpp.messages import (
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from .bounds import OutOfBounds
+
 _LOGGER = logging.getLogger(__name__)
 
 type Payload = dict[str, Any]
-type CallHandler = Callable[[Payload], Payload | Awaitable[Payload]]
+# A refused message changes nothing: a handler first parses and checks all of a message and
+# raises (an OCPPError, or OutOfBounds) without touching anything; only then does it return
+# the step that applies the message and makes the answer. That step takes parsed values only
+# and does not fail, so a message is applied entirely or not at all.
+type Apply = Callable[[], Payload]
+type CallHandler = Callable[[Payload], Apply | Awaitable[Apply]]
 type AfterHandler = Callable[[Any, Payload], None]
+
+# What json.loads raises besides JSONDecodeError: integers beyond Python's digit limit
+# (ValueError) and nesting deeper than the recursion limit (RecursionError).
+_PARSE_ERRORS = (ValueError, RecursionError)
+# The unique id of a Call frame that cannot be parsed, read from its start.
+_CALL_ID = re.compile(r'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 
 
 def preload_schemas(ocpp_version: str) -> None:
@@ -140,7 +155,13 @@ class CallErrorReceived(Exception):
 
 
 class LogOnce:
-    """Log a warning once per key instead of once per message."""
+    """Log a warning once per key instead of once per message.
+
+    Keys may come from what a charger sends (a DataTransfer vendor id), so at most MAX_KEYS
+    are kept per connection; after that, new ones are logged at debug level only.
+    """
+
+    MAX_KEYS = 64
 
     def __init__(self, logger: logging.Logger, prefix: str) -> None:
         """Initialize."""
@@ -152,7 +173,12 @@ class LogOnce:
         """Log `msg` if `key` was not logged before."""
         if key in self._seen:
             return
+        if len(self._seen) >= self.MAX_KEYS:
+            self._logger.debug("%s: " + msg, self._prefix, *args)
+            return
         self._seen.add(key)
+        if len(self._seen) == self.MAX_KEYS:
+            msg += " (further kinds of problem are logged at debug level)"
         self._logger.warning("%s: " + msg, self._prefix, *args)
 
 
@@ -192,17 +218,23 @@ class OcppConnection:
         # OCPP allows one outstanding call per direction.
         self._call_lock = asyncio.Lock()
         self.closed = False
+        # Set when a newer connection with the same charger id took over: frames still
+        # arriving here are dropped, so that nothing but the newest connection feeds the model.
+        self.replaced = False
 
     async def run(self) -> None:
         """Serve frames until the websocket closes."""
         try:
             async for frame in self.websocket:
+                if self.replaced:
+                    _LOGGER.debug("%s: dropping a frame of a replaced connection", self.charger_id)
+                    continue
                 with self.message_scope():
                     await self._on_frame(frame)
                 # A flooding charger must not starve the event loop or other chargers.
                 await asyncio.sleep(0)
-        except ConnectionClosed:
-            pass
+        except (ConnectionClosed, NotConnectedError):
+            pass  # closed while we read, or while we answered: the same end
         finally:
             self.closed = True
             for future in self._pending.values():
@@ -232,6 +264,9 @@ class OcppConnection:
         except OCPPError as err:
             await self._answer_unparsable(frame, err)
             return
+        except _PARSE_ERRORS as err:
+            await self._answer_unreadable(frame, err)
+            return
         if msg.message_type_id == MessageType.Call:
             if not isinstance(msg.action, str):
                 # e.g. a list: not even a key to look up (a TypeError would end the connection).
@@ -249,11 +284,20 @@ class OcppConnection:
             return
         future.set_result(msg)
 
+    async def _answer_unreadable(self, frame: str, err: Exception) -> None:
+        """Answer a frame JSON cannot represent (an integer of thousands of digits, nesting
+        deeper than the parser goes) with FormatViolation, when its start names a unique id."""
+        if (match := _CALL_ID.match(frame)) is None:
+            _LOGGER.debug("%s: dropping a frame that cannot be parsed: %r", self.charger_id, err)
+            return
+        _LOGGER.debug("%s: cannot parse frame %s: %r", self.charger_id, match[1], err)
+        await self._send_error(match[1], FormatViolationError(description="Frame cannot be parsed"))
+
     async def _answer_unparsable(self, frame: str, err: OCPPError) -> None:
         """Answer a frame `unpack` refused, when it carries a unique id to answer to."""
         try:
             data = json.loads(frame)
-        except ValueError:
+        except (*_PARSE_ERRORS, TypeError):
             data = None
         if not isinstance(data, list) or len(data) < 2 or not isinstance(data[1], str):
             self.log_once.once(f"malformed-{err.code}", "ignoring a malformed frame: %s", err)
@@ -297,21 +341,33 @@ class OcppConnection:
                 raise FormatViolationError(description="Payload must be an object")
             if msg.action not in self.without_schema:
                 self._check(msg)
-            response = handler(msg.payload)
-            if not isinstance(response, dict):
-                response = await response
+            # Parse and check: nothing has changed if this raises.
+            parsed = handler(msg.payload)
+            apply = parsed if callable(parsed) else await parsed
         except OCPPError as err:
             await self._send_error(msg.unique_id, err)
             return
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            # Only reachable for payloads lenient mode let through.
+        except OutOfBounds as err:
+            await self._send_error(
+                msg.unique_id, PropertyConstraintViolationError(description=str(err))
+            )
+            return
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as err:
+            # Only reachable for payloads lenient mode let through (or nested beyond reason).
             _LOGGER.debug("%s: cannot process %s: %r", self.charger_id, msg.action, err)
             await self._send_error(
-                msg.unique_id, FormatViolationError(description=f"Cannot process payload: {err!r}")
+                msg.unique_id,
+                FormatViolationError(description=f"Cannot process payload: {type(err).__name__}"),
             )
             return
         except Exception:
             _LOGGER.exception("%s: error handling %s", self.charger_id, msg.action)
+            await self._send_error(msg.unique_id, InternalError(description="Internal error"))
+            return
+        try:
+            response = apply()  # one step, from parsed values only
+        except Exception:
+            _LOGGER.exception("%s: error applying %s", self.charger_id, msg.action)
             await self._send_error(msg.unique_id, InternalError(description="Internal error"))
             return
         await self._send(CallResult(msg.unique_id, response).to_json())

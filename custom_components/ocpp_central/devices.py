@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity import Entity
@@ -41,8 +42,11 @@ class ChargerDevices:
         """Start with no platforms registered."""
         self.central = central
         self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
-        # unique ids of connector entities, to move them when a charger turns out multi-outlet
-        self._connector_unique_ids: dict[tuple[str, int], list[tuple[str, str]]] = {}
+        # Connector entities (platform, unique id, category on a multi-outlet charger), to
+        # move them to a child device when a charger turns out to have several outlets.
+        self._connector_unique_ids: dict[
+            tuple[str, int], list[tuple[str, str, EntityCategory | None]]
+        ] = {}
 
     def add_entities(self, charger: Charger) -> None:
         """Entities of every registered platform for a charger just added."""
@@ -97,7 +101,9 @@ class ChargerDevices:
             config_entry_id=self.central.entry.entry_id,
             config_subentry_id=self.central.subentry_ids[charger.charger_id],
             identifiers={(DOMAIN, self.connector_identifier(charger.charger_id, connector_id))},
-            name=f"{name} Connector {connector_id}",
+            # "<charger name> Connector N", in Home Assistant's language
+            translation_key="connector",
+            translation_placeholders={"charger_name": name, "connector_id": str(connector_id)},
             manufacturer=charger.info.vendor,
             model=charger.info.model,
             via_device=(DOMAIN, charger.charger_id),
@@ -166,8 +172,7 @@ class ChargerDevices:
                 tracked = self._connector_unique_ids.get((charger.charger_id, connector_id), [])
                 for platform, key in SMART_ENTITIES:
                     unique_id = f"{charger.charger_id}_{connector_id}_{key}"
-                    if (platform, unique_id) in tracked:
-                        tracked.remove((platform, unique_id))
+                    tracked[:] = [t for t in tracked if t[:2] != (platform, unique_id)]
                     if entity_id := ent_reg.async_get_entity_id(platform, DOMAIN, unique_id):
                         ent_reg.async_remove(entity_id)
 
@@ -183,11 +188,16 @@ class ChargerDevices:
         self._add(charger, add, factory.measurand(self.central, charger, conn, key))
 
     def track_connector_entity(
-        self, charger_id: str, connector_id: int, platform: str, unique_id: str
+        self,
+        charger_id: str,
+        connector_id: int,
+        platform: str,
+        unique_id: str,
+        category: EntityCategory | None,
     ) -> None:
         """Remember a connector entity, to move it to a child device later if needed."""
         self._connector_unique_ids.setdefault((charger_id, connector_id), []).append(
-            (platform, unique_id)
+            (platform, unique_id, category)
         )
 
     def on_new_connector(self, charger: Charger, conn: Connector) -> None:
@@ -204,11 +214,13 @@ class ChargerDevices:
             )
             device = self._register_connector_device(charger, first)
             ent_reg = er.async_get(self.central.hass)
-            for platform, unique_id in self._connector_unique_ids.get(
+            for platform, unique_id, category in self._connector_unique_ids.get(
                 (charger.charger_id, first), []
             ):
                 if entity_id := ent_reg.async_get_entity_id(platform, DOMAIN, unique_id):
-                    ent_reg.async_update_entity(entity_id, device_id=device.id)
+                    ent_reg.async_update_entity(
+                        entity_id, device_id=device.id, entity_category=category
+                    )
         if len(charger.outlet_ids) > 1:
             self._register_connector_device(charger, conn.connector_id)
         for factory, add in self._factories:

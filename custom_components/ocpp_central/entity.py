@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import time
 from typing import Any
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import Context, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -26,6 +27,9 @@ class OcppEntityDescription(EntityDescription):
     live: bool = True
     value_fn: Callable[[Charger, Connector], Any] = lambda charger, conn: None
     attrs_fn: Callable[[Charger, Connector], dict[str, Any]] | None = None
+    # A connector entity that repeats a charger entity while the charger has one outlet
+    # (connector_status repeats status) takes this category there, out of the dashboard.
+    single_outlet_category: EntityCategory | None = None
 
 
 # How long HA attributes an entity's changes to the action called on it (HA's own "recent
@@ -60,9 +64,17 @@ class OcppEntity(Entity):
             self._attr_unique_id = f"{cid}_{description.key}"
         else:
             self._attr_unique_id = f"{cid}_{connector_id}_{description.key}"
-            central.devices.track_connector_entity(
-                cid, connector_id, platform, self._attr_unique_id
+            # A subclass may have chosen its category before this (session_cost does).
+            category = (
+                self._attr_entity_category
+                if hasattr(self, "_attr_entity_category")
+                else description.entity_category
             )
+            central.devices.track_connector_entity(
+                cid, connector_id, platform, self._attr_unique_id, category
+            )
+            if description.single_outlet_category and len(charger.outlet_ids) <= 1:
+                self._attr_entity_category = description.single_outlet_category
         self._value: Any = None
         self._attrs: dict[str, Any] | None = None
         self._was_available: bool | None = None

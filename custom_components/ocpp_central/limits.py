@@ -46,6 +46,9 @@ class ChargingLimit:
     # When a limit with a duration was set: it ends `duration` seconds later, also when it
     # is re-applied after a reconnect or restart.
     start: datetime | None = None
+    # The charger's overall maximum (ChargePointMaxProfile / ChargingStationMaxProfile):
+    # sent only when the user asks for it, never stored nor re-sent by automatic logic.
+    station_max: bool = False
 
     @property
     def end(self) -> datetime | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-import math
 
 ENERGY = "energy"
 
@@ -69,26 +68,22 @@ class Reading:
 
 def normalize(
     measurand: str | None,
-    value: str | float,
+    value: float,
     *,
     unit: str | None = None,
     phase: str | None = None,
     location: str | None = None,
-    multiplier: int = 0,
 ) -> Reading | None:
-    """Return the reading for a sampled value, or None for what we do not show."""
+    """Return the reading for a sampled value, or None for what we do not show.
+
+    `value` is the charger's number, already bounded and scaled (bounds.reading).
+    """
     measurand = measurand or "Energy.Active.Import.Register"
     if (spec := _MEASURANDS.get(measurand)) is None:
         return None
     key, phased = spec
-    try:
-        number = float(value) * 10**multiplier
-    except (TypeError, ValueError):
-        return None  # e.g. SignedData
-    if not math.isfinite(number):
-        return None
     factor, offset = _UNIT_FACTORS.get(unit or _DEFAULT_UNITS[measurand], (1.0, 0.0))
-    number = number * factor + offset
+    number = value * factor + offset
     if phase == "N" and phased:
         return None  # current/voltage on the neutral conductor: no total, no phase
     if phase is not None and phase != "N":

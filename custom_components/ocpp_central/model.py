@@ -14,6 +14,7 @@ from typing import Any
 
 from homeassistant.util import dt as dt_util
 
+from .bounds import FUTURE_TOLERANCE, MAX_CONNECTORS
 from .limits import ChargingLimit
 from .measurands import ENERGY
 from .smart_charging.state import SmartConnector
@@ -46,8 +47,6 @@ _STATUS_PRIORITY = [
     ConnectorStatus.UNAVAILABLE,
 ]
 
-# More outlets than any real charger has; higher ids are bad input.
-MAX_CONNECTORS = 32
 # Longest vendor, model, serial or firmware text kept from a boot message.
 INFO_MAX_LENGTH = 100
 
@@ -89,6 +88,9 @@ FIRMWARE_STATUSES = [
 ]
 
 DIAGNOSTICS_STATUSES = ["idle", "uploading", "uploaded", "upload_failed"]
+
+# Readings compared in Wh after a kWh round trip differ by float noise, not by this.
+_WH_TOLERANCE = 0.001
 
 
 @dataclass(slots=True)
@@ -205,9 +207,19 @@ class Connector:
     readings: dict[str, float] = field(default_factory=dict)
     # Timestamp of the newest sample applied; older (queued) samples do not overwrite readings.
     reading_time: datetime | None = None
-    # Lifetime register, kWh. Persisted; never lowered by a one-sample glitch.
+    # The charger's register, kWh, as its meter counts. Persisted; never lowered by a glitch.
     energy_kwh: float | None = None
+    # Added to the register to make the lifetime total: when the register restarts (a meter
+    # that counts each session from 0, a replaced meter), the energy counted so far moves
+    # here, so the total only rises. Persisted.
+    energy_offset_kwh: float = 0.0
+    # Whether the register is known to restart at every session. Persisted.
+    session_meter: bool = False
+    # A lower reading waiting for the next one to confirm it, and whether it opened a session.
     energy_pending_drop: float | None = None
+    pending_drop_at_session_start: bool = False
+    # The next register reading is the first of a session (set when a session starts).
+    session_reading_due: bool = False
     # Every measurand key ever reported (persisted so its entity is created at startup).
     measurands: set[str] = field(default_factory=set)
     transaction: Transaction | None = None
@@ -223,34 +235,88 @@ class Connector:
         """The session in progress, else the last one."""
         return self.transaction or self.last_session
 
+    @property
+    def lifetime_energy_kwh(self) -> float | None:
+        """The lifetime total: the register plus what it counted before it restarted."""
+        if self.energy_kwh is None:
+            return None
+        return round(self.energy_kwh + self.energy_offset_kwh, 6)
+
+    def session_began(self) -> None:
+        """A session started here: its first register reading may restart the register."""
+        self.session_reading_due = True
+
     def update_energy_register(self, kwh: float, *, live: bool) -> bool:
         """Apply a register reading; return whether the register changed.
 
-        A lower value is taken only when the following reading confirms it by rising
-        from there (a replaced meter, or a charger that restarts its register every
-        session); a single low or zero reading is a glitch and is dropped.
+        A single low or zero reading is a glitch and is dropped. A lower value is taken
+        only when the next reading confirms it by rising from there (a replaced meter, or
+        a meter that counts each session from 0); the register then restarts and what it
+        had counted joins the offset, so the lifetime total never falls. A meter known to
+        restart at every session (it fell back when a session opened, or its sessions
+        start at 0 one after another) restarts at the session's first reading right away.
         """
         current = self.energy_kwh
+        at_session_start, self.session_reading_due = self.session_reading_due, False
         if current is None or kwh >= current:
             self.energy_pending_drop = None
             if kwh == current:
                 return False
             self.energy_kwh = kwh
             return True
+        if at_session_start and (self.session_meter or self._sessions_start_at_zero(kwh)):
+            self.session_meter = True
+            self._restart_register(self._session_base(kwh))
+            self.energy_kwh = kwh
+            return True
         if not live:
             return False
         pending = self.energy_pending_drop
         if pending is not None and pending < kwh:
-            self.energy_pending_drop = None
+            if self.pending_drop_at_session_start:
+                self.session_meter = True
+                pending = self._session_base(pending)
+            self._restart_register(pending)
             self.energy_kwh = kwh
             return True
+        if pending is None or kwh < pending:
+            self.pending_drop_at_session_start = at_session_start
         self.energy_pending_drop = kwh
         return False
+
+    def _sessions_start_at_zero(self, kwh: float) -> bool:
+        """meterStart 0 session after session: the meter counts sessions, not a lifetime."""
+        last = self.last_session
+        return kwh == 0 and last is not None and last.meter_start_wh == 0
+
+    def _session_base(self, kwh: float) -> float:
+        """Where a restarted session meter counted from: the session's start reading, or 0
+        when the session took its start from the old register (it reported none)."""
+        tx = self.transaction
+        start = tx.meter_start_wh if tx is not None else None
+        if start is not None and abs(start - kwh * 1000) > _WH_TOLERANCE:
+            return 0.0
+        return kwh
+
+    def _restart_register(self, base: float) -> None:
+        """The register restarted from `base`: keep what it counted in the offset."""
+        assert self.energy_kwh is not None
+        self.energy_offset_kwh = round(self.energy_offset_kwh + self.energy_kwh - base, 6)
+        self.energy_kwh = base
+        self.energy_pending_drop = None
+        tx = self.transaction
+        if tx is not None and (
+            tx.meter_start_wh is None or tx.meter_start_wh > base * 1000 + _WH_TOLERANCE
+        ):
+            # The session took its start from the old register: it starts where this one did.
+            tx.meter_start_wh = tx.meter_last_wh = base * 1000
 
     def as_dict(self) -> dict[str, Any]:
         """Serialize what must survive a restart."""
         return {
             "energy_kwh": self.energy_kwh,
+            "energy_offset_kwh": self.energy_offset_kwh,
+            "session_meter": self.session_meter,
             # Kept so samples a charger resends after a restart are known to be old.
             "reading_time": _iso(self.reading_time),
             "measurands": sorted(self.measurands),
@@ -264,10 +330,17 @@ class Connector:
     def from_dict(cls, connector_id: int, data: dict[str, Any]) -> Connector:
         """Restore from storage."""
         tx, last, limit = data.get("transaction"), data.get("last_session"), data.get("limit")
+        reading_time = _dt(data.get("reading_time"))
+        if reading_time is not None and reading_time - dt_util.utcnow() > FUTURE_TOLERANCE:
+            # Stored from a charger clock far ahead (before such times were refused as
+            # "newest"): kept, it would make every real reading look old.
+            reading_time = None
         return cls(
             connector_id=connector_id,
             energy_kwh=data.get("energy_kwh"),
-            reading_time=_dt(data.get("reading_time")),
+            energy_offset_kwh=float(data.get("energy_offset_kwh") or 0.0),
+            session_meter=bool(data.get("session_meter", False)),
+            reading_time=reading_time,
             measurands=set(data.get("measurands", [])),
             transaction=Transaction.from_dict(tx) if tx else None,
             last_session=Transaction.from_dict(last) if last else None,
@@ -279,6 +352,10 @@ class Connector:
 type UpdateListener = Callable[[], None]
 type ConnectorListener = Callable[["Charger", Connector], None]
 type MeasurandListener = Callable[["Charger", Connector, str], None]
+# Energy register readings (time, Wh) credited to a session, once per message.
+type SessionReadingsListener = Callable[
+    ["Charger", Transaction, list[tuple[datetime, float]]], None
+]
 
 
 class Charger:
@@ -299,6 +376,7 @@ class Charger:
         self._listeners: dict[int | None, list[UpdateListener]] = {}
         self.on_new_connector: ConnectorListener | None = None
         self.on_new_measurand: MeasurandListener | None = None
+        self.on_session_readings: SessionReadingsListener | None = None
 
     # --- structure -------------------------------------------------------------------
 
@@ -352,6 +430,7 @@ class Charger:
         tx = conn.transaction
         if transaction_id is not None:
             tx = self.find_transaction(transaction_id) or tx
+        session_readings: list[tuple[datetime, float]] = []
         for timestamp, values in sorted(samples, key=lambda sample: sample[0]):
             live = conn.reading_time is None or timestamp >= conn.reading_time
             for key, value in values.items():
@@ -359,11 +438,14 @@ class Charger:
                     self.update_energy(conn, value, live=live)
                     if tx is not None and (tx.stop is None or timestamp <= tx.stop):
                         tx.add_meter_reading(value * 1000)
+                        session_readings.append((timestamp, value * 1000))
                 elif live:
                     conn.readings[key] = value
                     self._announce(conn, key)
             if live:
                 conn.reading_time = timestamp
+        if session_readings and tx is not None and self.on_session_readings is not None:
+            self.on_session_readings(self, tx, session_readings)
         return conn
 
     def find_transaction(self, transaction_id: int | str) -> Transaction | None:
@@ -435,7 +517,7 @@ class Charger:
             },
             "last_seen": _iso(self.last_seen),
             "firmware_status": self.firmware_status,
-            "configuration": self.configuration,
+            "configuration": dict(self.configuration),
             "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
         }
 

@@ -95,13 +95,17 @@ class ChargingLimitNumber(OcppEntity, NumberEntity):
         self._on_model_update()
 
     def _read(self) -> tuple[Any, dict[str, Any] | None]:
-        """The limit and the maximum: a changed maximum (charger setting) is a change too."""
-        value, attrs = super()._read()
-        return (value, self.native_max_value), attrs
+        """The limit and the maximum: a changed maximum (charger setting) is a change too.
+
+        `limited` tells a limit in force from none: without one, the value is the maximum.
+        """
+        limit, _ = super()._read()
+        return (limit, self.native_max_value), {"limited": limit is not None}
 
     @property
     def native_value(self) -> float:
-        """The limit in force now; without a limit of ours, the charger's maximum."""
+        """The limit in force now; without a limit of ours, the charger's maximum (the most
+        it may offer: what would be in force if there were no limit at all)."""
         limit, maximum = self._value
         return float(limit if limit is not None else maximum)
 

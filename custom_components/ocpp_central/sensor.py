@@ -23,11 +23,13 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, OcppConfigEntry
+from .core.ledger_pricing import minor_units
 from .core.smart import LimitSource
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
@@ -75,8 +77,13 @@ class OcppSensorDescription(OcppEntityDescription, SensorEntityDescription):
 
 
 def _session_duration(charger: Charger, conn: Connector) -> int | None:
+    """A running session counts in whole minutes (it is shown in minutes anyway), so that
+    it is written once a minute, not with every message; an ended one is exact."""
     session = conn.session
-    return session.duration_s(dt_util.utcnow()) if session else None
+    if session is None:
+        return None
+    duration = session.duration_s(dt_util.utcnow())
+    return duration if session.stop is not None else duration - duration % 60
 
 
 def _stop_reason(charger: Charger, conn: Connector) -> str | None:
@@ -108,6 +115,7 @@ CHARGER_SENSORS = (
         key="error_code",
         device_class=SensorDeviceClass.ENUM,
         options=ERROR_CODES,
+        entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger, conn: charger.error.code,
         attrs_fn=_error_attrs,
     ),
@@ -141,6 +149,7 @@ CONNECTOR_SENSORS = (
         key="connector_status",
         device_class=SensorDeviceClass.ENUM,
         options=_STATUS_OPTIONS,
+        single_outlet_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger, conn: conn.status,
     ),
     OcppSensorDescription(
@@ -154,12 +163,14 @@ CONNECTOR_SENSORS = (
     ),
     OcppSensorDescription(
         key="session_start",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TIMESTAMP,
         live=False,
         value_fn=lambda charger, conn: conn.session.start if conn.session else None,
     ),
     OcppSensorDescription(
         key="session_duration",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
@@ -177,11 +188,13 @@ CONNECTOR_SENSORS = (
     ),
     OcppSensorDescription(
         key="id_tag",
+        entity_category=EntityCategory.DIAGNOSTIC,
         live=False,
         value_fn=lambda charger, conn: conn.session.id_tag if conn.session else None,
     ),
     OcppSensorDescription(
         key="stop_reason",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.ENUM,
         options=STOP_REASONS,
         live=False,
@@ -209,6 +222,62 @@ SMART_SENSORS = (
 )
 
 
+SESSION_COST = OcppSensorDescription(
+    key="session_cost",
+    device_class=SensorDeviceClass.MONETARY,
+    live=False,
+)
+
+
+def _cost_category(central: CentralSystem) -> EntityCategory | None:
+    """Primary once the site has a price; diagnostic (off the dashboard) while it has none."""
+    return None if central.prices.settings.kind != "none" else EntityCategory.DIAGNOSTIC
+
+
+class SessionCostSensor(OcppEntity, SensorEntity):
+    """What the connector's session (running, or last ended) cost, in Home Assistant's currency.
+
+    Unknown until all of its energy had a price. On a site without any price (no price source,
+    no fixed price) it is a diagnostic entity, out of the way of the dashboard; it becomes a
+    primary one once a price is configured.
+    """
+
+    entity_description: OcppSensorDescription
+
+    def __init__(self, central: CentralSystem, charger: Charger, connector_id: int) -> None:
+        """Initialize with HA's currency as the unit."""
+        self._attr_entity_category = _cost_category(central)  # before the base tracks it
+        super().__init__(central, charger, connector_id, SESSION_COST, Platform.SENSOR)
+        currency = central.hass.config.currency
+        self._attr_native_unit_of_measurement = currency
+        self._attr_suggested_display_precision = minor_units(currency)
+
+    def _read(self) -> tuple[Any, dict[str, Any] | None]:
+        record = self.central.ledger.latest(self.charger.charger_id, self.connector.connector_id)
+        if record is None:
+            return None, None
+        cost = record.cost if record.currency == self._attr_native_unit_of_measurement else None
+        return cost, {"priced": str(record.priced)}
+
+    @property
+    def native_value(self) -> float | None:
+        """The cost, or None (unknown) while not all energy had a price."""
+        return self._value  # type: ignore[no-any-return]
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the price settings (they decide the entity's category)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.central.prices.subscribe(self._prices_changed))
+
+    @callback
+    def _prices_changed(self) -> None:
+        category = _cost_category(self.central)
+        entry = self.registry_entry
+        if entry is not None and entry.entity_category != category:
+            self._attr_entity_category = category
+            er.async_get(self.hass).async_update_entity(self.entity_id, entity_category=category)
+
+
 def _reading(key: str) -> Any:
     return lambda charger, conn: conn.readings.get(key)
 
@@ -222,12 +291,17 @@ def _measurand(key: str, **kwargs: Any) -> OcppSensorDescription:
     )
 
 
+# What the charger measures per phase, and its temperature, is diagnostic: the dashboard
+# shows power and energy. Per-phase voltages are also disabled by default (three nearly
+# equal series recorded with every sample, rarely looked at).
 _CURRENT = {
+    "entity_category": EntityCategory.DIAGNOSTIC,
     "device_class": SensorDeviceClass.CURRENT,
     "native_unit_of_measurement": UnitOfElectricCurrent.AMPERE,
     "suggested_display_precision": 1,
 }
 _VOLTAGE = {
+    "entity_category": EntityCategory.DIAGNOSTIC,
     "device_class": SensorDeviceClass.VOLTAGE,
     "native_unit_of_measurement": UnitOfElectricPotential.VOLT,
     "suggested_display_precision": 0,
@@ -241,7 +315,7 @@ MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         live=False,
-        value_fn=lambda charger, conn: conn.energy_kwh,
+        value_fn=lambda charger, conn: conn.lifetime_energy_kwh,
     ),
     "power": _measurand(
         "power",
@@ -253,18 +327,21 @@ MEASURAND_SENSORS: dict[str, OcppSensorDescription] = {
         key: _measurand(key, **_CURRENT)
         for key in ("current", "current_l1", "current_l2", "current_l3", "current_offered")
     },
+    "voltage": _measurand("voltage", **_VOLTAGE),
     **{
-        key: _measurand(key, **_VOLTAGE)
-        for key in ("voltage", "voltage_l1", "voltage_l2", "voltage_l3")
+        key: _measurand(key, entity_registry_enabled_default=False, **_VOLTAGE)
+        for key in ("voltage_l1", "voltage_l2", "voltage_l3")
     },
+    # The car's state of charge: no battery device class, which would show it as the
+    # charger's own battery level on the device page.
     "soc": _measurand(
         "soc",
-        device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
     ),
     "temperature": _measurand(
         "temperature",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         suggested_display_precision=1,
@@ -294,8 +371,11 @@ def _factory() -> EntityFactory:
         central: CentralSystem, charger: Charger, conn: Connector
     ) -> list[OcppEntity]:
         return [
-            OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)
-            for description in CONNECTOR_SENSORS
+            *(
+                OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)
+                for description in CONNECTOR_SENSORS
+            ),
+            SessionCostSensor(central, charger, conn.connector_id),
         ]
 
     def measurand_entities(

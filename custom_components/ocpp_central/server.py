@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -73,7 +72,7 @@ def basic_auth_password(headers: Headers, charger_id: str) -> str | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 inside
         return None
     username, sep, password = decoded.partition(":")
     if not sep or username != charger_id:
@@ -177,6 +176,9 @@ class OcppServer:
         if self.settings.ssl_cafile and not _certificate_names(connection, charger_id):
             # Profile 3: the verified client certificate must be issued to this charger.
             return connection.respond(HTTPStatus.FORBIDDEN, "Certificate does not match\n")
+        if len(request.headers.get_all("Authorization")) > 1:
+            # Which one counts would be a guess (and Headers.get raises on several).
+            return connection.respond(HTTPStatus.BAD_REQUEST, "Several Authorization headers\n")
         password = basic_auth_password(request.headers, charger_id)
         address = str(connection.remote_address[0]) if connection.remote_address else "?"
         if self._check_password(charger_id, password):

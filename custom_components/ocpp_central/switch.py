@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import Platform
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -30,8 +30,11 @@ CHARGING = OcppSwitchDescription(
 )
 
 
+# Configuration: off makes the charger inoperative, so it stays out of the dashboard card
+# (and of its header toggle, which would switch it together with charging).
 AVAILABLE = OcppSwitchDescription(
     key="available",
+    entity_category=EntityCategory.CONFIG,
     value_fn=lambda charger, conn: charger.status != ConnectorStatus.UNAVAILABLE,
 )
 
@@ -67,7 +70,9 @@ class ChargingSwitch(OcppEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Remote start."""
-        await async_start_charging(self.central, self.charger, self.connector.connector_id, None)
+        await async_start_charging(
+            self.central, self.charger, self.connector.connector_id, None, self._context
+        )
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Remote stop."""

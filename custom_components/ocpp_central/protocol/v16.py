@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ocpp.exceptions import PropertyConstraintViolationError
+from ocpp.exceptions import TypeConstraintViolationError
 
-from ..connection import OcppConnection, Payload
-from ..const import HEARTBEAT_INTERVAL, ID_TAG_MAX_LENGTH, PENDING_RETRY_INTERVAL
+from .. import bounds
+from ..bounds import MAX_CONNECTORS
+from ..connection import Apply, OcppConnection, Payload
+from ..const import ID_TAG_MAX_LENGTH
 from ..id_tags import AuthResult
 from ..limits import ChargingLimit
-from ..measurands import merge, normalize
 from ..model import (
-    MAX_CONNECTORS,
+    DIAGNOSTICS_STATUSES,
     NO_ERROR,
+    Charger,
     ChargerInfo,
     ConnectorStatus,
     ErrorInfo,
@@ -22,13 +24,15 @@ from ..model import (
 )
 from . import (
     ChargerProtocol,
+    NotInVersion,
     composite_periods,
-    now_iso,
     parse_time,
     profile_id,
+    samples,
     smart_profile_id,
     snake,
 )
+from .charging_profiles import PURPOSE_16
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -109,23 +113,16 @@ def id_tag_info(result: AuthResult) -> Payload:
     return info
 
 
-def samples(meter_values: Any) -> list[tuple[Any, dict[str, float]]]:
-    """MeterValue list to (timestamp, {key: value}) samples."""
-    result = []
-    for meter_value in meter_values or ():
-        readings = []
-        for sampled in meter_value.get("sampledValue") or ():
-            reading = normalize(
-                sampled.get("measurand"),
-                sampled.get("value"),
-                unit=sampled.get("unit"),
-                phase=sampled.get("phase"),
-                location=sampled.get("location"),
-            )
-            if reading is not None:
-                readings.append(reading)
-        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
-    return result
+def sample_fields(sampled: Payload) -> tuple[Any, Any, Any] | None:
+    """A 1.6 sampledValue: its value (text) and unit; signed data is not a number."""
+    if sampled.get("format") == "SignedData":
+        return None
+    return sampled.get("value"), 0, sampled.get("unit")
+
+
+def _text(value: Any) -> str | None:
+    """Optional free text (info, vendor fields): kept only when it is text."""
+    return value if isinstance(value, str) else None
 
 
 class V16Protocol(ChargerProtocol):
@@ -154,112 +151,142 @@ class V16Protocol(ChargerProtocol):
 
     # --- charger-initiated -------------------------------------------------------------
 
-    def _boot_notification(self, payload: Payload) -> Payload:
+    def _boot_notification(self, payload: Payload) -> Apply:
         info = ChargerInfo.reported(
             vendor=payload.get("chargePointVendor"),
             model=payload.get("chargePointModel"),
             serial=payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber"),
             firmware=payload.get("firmwareVersion"),
         )
-        status = self.central.boot(self.charger_id, info)
-        interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
-        return {"currentTime": now_iso(), "interval": interval, "status": status}
+        return self._boot(info)
 
-    def _heartbeat(self, payload: Payload) -> Payload:
-        return {"currentTime": now_iso()}
-
-    def _status_notification(self, payload: Payload) -> Payload:
+    def _status_notification(self, payload: Payload) -> Apply:
         charger = self._charger()
-        connector_id = int(payload["connectorId"])
-        conn = charger.connector(connector_id)
-        conn.status = _STATUS.get(payload.get("status", ""), conn.status)
-        code = payload.get("errorCode", "NoError")
+        connector_id = bounds.connector_id(payload["connectorId"])
+        status = _STATUS.get(payload.get("status", ""))
         error = ErrorInfo(
-            code=_ERROR_CODES.get(code, "other_error"),
-            info=payload.get("info"),
-            vendor_id=payload.get("vendorId"),
-            vendor_error_code=payload.get("vendorErrorCode"),
+            code=_ERROR_CODES.get(payload.get("errorCode", "NoError"), "other_error"),
+            info=_text(payload.get("info")),
+            vendor_id=_text(payload.get("vendorId")),
+            vendor_error_code=_text(payload.get("vendorErrorCode")),
         )
-        if error.active and error.code != conn.error.code:
-            self.central.fire_error(charger, connector_id, error)
-        conn.error = error
-        charger.notify((connector_id,))
-        return {}
 
-    def _meter_values(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        conn = charger.apply_samples(
-            int(payload["connectorId"]),
-            samples(payload.get("meterValue")),
-            payload.get("transactionId"),
-        )
-        self.central.save_soon()
-        charger.notify((conn.connector_id,))
-        return {}
+        def apply() -> Payload:
+            conn = charger.connector(connector_id)
+            if status is not None:
+                conn.status = status
+            if error.active and error.code != conn.error.code:
+                self.central.fire_error(charger, connector_id, error)
+            conn.error = error
+            charger.notify((connector_id,))
+            return {}
 
-    def _authorize(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        id_tag = payload["idTag"]
-        result = self.central.authorization.authorize(id_tag)
-        self.central.fire_id_tag(charger, id_tag, result.status)
-        return {"idTagInfo": id_tag_info(result)}
+        return apply
 
-    def _start_transaction(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        connector_id = int(payload["connectorId"])
-        if connector_id < 1:
-            raise PropertyConstraintViolationError(description="A session needs a connector >= 1")
-        id_tag = payload["idTag"]
-        result = self.central.authorization.authorize_start(id_tag, charger, connector_id)
-        conn = charger.connector(connector_id)
-        meter_start = float(payload["meterStart"])
-        tx = Transaction(
-            transaction_id=self.central.next_transaction_id(),
-            connector_id=connector_id,
-            id_tag=id_tag,
-            start=parse_time(payload.get("timestamp")),
-            meter_start_wh=meter_start,
-            meter_last_wh=meter_start,
-        )
-        if conn.transaction is not None:
-            # Its StopTransaction was lost: close it so the new session starts clean.
-            self.central.close_transaction(charger, conn.transaction, tx.start, None)
-        conn.transaction = tx
-        charger.update_energy(conn, meter_start / 1000, live=True)
-        self.central.transaction_started(charger, tx)
-        charger.notify((connector_id,))
-        return {"transactionId": tx.transaction_id, "idTagInfo": id_tag_info(result)}
+    def _transaction_id(self, value: Any) -> int | None:
+        return None if value is None else bounds.int32(value, "transactionId")
 
-    def _stop_transaction(self, payload: Payload) -> Payload:
+    def _meter_values(self, payload: Payload) -> Apply:
         charger = self._charger()
-        response: Payload = {}
-        if (id_tag := payload.get("idTag")) is not None:
-            response["idTagInfo"] = id_tag_info(self.central.authorization.authorize(id_tag))
-        tx = charger.find_transaction(payload["transactionId"])
-        if tx is None or tx.stop is not None:
-            # Unknown (or already closed): acknowledge so the charger drops it from its queue.
-            self.connection.log_once.once(
-                "unknown-tx", "StopTransaction for unknown transaction %s", payload["transactionId"]
+        connector_id = bounds.connector_id(payload["connectorId"])
+        transaction_id = self._transaction_id(payload.get("transactionId"))
+        parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
+
+        def apply() -> Payload:
+            conn = charger.apply_samples(connector_id, parsed, transaction_id)
+            self.central.save_soon()
+            charger.notify((conn.connector_id,))
+            return {}
+
+        return apply
+
+    def _authorize(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        id_tag = bounds.text_id(payload["idTag"], "idTag")
+
+        def apply() -> Payload:
+            result = self.central.authorization.authorize(id_tag)
+            self.central.fire_id_tag(charger, id_tag, result.status)
+            return {"idTagInfo": id_tag_info(result)}
+
+        return apply
+
+    def _start_transaction(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        connector_id = bounds.connector_id(payload["connectorId"], minimum=1)
+        id_tag = bounds.text_id(payload["idTag"], "idTag")
+        meter_start = bounds.meter_wh(payload["meterStart"], "meterStart")
+        start = parse_time(payload.get("timestamp"))
+
+        def apply() -> Payload:
+            result = self.central.authorization.authorize_start(id_tag, charger, connector_id)
+            conn = charger.connector(connector_id)
+            tx = Transaction(
+                transaction_id=self.central.next_transaction_id(),
+                connector_id=connector_id,
+                id_tag=id_tag,
+                start=start,
+                meter_start_wh=meter_start,
+                meter_last_wh=meter_start,
             )
-            return response
-        stop = parse_time(payload.get("timestamp"))
-        conn = charger.apply_samples(
-            tx.connector_id, samples(payload.get("transactionData")), tx.transaction_id
-        )
-        meter_stop = float(payload["meterStop"])
-        tx.add_meter_reading(meter_stop)
-        charger.update_energy(
-            conn, meter_stop / 1000, live=conn.reading_time is None or stop >= conn.reading_time
-        )
-        self.central.close_transaction(charger, tx, stop, payload.get("reason", "Local"))
-        charger.notify((tx.connector_id,))
-        return response
+            if conn.transaction is not None:
+                # Its StopTransaction was lost: close it so the new session starts clean.
+                self.central.close_transaction(charger, conn.transaction, tx.start, None)
+            conn.transaction = tx
+            self.central.transaction_started(charger, tx)
+            # After the session is known: a meter counting each session from 0 restarts here.
+            charger.update_energy(conn, meter_start / 1000, live=True)
+            charger.notify((connector_id,))
+            return {"transactionId": tx.transaction_id, "idTagInfo": id_tag_info(result)}
 
-    def _diagnostics_status(self, payload: Payload) -> Payload:
+        return apply
+
+    def _stop_transaction(self, payload: Payload) -> Apply:
         charger = self._charger()
-        charger.diagnostics_status = snake(payload["status"])
-        charger.notify()
-        return {}
+        transaction_id = bounds.int32(payload["transactionId"], "transactionId")
+        meter_stop = bounds.meter_wh(payload["meterStop"], "meterStop")
+        stop = parse_time(payload.get("timestamp"))
+        id_tag = payload.get("idTag")
+        if id_tag is not None:
+            id_tag = bounds.text_id(id_tag, "idTag")
+        reason = payload.get("reason", "Local")
+        if not isinstance(reason, str):
+            raise TypeConstraintViolationError(description="reason must be a string")
+        parsed = samples(payload.get("transactionData"), self._read_sample, sample_fields)
+
+        def apply() -> Payload:
+            response: Payload = {}
+            if id_tag is not None:
+                response["idTagInfo"] = id_tag_info(self.central.authorization.authorize(id_tag))
+            tx = charger.find_transaction(transaction_id)
+            if tx is None or tx.stop is not None:
+                # Unknown (or already closed): acknowledge so the charger drops it from its queue.
+                self.connection.log_once.once(
+                    "unknown-tx", "StopTransaction for unknown transaction %s", transaction_id
+                )
+                return response
+            conn = charger.apply_samples(tx.connector_id, parsed, tx.transaction_id)
+            tx.add_meter_reading(meter_stop)
+            live = conn.reading_time is None or stop >= conn.reading_time
+            charger.update_energy(conn, meter_stop / 1000, live=live)
+            self.central.close_transaction(charger, tx, stop, reason, meter_stop_wh=meter_stop)
+            charger.notify((tx.connector_id,))
+            return response
+
+        return apply
+
+    def _diagnostics_status(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        status = snake(payload["status"])
+        if status not in DIAGNOSTICS_STATUSES:
+            return lambda: {}  # from a lenient charger: nothing we can show
+
+        def apply() -> Payload:
+            charger.diagnostics_status = status
+            charger.notify()
+            return {}
+
+        return apply
 
     # --- central-system-initiated ------------------------------------------------------
 
@@ -281,22 +308,21 @@ class V16Protocol(ChargerProtocol):
 
     def _rate_unit(self) -> str:
         """A unless the charger only takes W (ChargingScheduleAllowedChargingRateUnit)."""
-        allowed = self.central.configuration(self.charger_id).get(
-            "ChargingScheduleAllowedChargingRateUnit", ""
-        )
+        allowed = self.central.configuration(self.charger_id).get(self.rate_unit_key, "")
         return "W" if "Power" in allowed and "Current" not in allowed else "A"
 
     async def set_charging_limit(
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
-    ) -> bool:
-        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile.
+    ) -> str:
+        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile (or
+        the ChargePointMaxProfile the user asked for).
 
         Profile ids are fixed per connector and purpose, so a new limit replaces the
         previous one instead of piling up on the charger.
         """
         in_tx = transaction_id is not None
         profile: Payload = {
-            "chargingProfileId": profile_id(connector_id, in_tx),
+            "chargingProfileId": profile_id(connector_id, in_tx, limit.station_max),
             **self._profile_core(limit, in_tx),
             "chargingSchedule": self._schedule(limit),
         }
@@ -305,7 +331,19 @@ class V16Protocol(ChargerProtocol):
         answer = await self.connection.call(
             "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
         )
-        return bool(answer.get("status") == "Accepted")
+        return snake(answer.get("status", "Rejected"))
+
+    def _clear_criteria(
+        self, connector_id: int | None, purpose: str | None, stack_level: int | None
+    ) -> Payload:
+        criteria: Payload = {}
+        if connector_id is not None:
+            criteria["connectorId"] = connector_id
+        if purpose is not None:
+            criteria["chargingProfilePurpose"] = PURPOSE_16[purpose]
+        if stack_level is not None:
+            criteria["stackLevel"] = stack_level
+        return criteria
 
     async def set_smart_limit(
         self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
@@ -326,7 +364,8 @@ class V16Protocol(ChargerProtocol):
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""
         answer = await self.connection.call(
-            "GetCompositeSchedule", {"connectorId": connector_id, "duration": duration}
+            "GetCompositeSchedule",
+            {"connectorId": connector_id, "duration": duration, **self._composite_unit()},
         )
         schedule = answer.get("chargingSchedule") or {}
         return {
@@ -338,18 +377,27 @@ class V16Protocol(ChargerProtocol):
             "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
         }
 
+    async def confirm_open_sessions(self, charger: Charger) -> None:
+        """Nothing to ask: a 1.6 charger sends the StopTransaction it queued."""
+
     # --- other controls ----------------------------------------------------------------
 
-    async def change_availability(self, connector_id: int, available: bool) -> str:
+    async def change_availability(
+        self, connector_id: int, available: bool, evse_connector: int | None = None
+    ) -> str:
         """ChangeAvailability; returns accepted, scheduled or rejected."""
+        if evse_connector is not None:
+            raise NotInVersion("evse_connector_id")
         answer = await self.connection.call(
             "ChangeAvailability",
             {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
         )
         return snake(answer.get("status", "Rejected"))
 
-    async def reset(self, hard: bool) -> bool:
-        """Reset Soft/Hard."""
+    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
+        """Reset Soft/Hard (of the whole charger: 1.6 resets nothing smaller)."""
+        if connector_id is not None:
+            raise NotInVersion("connector_id")
         answer = await self.connection.call("Reset", {"type": "Hard" if hard else "Soft"})
         return bool(answer.get("status") == "Accepted")
 
@@ -370,9 +418,15 @@ class V16Protocol(ChargerProtocol):
         await self.connection.call("UpdateFirmware", payload)
 
     async def get_diagnostics(
-        self, upload_url: str, start: datetime | None, stop: datetime | None
+        self,
+        upload_url: str,
+        start: datetime | None,
+        stop: datetime | None,
+        log_type: str = "diagnostics",
     ) -> str | None:
         """GetDiagnostics; returns the file name the charger will upload."""
+        if log_type != "diagnostics":
+            raise NotInVersion("log_type")
         payload: Payload = {"location": upload_url}
         if start is not None:
             payload["startTime"] = start.isoformat()
@@ -386,6 +440,8 @@ class V16Protocol(ChargerProtocol):
     password_key = "AuthorizationKey"
     password_max_bytes = 20  # 16-20 bytes, sent as at most 40 hex digits
     profile_id_field = "id"  # of ClearChargingProfile  # OCPP 1.6 security extension
+    station_max_purpose = "ChargePointMaxProfile"
+    rate_unit_key = "ChargingScheduleAllowedChargingRateUnit"
 
     def password_setting(self, password: str) -> str:
         """AuthorizationKey holds the password hex-encoded (1.6 security whitepaper)."""
@@ -404,8 +460,12 @@ class V16Protocol(ChargerProtocol):
             return []
         return list(range(1, min(count, MAX_CONNECTORS) + 1))
 
-    async def get_configuration(self, keys: list[str] | None) -> Payload:
+    async def get_configuration(
+        self, keys: list[str] | None, report_type: str | None = None
+    ) -> Payload:
         """GetConfiguration; returns {"keys": [{key, value, readonly}], "unknown_keys": [...]}."""
+        if report_type is not None:
+            raise NotInVersion("report_type")
         answer = await self.connection.call("GetConfiguration", {"key": keys} if keys else {})
         return {
             "keys": [
@@ -429,18 +489,27 @@ class V16Protocol(ChargerProtocol):
         return snake(answer.get("status", "Rejected"))
 
     async def reserve_now(
-        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+        self,
+        connector_id: int,
+        id_tag: str,
+        expiry: datetime,
+        reservation_id: int,
+        *,
+        parent: str | None = None,
+        connector_type: str | None = None,
     ) -> str:
         """ReserveNow; returns accepted, faulted, occupied, rejected or unavailable."""
-        answer = await self.connection.call(
-            "ReserveNow",
-            {
-                "connectorId": connector_id,
-                "expiryDate": expiry.isoformat(),
-                "idTag": id_tag,
-                "reservationId": reservation_id,
-            },
-        )
+        if connector_type is not None:
+            raise NotInVersion("connector_type")
+        payload: Payload = {
+            "connectorId": connector_id,
+            "expiryDate": expiry.isoformat(),
+            "idTag": id_tag,
+            "reservationId": reservation_id,
+        }
+        if parent is not None:
+            payload["parentIdTag"] = parent
+        answer = await self.connection.call("ReserveNow", payload)
         return snake(answer.get("status", "Rejected"))
 
     # --- local authorization list ------------------------------------------------------

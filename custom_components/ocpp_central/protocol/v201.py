@@ -5,35 +5,20 @@ EVSEs are the model's connectors (one outlet each); EVSE 0 is the charger as a w
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ocpp.exceptions import FormatViolationError
+from homeassistant.util import dt as dt_util
 
-from ..connection import CallErrorReceived, OcppConnection, Payload
-from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
+from .. import bounds
+from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
 from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit
-from ..measurands import merge, normalize
-from ..model import (
-    MAX_CONNECTORS,
-    ChargerInfo,
-    Connector,
-    ConnectorStatus,
-    ErrorInfo,
-    Transaction,
-)
-from . import (
-    ChargerProtocol,
-    composite_periods,
-    now_iso,
-    parse_time,
-    profile_id,
-    smart_profile_id,
-    snake,
-)
+from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
+from . import composite_periods, profile_id, samples, smart_profile_id, snake
+from .v201_reports import V201Reports
+from .v201_sessions import V201Sessions, id_token_info, sample_fields
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -77,17 +62,8 @@ _ACKNOWLEDGED = (
     "NotifyDisplayMessages",
     "NotifyMonitoringReport",
     "PublishFirmwareStatusNotification",
-    "ReportChargingProfiles",
     "ReservationStatusUpdate",
 )
-
-_CHARGING_STATES = {
-    "Charging": ConnectorStatus.CHARGING,
-    "SuspendedEV": ConnectorStatus.SUSPENDED_EV,
-    "SuspendedEVSE": ConnectorStatus.SUSPENDED_EVSE,
-    "EVConnected": ConnectorStatus.PREPARING,
-    "Idle": ConnectorStatus.PREPARING,
-}
 
 _CONNECTOR_STATUS = {
     "Available": ConnectorStatus.AVAILABLE,
@@ -116,15 +92,6 @@ _COMPONENT_ERRORS = {
     "Controller": "internal_error",
 }
 
-# idTokenInfo status for each of our authorization results.
-_AUTH = {
-    AuthStatus.ACCEPTED: "Accepted",
-    AuthStatus.BLOCKED: "Blocked",
-    AuthStatus.EXPIRED: "Expired",
-    AuthStatus.INVALID: "Invalid",
-    AuthStatus.CONCURRENT_TX: "ConcurrentTx",
-}
-
 # 1.6 trigger names the actions use, mapped where 2.0.1 renamed them.
 _TRIGGERS = {"DiagnosticsStatusNotification": "LogStatusNotification"}
 
@@ -133,77 +100,18 @@ RATE_UNIT_KEY = "SmartChargingCtrlr/RateUnit"
 STACK_LEVEL_KEY = "SmartChargingCtrlr/ProfileStackLevel"
 
 
-def id_token_info(result: AuthResult) -> Payload:
-    """IdTokenInfo for an authorization result."""
-    info: Payload = {"status": _AUTH[result.status]}
-    if result.expiry is not None:
-        info["cacheExpiryDateTime"] = result.expiry.isoformat()
-    if result.parent is not None:
-        info["groupIdToken"] = {"idToken": result.parent, "type": "Central"}
-    return info
+_LOG_TYPES = {"diagnostics": "DiagnosticsLog", "security": "SecurityLog"}
 
 
-def samples(meter_values: Any) -> list[tuple[datetime, dict[str, float]]]:
-    """MeterValue list (2.0.1 shape) to (timestamp, {key: value}) samples."""
-    result = []
-    for meter_value in meter_values or ():
-        readings = []
-        for sampled in meter_value.get("sampledValue") or ():
-            unit = sampled.get("unitOfMeasure") or {}
-            reading = normalize(
-                sampled.get("measurand"),
-                sampled.get("value"),
-                unit=unit.get("unit"),
-                multiplier=int(unit.get("multiplier", 0) or 0),
-                phase=sampled.get("phase"),
-                location=sampled.get("location"),
-            )
-            if reading is not None:
-                readings.append(reading)
-        result.append((parse_time(meter_value.get("timestamp")), merge(readings)))
-    return result
-
-
-def parse_key(key: str) -> Payload:
-    """`Component[/instance]/Variable[/instance]` to a component/variable pair."""
-    parts = key.split("/")
-    if len(parts) == 2:
-        component, variable = {"name": parts[0]}, {"name": parts[1]}
-    elif len(parts) == 3:
-        component, variable = {"name": parts[0], "instance": parts[1]}, {"name": parts[2]}
-    elif len(parts) == 4:
-        component = {"name": parts[0], "instance": parts[1]}
-        variable = {"name": parts[2], "instance": parts[3]}
-    else:
-        raise ValueError(key)
-    for part in (component, variable):
-        if not part["name"] or part.get("instance") == "":
-            part.pop("instance", None)
-        if not part["name"]:
-            raise ValueError(key)
-    return {"component": component, "variable": variable}
-
-
-def format_key(component: Payload, variable: Payload) -> str:
-    """A component/variable pair as `Component[/instance]/Variable[/instance]`."""
-    parts = [component["name"]]
-    if component.get("instance"):
-        parts.append(component["instance"])
-    parts.append(variable["name"])
-    if variable.get("instance"):
-        if not component.get("instance"):
-            parts.insert(1, "")
-        parts.append(variable["instance"])
-    return "/".join(parts)
-
-
-class V201Protocol(ChargerProtocol):
+class V201Protocol(V201Sessions, V201Reports):
     """One OCPP 2.0.1 (or 2.1) charging station."""
 
     meter_interval_key = METER_INTERVAL_KEY
     stack_level_key = STACK_LEVEL_KEY
     password_key = "SecurityCtrlr/BasicAuthPassword"
     profile_id_field = "chargingProfileId"  # of ClearChargingProfile
+    station_max_purpose = "ChargingStationMaxProfile"
+    rate_unit_key = RATE_UNIT_KEY
 
     def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
         """Register the charging-station-initiated message handlers."""
@@ -218,22 +126,20 @@ class V201Protocol(ChargerProtocol):
             "LogStatusNotification": self._log_status,
             "MeterValues": self._meter_values,
             "NotifyEvent": self._notify_event,
-            "NotifyReport": self._notify_report,
+            "NotifyReport": self._report_part,
+            "ReportChargingProfiles": self._report_part,
             "SecurityEventNotification": self._security_event,
             "StatusNotification": self._status_notification,
             "TransactionEvent": self._transaction_event,
             **{action: self._acknowledge for action in _ACKNOWLEDGED},
         }
         connection.on_call_handled = self._call_handled
-        # Live connector state the model derives status from (Occupied needs the session's state).
-        self._occupied: dict[int, bool] = {}
-        self._charging_state: dict[int, str] = {}
         self._request_ids = itertools.count(1)
-        self._reports: dict[int, tuple[list[Payload], asyncio.Future[list[Payload]]]] = {}
+        self._reports = {}
 
     # --- charging-station-initiated ----------------------------------------------------
 
-    def _boot_notification(self, payload: Payload) -> Payload:
+    def _boot_notification(self, payload: Payload) -> Apply:
         station = payload["chargingStation"]
         info = ChargerInfo.reported(
             vendor=station.get("vendorName"),
@@ -241,263 +147,152 @@ class V201Protocol(ChargerProtocol):
             serial=station.get("serialNumber"),
             firmware=station.get("firmwareVersion"),
         )
-        status = self.central.boot(self.charger_id, info)
-        interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
-        return {"currentTime": now_iso(), "interval": interval, "status": status}
+        return self._boot(info)
 
-    def _heartbeat(self, payload: Payload) -> Payload:
-        return {"currentTime": now_iso()}
-
-    def _acknowledge(self, payload: Payload) -> Payload:
+    def _acknowledge(self, payload: Payload) -> Apply:
         self._charger()
-        return {}
+        return lambda: {}
 
-    def _refresh_status(self, conn: Connector) -> None:
-        """Occupied resolves through the session's charging state."""
-        evse = conn.connector_id
-        if not self._occupied.get(evse):
-            return
-        if conn.transaction is not None:
-            state = self._charging_state.get(evse, "EVConnected")
-            conn.status = _CHARGING_STATES.get(state, ConnectorStatus.PREPARING)
-        elif conn.last_session is not None and conn.status in (
-            ConnectorStatus.CHARGING,
-            ConnectorStatus.SUSPENDED_EV,
-            ConnectorStatus.SUSPENDED_EVSE,
-            ConnectorStatus.FINISHING,
-        ):
-            conn.status = ConnectorStatus.FINISHING
-        else:
-            conn.status = ConnectorStatus.PREPARING
-
-    def _status_notification(self, payload: Payload) -> Payload:
+    def _status_notification(self, payload: Payload) -> Apply:
         charger = self._charger()
-        evse = int(payload["evseId"])
-        conn = charger.connector(evse)
+        evse = bounds.connector_id(payload["evseId"])
         status = payload["connectorStatus"]
-        self._occupied[evse] = status == "Occupied"
-        if status == "Occupied":
-            self._refresh_status(conn)
-        else:
-            conn.status = _CONNECTOR_STATUS.get(status, conn.status)
-        charger.notify((evse,))
-        return {}
+        occupied = status == "Occupied"
+        new_status = None if occupied else _CONNECTOR_STATUS.get(status)
 
-    def _meter_values(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        conn = charger.apply_samples(int(payload["evseId"]), samples(payload.get("meterValue")))
-        self.central.save_soon()
-        charger.notify((conn.connector_id,))
-        return {}
+        def apply() -> Payload:
+            conn = charger.connector(evse)
+            self._occupied[evse] = occupied
+            if occupied:
+                self._refresh_status(conn)
+            elif new_status is not None:
+                conn.status = new_status
+            charger.notify((evse,))
+            return {}
 
-    def _authorize(self, payload: Payload) -> Payload:
-        charger = self._charger()
-        token = payload["idToken"]["idToken"]
-        result = self.central.authorization.authorize(token)
-        self.central.fire_id_tag(charger, token, result.status)
-        return {"idTokenInfo": id_token_info(result)}
+        return apply
 
-    def _transaction_event(self, payload: Payload) -> Payload:
+    def _meter_values(self, payload: Payload) -> Apply:
         charger = self._charger()
-        info = payload["transactionInfo"]
-        transaction_id: str = info["transactionId"]
-        timestamp = parse_time(payload.get("timestamp"))
-        token = (payload.get("idToken") or {}).get("idToken")
-        tx = charger.find_transaction(transaction_id)
-        if tx is not None:
-            evse = tx.connector_id
-        elif (evse_info := payload.get("evse")) is not None:
-            evse = int(evse_info["id"])
-        else:
-            raise FormatViolationError(description="evse is required for a new transaction")
-        conn = charger.connector(evse)
-        response: Payload = {}
-        if token is not None:
-            result = (
-                self.central.authorization.authorize_start(token, charger, evse)
-                if tx is None
-                else self.central.authorization.authorize(token)
-            )
-            response["idTokenInfo"] = id_token_info(result)
-        event = payload["eventType"]
-        if tx is None:
-            if event == "Ended" and not payload.get("meterValue"):
-                # A session we never saw start, with nothing to record: just acknowledge.
+        evse = bounds.connector_id(payload["evseId"])
+        parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
+
+        def apply() -> Payload:
+            conn = charger.apply_samples(evse, parsed)
+            self.central.save_soon()
+            charger.notify((conn.connector_id,))
+            return {}
+
+        return apply
+
+    def _authorize(self, payload: Payload) -> Apply:
+        charger = self._charger()
+        token = bounds.text_id(payload["idToken"]["idToken"], "idToken")
+        plug_and_charge = "certificate" in payload or "iso15118CertificateHashData" in payload
+
+        def apply() -> Payload:
+            if plug_and_charge:
+                # Plug & Charge: we hold no root certificates and do no OCSP, so the contract
+                # certificate cannot be verified; an unverified chain is an invalid token.
                 self.connection.log_once.once(
-                    "unknown-tx",
-                    "TransactionEvent Ended for unknown transaction %s",
-                    transaction_id,
+                    "plug-and-charge",
+                    "Authorize with an ISO 15118 contract certificate refused: Plug & Charge "
+                    "is not supported",
                 )
-                return response
-            tx = Transaction(
-                transaction_id=transaction_id, connector_id=evse, id_tag=token, start=timestamp
-            )
-            if conn.transaction is not None:
-                self.central.close_transaction(charger, conn.transaction, timestamp, None)
-            conn.transaction = tx
-            start_samples = samples(payload.get("meterValue"))
-            energy = next((v["energy"] for _, v in start_samples if "energy" in v), None)
-            if energy is not None:
-                tx.meter_start_wh = energy * 1000
-                tx.meter_last_wh = tx.meter_start_wh
-            else:
-                tx.meter_start_wh = conn.energy_kwh * 1000 if conn.energy_kwh is not None else None
-                tx.meter_last_wh = tx.meter_start_wh
-            self.central.transaction_started(charger, tx)
-        elif token is not None and tx.id_tag is None:
-            tx.id_tag = token  # authorized after the session started
-        charger.apply_samples(evse, samples(payload.get("meterValue")), tx.transaction_id)
-        if (state := info.get("chargingState")) is not None:
-            self._charging_state[evse] = state
-        if event == "Ended" and tx.stop is None:
-            self.central.close_transaction(
-                charger, tx, timestamp, info.get("stoppedReason", "Local")
-            )
-            self._charging_state.pop(evse, None)
-        self._refresh_status(conn)
-        charger.notify((evse,))
-        return response
+                self.central.fire_id_tag(charger, token, AuthStatus.INVALID)
+                return {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
+            result = self.central.authorization.authorize(token)
+            self.central.fire_id_tag(charger, token, result.status)
+            return {"idTokenInfo": id_token_info(result)}
 
-    def _notify_event(self, payload: Payload) -> Payload:
+        return apply
+
+    def _notify_event(self, payload: Payload) -> Apply:
         charger = self._charger()
-        touched = set()
+        # (evse, the error now, or None when it cleared)
+        changes: list[tuple[int, ErrorInfo | None]] = []
         for event in payload.get("eventData") or ():
             component = event.get("component") or {}
             variable = (event.get("variable") or {}).get("name")
             if variable not in ("Problem", "Fault", "Tripped"):
                 continue
-            evse = int((component.get("evse") or {}).get("id", 0))
-            conn = charger.connector(evse)
+            evse = bounds.connector_id((component.get("evse") or {}).get("id", 0))
             active = str(event.get("actualValue")).lower() == "true" and not event.get("cleared")
-            if not active:
-                conn.error = ErrorInfo()
-            else:
-                error = ErrorInfo(
-                    code=_COMPONENT_ERRORS.get(component.get("name", ""), "other_error"),
-                    info=event.get("techInfo") or f"{component.get('name')} {variable}",
-                    vendor_id=None,
-                    vendor_error_code=event.get("techCode"),
-                )
+            name = component.get("name", "")
+            tech_info = event.get("techInfo")
+            tech_code = event.get("techCode")
+            error = ErrorInfo(
+                code=_COMPONENT_ERRORS.get(name, "other_error")
+                if isinstance(name, str)
+                else "other_error",
+                info=tech_info
+                if isinstance(tech_info, str) and tech_info
+                else f"{name} {variable}",
+                vendor_id=None,
+                vendor_error_code=tech_code if isinstance(tech_code, str) else None,
+            )
+            changes.append((evse, error if active else None))
+
+        def apply() -> Payload:
+            for evse, error in changes:
+                conn = charger.connector(evse)
+                if error is None:
+                    conn.error = ErrorInfo()
+                    continue
                 if error.code != conn.error.code or not conn.error.active:
                     self.central.fire_error(charger, evse, error)
                 conn.error = error
-            touched.add(evse)
-        charger.notify(touched)
-        return {}
+            charger.notify({evse for evse, _ in changes})
+            return {}
 
-    def _notify_report(self, payload: Payload) -> Payload:
-        self._charger()
-        request_id = payload["requestId"]
-        if (pending := self._reports.get(request_id)) is not None:
-            items, future = pending
-            items.extend(payload.get("reportData") or ())
-            if not payload.get("tbc") and not future.done():
-                future.set_result(items)
-        return {}
+        return apply
 
-    def _log_status(self, payload: Payload) -> Payload:
+    def _log_status(self, payload: Payload) -> Apply:
         charger = self._charger()
-        charger.diagnostics_status = _LOG_STATUS.get(payload["status"], "upload_failed")
-        charger.notify()
-        return {}
+        status = _LOG_STATUS.get(payload["status"], "upload_failed")
 
-    # --- device model --------------------------------------------------------------------
+        def apply() -> Payload:
+            charger.diagnostics_status = status
+            charger.notify()
+            return {}
 
-    async def _base_report(self, report_base: str) -> list[Payload]:
-        """GetBaseReport and collect the NotifyReport messages that answer it."""
-        request_id = next(self._request_ids)
-        future: asyncio.Future[list[Payload]] = asyncio.get_running_loop().create_future()
-        self._reports[request_id] = ([], future)
-        try:
-            answer = await self.connection.call(
-                "GetBaseReport", {"requestId": request_id, "reportBase": report_base}
-            )
-            if answer.get("status") != "Accepted":
-                return []
-            async with asyncio.timeout(self.connection.call_timeout):
-                return await future
-        finally:
-            self._reports.pop(request_id, None)
-
-    async def read_configuration(self) -> dict[str, str]:
-        """Actual values of the whole device model (GetBaseReport FullInventory)."""
-        configuration: dict[str, str] = {}
-        for item in await self._base_report("FullInventory"):
-            component, variable = item["component"], item["variable"]
-            evse = (component.get("evse") or {}).get("id")
-            for attribute in item.get("variableAttribute") or ():
-                if attribute.get("type", "Actual") == "Actual" and "value" in attribute:
-                    key = format_key(component, variable)
-                    if evse is not None and component["name"] in ("EVSE", "Connector"):
-                        key = f"{component['name']}/{evse}/{variable['name']}"
-                    configuration.setdefault(key, str(attribute["value"]))
-        return configuration
-
-    def connector_ids(self, configuration: dict[str, str]) -> list[int]:
-        """EVSE ids the device model reports."""
-        ids = set()
-        for key in configuration:
-            name, _, rest = key.partition("/")
-            if name == "EVSE" and rest.split("/")[0].isdigit():
-                ids.add(int(rest.split("/")[0]))
-        return sorted(i for i in ids if 0 < i <= MAX_CONNECTORS)
-
-    async def get_configuration(self, keys: list[str] | None) -> Payload:
-        """GetVariables for the listed keys, or the whole device model."""
-        if not keys:
-            configuration = await self.read_configuration()
-            return {
-                "keys": [
-                    {"key": key, "value": value, "readonly": False}
-                    for key, value in sorted(configuration.items())
-                ],
-                "unknown_keys": [],
-            }
-        requested, unknown = [], []
-        for key in keys:
-            try:
-                requested.append((key, parse_key(key)))
-            except ValueError:
-                unknown.append(key)
-        result: Payload = {"keys": [], "unknown_keys": unknown}
-        if not requested:
-            return result
-        answer = await self.connection.call(
-            "GetVariables", {"getVariableData": [data for _, data in requested]}
-        )
-        for (key, _), item in zip(requested, answer.get("getVariableResult", []), strict=False):
-            if item.get("attributeStatus") == "Accepted":
-                result["keys"].append(
-                    {"key": key, "value": item.get("attributeValue"), "readonly": False}
-                )
-            else:
-                result["unknown_keys"].append(key)
-        return result
-
-    async def set_configuration(self, key: str, value: str) -> str:
-        """SetVariables; returns accepted, reboot_required, rejected or not_supported."""
-        try:
-            data = parse_key(key)
-        except ValueError:
-            return "not_supported"
-        answer = await self.connection.call(
-            "SetVariables", {"setVariableData": [{**data, "attributeValue": value}]}
-        )
-        results = answer.get("setVariableResult") or [{}]
-        status = results[0].get("attributeStatus", "Rejected")
-        if status in ("UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"):
-            return "not_supported"
-        return snake(status)
+        return apply
 
     # --- central-system-initiated ------------------------------------------------------
 
+    async def confirm_open_sessions(self, charger: Charger) -> None:
+        """GetTransactionStatus for each session still open here.
+
+        A session the station says is over, with no message about it left in its queue,
+        ended while we were apart and its Ended event will never come: close it. While
+        messages are queued, the queued Ended closes it when it arrives.
+        """
+        for conn in list(charger.connectors.values()):
+            tx = conn.transaction
+            if tx is None:
+                continue
+            answer = await self.connection.call(
+                "GetTransactionStatus", {"transactionId": str(tx.transaction_id)}
+            )
+            if answer.get("messagesInQueue") or answer.get("ongoingIndicator") is not False:
+                continue
+            if conn.transaction is tx:  # not closed by an event meanwhile
+                last = conn.reading_time
+                stop = last if last is not None and last > tx.start else dt_util.utcnow()
+                self.central.close_transaction(charger, tx, stop, None)
+                self._charging_state.pop(conn.connector_id, None)
+                self._refresh_status(conn)
+                charger.notify((conn.connector_id,))
+
     async def remote_start(self, connector_id: int, id_tag: str) -> bool:
         """RequestStartTransaction."""
+        remote_start_id = next(self._request_ids)
+        self.remember_remote_start(remote_start_id, id_tag)
         answer = await self.connection.call(
             "RequestStartTransaction",
             {
                 "idToken": {"idToken": id_tag, "type": "Central"},
-                "remoteStartId": next(self._request_ids),
+                "remoteStartId": remote_start_id,
                 "evseId": connector_id,
             },
         )
@@ -516,20 +311,22 @@ class V201Protocol(ChargerProtocol):
 
     async def set_charging_limit(
         self, connector_id: int, limit: ChargingLimit, transaction_id: int | str | None
-    ) -> bool:
-        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile."""
+    ) -> str:
+        """SetChargingProfile: TxProfile for a running session, else TxDefaultProfile (or
+        the ChargingStationMaxProfile the user asked for); accepted or rejected."""
         in_tx = transaction_id is not None
+        ours = profile_id(connector_id, in_tx, limit.station_max)
         profile: Payload = {
-            "id": profile_id(connector_id, in_tx),
+            "id": ours,
             **self._profile_core(limit, in_tx),
-            "chargingSchedule": [{"id": profile_id(connector_id, in_tx), **self._schedule(limit)}],
+            "chargingSchedule": [{"id": ours, **self._schedule(limit)}],
         }
         if in_tx:
             profile["transactionId"] = str(transaction_id)
         answer = await self.connection.call(
             "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
         )
-        return bool(answer.get("status") == "Accepted")
+        return snake(answer.get("status", "Rejected"))
 
     async def set_smart_limit(
         self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
@@ -551,7 +348,8 @@ class V201Protocol(ChargerProtocol):
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""
         answer = await self.connection.call(
-            "GetCompositeSchedule", {"evseId": connector_id, "duration": duration}
+            "GetCompositeSchedule",
+            {"evseId": connector_id, "duration": duration, **self._composite_unit()},
         )
         schedule = answer.get("schedule") or {}
         return {
@@ -563,17 +361,25 @@ class V201Protocol(ChargerProtocol):
             "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
         }
 
-    async def change_availability(self, connector_id: int, available: bool) -> str:
-        """ChangeAvailability of the station (0) or an EVSE."""
+    async def change_availability(
+        self, connector_id: int, available: bool, evse_connector: int | None = None
+    ) -> str:
+        """ChangeAvailability of the station (0), an EVSE, or one connector of an EVSE."""
         payload: Payload = {"operationalStatus": "Operative" if available else "Inoperative"}
         if connector_id:
             payload["evse"] = {"id": connector_id}
+            if evse_connector is not None:
+                payload["evse"]["connectorId"] = evse_connector
         answer = await self.connection.call("ChangeAvailability", payload)
         return snake(answer.get("status", "Rejected"))
 
-    async def reset(self, hard: bool) -> bool:
-        """Reset: Immediate (hard) or OnIdle (soft); Scheduled counts as accepted."""
-        answer = await self.connection.call("Reset", {"type": "Immediate" if hard else "OnIdle"})
+    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
+        """Reset of the station or one EVSE: Immediate (hard) or OnIdle (soft); Scheduled
+        counts as accepted."""
+        payload: Payload = {"type": "Immediate" if hard else "OnIdle"}
+        if connector_id is not None:
+            payload["evseId"] = connector_id
+        answer = await self.connection.call("Reset", payload)
         return answer.get("status") in ("Accepted", "Scheduled")
 
     async def unlock(self, connector_id: int) -> str:
@@ -601,9 +407,13 @@ class V201Protocol(ChargerProtocol):
             raise CallErrorReceived(str(answer.get("status")), "firmware update refused")
 
     async def get_diagnostics(
-        self, upload_url: str, start: datetime | None, stop: datetime | None
+        self,
+        upload_url: str,
+        start: datetime | None,
+        stop: datetime | None,
+        log_type: str = "diagnostics",
     ) -> str | None:
-        """GetLog (DiagnosticsLog); returns the file name."""
+        """GetLog of the diagnostics (or security) log; returns the file name."""
         log: Payload = {"remoteLocation": upload_url}
         if start is not None:
             log["oldestTimestamp"] = start.isoformat()
@@ -611,7 +421,7 @@ class V201Protocol(ChargerProtocol):
             log["latestTimestamp"] = stop.isoformat()
         answer = await self.connection.call(
             "GetLog",
-            {"logType": "DiagnosticsLog", "requestId": next(self._request_ids), "log": log},
+            {"logType": _LOG_TYPES[log_type], "requestId": next(self._request_ids), "log": log},
         )
         if answer.get("status") not in ("Accepted", "AcceptedCanceled"):
             raise CallErrorReceived(str(answer.get("status")), "log upload refused")
@@ -626,18 +436,27 @@ class V201Protocol(ChargerProtocol):
         return snake(answer.get("status", "Rejected"))
 
     async def reserve_now(
-        self, connector_id: int, id_tag: str, expiry: datetime, reservation_id: int
+        self,
+        connector_id: int,
+        id_tag: str,
+        expiry: datetime,
+        reservation_id: int,
+        *,
+        parent: str | None = None,
+        connector_type: str | None = None,
     ) -> str:
-        """ReserveNow."""
-        answer = await self.connection.call(
-            "ReserveNow",
-            {
-                "id": reservation_id,
-                "expiryDateTime": expiry.isoformat(),
-                "idToken": {"idToken": id_tag, "type": "Central"},
-                "evseId": connector_id,
-            },
-        )
+        """ReserveNow (of an EVSE, optionally of one plug type; a group may use it)."""
+        payload: Payload = {
+            "id": reservation_id,
+            "expiryDateTime": expiry.isoformat(),
+            "idToken": {"idToken": id_tag, "type": "Central"},
+            "evseId": connector_id,
+        }
+        if connector_type is not None:
+            payload["connectorType"] = connector_type
+        if parent is not None:
+            payload["groupIdToken"] = {"idToken": parent, "type": "Central"}
+        answer = await self.connection.call("ReserveNow", payload)
         return snake(answer.get("status", "Rejected"))
 
     def supports_local_list(self, configuration: dict[str, str]) -> bool:
