@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ocpp_central.const import DOMAIN, SUBENTRY_CHARGER
 
@@ -113,6 +115,13 @@ async def follow(hass: HomeAssistant, house: float, *chargers: SimCharger) -> No
         await draw(hass, cp, amps, amps, amps)
         total += amps
     set_grid(hass, house + total, house + total, house + total)
+    await settle(hass)
+
+
+async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Let time pass; timers that are due fire."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
     await settle(hass)
 
 

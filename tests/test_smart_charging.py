@@ -12,7 +12,6 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from .smart_helpers import (
     SMART_ID,
@@ -30,16 +29,10 @@ from .smart_helpers import (
     smart_site,
     start,
     stop,
+    tick,
     update_charger,
     wait_until,
 )
-
-
-async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    """Let time pass; timers that are due fire."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await settle(hass)
 
 
 async def test_two_chargers_share_a_16_a_fuse_and_the_oven_switches_on(

@@ -7,12 +7,10 @@ connector (manual ones too) drop to the safe current until it reports sensibly a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from .smart_helpers import (
     GRID,
@@ -29,14 +27,9 @@ from .smart_helpers import (
     shown,
     smart_site,
     start,
+    tick,
     wait_until,
 )
-
-
-async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await settle(hass)
 
 
 def unavailable(hass: HomeAssistant) -> None:

@@ -3,12 +3,9 @@ the other chargers get less so that the fuse still holds."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
@@ -27,14 +24,9 @@ from .smart_helpers import (
     smart_site,
     start,
     stop,
+    tick,
     wait_until,
 )
-
-
-async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await settle(hass)
 
 
 def issue(hass: HomeAssistant, issue_id: str) -> ir.IssueEntry | None:

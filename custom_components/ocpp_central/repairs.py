@@ -72,58 +72,37 @@ def async_delete_auth_issue(hass: HomeAssistant, charger_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, auth_issue_id(charger_id))
 
 
-def ignores_limits_issue_id(charger_id: str) -> str:
-    """Issue id of a charger that draws more than smart charging allows."""
-    return f"ignores_limits_{charger_id}"
+# Smart charging's issues about a charger and its limits (the kind is the translation key):
+# it keeps drawing more than its limit, or it refused limits several times in a row.
+LIMITS_IGNORED = "ignores_limits"
+LIMITS_REFUSED = "limits_refused"
+
+
+def limits_issue_id(kind: str, charger_id: str) -> str:
+    """Issue id of one kind of limits issue for a charger."""
+    return f"{kind}_{charger_id}"
 
 
 @callback
-def async_create_ignores_limits_issue(
-    hass: HomeAssistant, charger_id: str, placeholders: dict[str, str]
+def async_create_limits_issue(
+    hass: HomeAssistant, kind: str, charger_id: str, placeholders: dict[str, str]
 ) -> None:
-    """A charger keeps drawing more than its limit: the others are given less meanwhile."""
+    """Tell the user a charger doesn't take smart charging's limits (the others get less)."""
     ir.async_create_issue(
         hass,
         DOMAIN,
-        ignores_limits_issue_id(charger_id),
+        limits_issue_id(kind, charger_id),
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key="ignores_limits",
+        translation_key=kind,
         translation_placeholders={"charger_id": charger_id, **placeholders},
     )
 
 
 @callback
-def async_delete_ignores_limits_issue(hass: HomeAssistant, charger_id: str) -> None:
-    """The charger follows its limits (again)."""
-    ir.async_delete_issue(hass, DOMAIN, ignores_limits_issue_id(charger_id))
-
-
-def limits_refused_issue_id(charger_id: str) -> str:
-    """Issue id of a charger that refuses smart charging's limits."""
-    return f"limits_refused_{charger_id}"
-
-
-@callback
-def async_create_limits_refused_issue(
-    hass: HomeAssistant, charger_id: str, placeholders: dict[str, str]
-) -> None:
-    """A charger refused smart charging's limits several times in a row."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        limits_refused_issue_id(charger_id),
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="limits_refused",
-        translation_placeholders={"charger_id": charger_id, **placeholders},
-    )
-
-
-@callback
-def async_delete_limits_refused_issue(hass: HomeAssistant, charger_id: str) -> None:
-    """The charger accepted a limit."""
-    ir.async_delete_issue(hass, DOMAIN, limits_refused_issue_id(charger_id))
+def async_delete_limits_issue(hass: HomeAssistant, kind: str, charger_id: str) -> None:
+    """The charger takes its limits (again)."""
+    ir.async_delete_issue(hass, DOMAIN, limits_issue_id(kind, charger_id))
 
 
 class RebootRepairFlow(RepairsFlow):

@@ -3,16 +3,23 @@ mode lets go of a limit, and what the homeowner is shown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from homeassistant.util import dt as dt_util
 
-from ..core.smart import Allocation, ChargingMode, LimitSource, RegulatorState, SessionInput
+from ..core.smart import (
+    Allocation,
+    ChargingMode,
+    LimitSource,
+    Regulation,
+    RegulatorState,
+    SessionInput,
+)
 from ..core.smart.allocator import SETTLE
 from ..limits import next_change
-from ..model import Connector
-from .tracking import Track
+from ..model import Charger, Connector
+from .tracking import Session, Track
 
 # In manual mode smart charging only steps in for these.
 PROTECTIVE = frozenset({LimitSource.FUSE, LimitSource.SAFE})
@@ -72,6 +79,44 @@ def released(session: SessionInput, target: Allocation, told: float, track: Trac
         return False
     track.held = False
     return True
+
+
+def settle(
+    previous: RegulatorState,
+    regulation: Regulation,
+    sessions: Mapping[str, Session],
+    allocation: Mapping[str, Allocation],
+    tracks: Mapping[str, Track],
+    sendable: Callable[[Charger], bool],
+) -> tuple[RegulatorState, list[tuple[Charger, Connector, float]]]:
+    """The state that results from a regulation, and what really goes out.
+
+    An offline charger gets nothing (it keeps what it had, and so does its channel). In
+    manual mode a limit that reaches what the user's own limit allows clears our profile
+    instead (the connector leaves the regulator).
+    """
+    channels = dict(regulation.state.channels)
+    out: list[tuple[Charger, Connector, float]] = []
+    for key, amps in regulation.sends:
+        charger, conn, session = sessions[key]
+        target = allocation[key]
+        if not sendable(charger):
+            if (before := previous.channels.get(key)) is not None:
+                channels[key] = before
+            else:
+                channels.pop(key, None)
+        elif released(session, target, amps, tracks[key]):
+            channels.pop(key, None)
+        else:
+            tracks[key].source = target.source
+            out.append((charger, conn, amps))
+    for key, channel in list(channels.items()):
+        session = sessions[key][2]
+        if channel.told is not None and released(
+            session, allocation[key], channel.told, tracks[key]
+        ):
+            del channels[key]
+    return RegulatorState(channels), out
 
 
 def view(

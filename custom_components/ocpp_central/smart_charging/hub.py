@@ -42,7 +42,7 @@ from ..core.smart import (
 from ..core.smart.model import STALE_AFTER
 from ..core.smart.verify import Watch
 from ..model import Charger, Connector
-from .decide import RAISE_MARGIN, next_wake, regulated, released, view, with_raise_margin
+from .decide import RAISE_MARGIN, next_wake, regulated, settle, view, with_raise_margin
 from .dispatch import Answer, Dispatcher
 from .estimate import DrawEstimate
 from .inputs import connector_key, session_input, user_limit
@@ -284,9 +284,10 @@ class SmartCharging:
             spare = allocate(smaller, grid, inputs, now)
             allocation = with_raise_margin(allocation, spare, self._state)
         regulation = regulate(self._state, regulated(inputs, allocation, self._tracks), inputs, now)
-        for charger, conn, amps in self._settle(
-            regulation.state, regulation.sends, sessions, allocation
-        ):
+        self._state, out = settle(
+            self._state, regulation, sessions, allocation, self._tracks, self._sendable
+        )
+        for charger, conn, amps in out:
             self.dispatcher.send(charger, conn, amps)
         for key in sessions:
             self._drawn.limit(key, self._state.told(key), now)
@@ -339,42 +340,6 @@ class SmartCharging:
         for key in set(self._tracks) - set(sessions):
             self._drop(key)
         return sessions
-
-    def _settle(
-        self,
-        state: RegulatorState,
-        sends: tuple[tuple[str, float], ...],
-        sessions: dict[str, Session],
-        allocation: dict[str, Allocation],
-    ) -> list[tuple[Charger, Connector, float]]:
-        """What really goes out, and the state that results.
-
-        An offline charger gets nothing (it keeps what it had). In manual mode a raise that
-        reaches what the user's own limit allows clears our profile instead.
-        """
-        channels = dict(state.channels)
-        out: list[tuple[Charger, Connector, float]] = []
-        for key, amps in sends:
-            charger, conn, session = sessions[key]
-            target = allocation[key]
-            if not self._sendable(charger):
-                if (previous := self._state.channels.get(key)) is not None:
-                    channels[key] = previous
-                else:
-                    channels.pop(key, None)
-            elif released(session, target, amps, self._tracks[key]):
-                channels.pop(key, None)
-            else:
-                self._tracks[key].source = target.source
-                out.append((charger, conn, amps))
-        for key, channel in list(channels.items()):
-            session = sessions[key][2]
-            if channel.told is not None and released(
-                session, allocation[key], channel.told, self._tracks[key]
-            ):
-                del channels[key]
-        self._state = RegulatorState(channels)
-        return out
 
     def _sendable(self, charger: Charger) -> bool:
         session = self.central.sessions.get(charger.charger_id)

@@ -11,10 +11,10 @@ from ..core.smart import LimitSource, SessionInput, Verification
 from ..core.smart.verify import PATIENCE, TOLERANCE
 from ..model import Charger, Connector
 from ..repairs import (
-    async_create_ignores_limits_issue,
-    async_create_limits_refused_issue,
-    async_delete_ignores_limits_issue,
-    async_delete_limits_refused_issue,
+    LIMITS_IGNORED,
+    LIMITS_REFUSED,
+    async_create_limits_issue,
+    async_delete_limits_issue,
 )
 
 if TYPE_CHECKING:
@@ -81,8 +81,9 @@ class Issues:
             charger_id = charger_of(key)
             if charger_id not in self._ignoring:
                 self._ignoring.add(charger_id)
-                async_create_ignores_limits_issue(
+                async_create_limits_issue(
                     self.central.hass,
+                    LIMITS_IGNORED,
                     charger_id,
                     {
                         **self._charger(charger_id),
@@ -101,27 +102,30 @@ class Issues:
                 complies(sessions[key][2], now) for key in keys
             ):
                 self._ignoring.discard(charger_id)
-                async_delete_ignores_limits_issue(self.central.hass, charger_id)
+                async_delete_limits_issue(self.central.hass, LIMITS_IGNORED, charger_id)
 
     def refused(self, charger_id: str, reason: str) -> None:
         """A charger refused limits too often."""
         self._refusing.add(charger_id)
-        async_create_limits_refused_issue(
-            self.central.hass, charger_id, {**self._charger(charger_id), "reason": reason}
+        async_create_limits_issue(
+            self.central.hass,
+            LIMITS_REFUSED,
+            charger_id,
+            {**self._charger(charger_id), "reason": reason},
         )
 
     def accepted(self, charger_id: str) -> None:
         """A charger accepted a limit."""
         if charger_id in self._refusing:
             self._refusing.discard(charger_id)
-            async_delete_limits_refused_issue(self.central.hass, charger_id)
+            async_delete_limits_issue(self.central.hass, LIMITS_REFUSED, charger_id)
 
     def forget(self, charger_id: str) -> None:
         """A charger was removed."""
         self._ignoring.discard(charger_id)
         self._refusing.discard(charger_id)
-        async_delete_ignores_limits_issue(self.central.hass, charger_id)
-        async_delete_limits_refused_issue(self.central.hass, charger_id)
+        for kind in (LIMITS_IGNORED, LIMITS_REFUSED):
+            async_delete_limits_issue(self.central.hass, kind, charger_id)
 
     def clear_all(self) -> None:
         """Smart charging was turned off: its issues are moot."""
