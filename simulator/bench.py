@@ -545,8 +545,10 @@ def write_ha_config(
     lag_file: Path,
     stalls: bool = False,
     integration: Path = REPO / "custom_components" / "ocpp_central",
+    options: dict[str, Any] | None = None,
 ) -> None:
-    """A minimal HA config: the integration (accepting every charger and tag) and the probe."""
+    """A minimal HA config: the integration (accepting every charger and tag) and the probe;
+    `options` are added to the entry's (the smart charging scenario's site settings)."""
     (config / "custom_components").mkdir(parents=True)
     (config / "custom_components" / "ocpp_central").symlink_to(integration)
     (config / "custom_components" / "ocpp_bench_probe").symlink_to(
@@ -581,7 +583,7 @@ def write_ha_config(
         "entry_id": BENCH_ENTRY_ID,
         "minor_version": 1,
         "modified_at": now,
-        "options": {"new_chargers": "accept", "id_tag_policy": "accept_all"},
+        "options": {"new_chargers": "accept", "id_tag_policy": "accept_all", **(options or {})},
         "pref_disable_new_entities": False,
         "pref_disable_polling": False,
         "source": "user",
@@ -614,6 +616,7 @@ class Server:
     port: int
     lag_file: Path
     log: Path
+    http_port: int = 0
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after a minute."""
@@ -630,10 +633,11 @@ def start_ha(
     workdir: Path,
     stalls: bool = False,
     integration: Path | None = None,
+    options: dict[str, Any] | None = None,
     prepare: Callable[[Path], None] | None = None,
 ) -> Server:
-    """Start `hass` on a fresh config (`prepare` may add to it); return when the OCPP port
-    listens."""
+    """Start `hass` on a fresh config (`options` go into the entry, `prepare` may add to the
+    config); return when the OCPP port listens."""
     config = workdir / "ha-config"
     port, http_port = free_port(), free_port()
     lag_file = workdir / "lag-ha.jsonl"
@@ -644,6 +648,7 @@ def start_ha(
         lag_file,
         stalls,
         integration or REPO / "custom_components" / "ocpp_central",
+        options,
     )
     if prepare is not None:
         prepare(config)
@@ -655,7 +660,7 @@ def start_ha(
         cwd=workdir,
         start_new_session=True,
     )
-    server = Server("Home Assistant + ocpp_central", proc, port, lag_file, log)
+    server = Server("Home Assistant + ocpp_central", proc, port, lag_file, log, http_port)
     try:
         wait_port(port, proc, 240)
     except Exception:
@@ -1097,6 +1102,11 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         "--quick", action="store_true", help="short windows: done in under two minutes"
     )
     parser.add_argument(
+        "--smart",
+        action="store_true",
+        help="the smart charging scenario instead (10 chargers, a grid meter, overloads)",
+    )
+    parser.add_argument(
         "--phases", default=",".join(map(str, PHASES)), help="charger counts at 1 msg/s each"
     )
     parser.add_argument(
@@ -1156,6 +1166,10 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
 def main(argv: Iterable[str] | None = None) -> int:
     """Entry point."""
     args = parse_args(argv)
+    if getattr(args, "smart", False):
+        from .bench_smart import orchestrate_smart
+
+        return orchestrate_smart(args)
     if args.mode == "client":
         result = asyncio.run(client_main(args))
         print(json.dumps(result))

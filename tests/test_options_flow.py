@@ -46,7 +46,7 @@ async def test_options(hass: HomeAssistant) -> None:
 
         result = await hass.config_entries.options.async_init(entry.entry_id)
         assert result["type"] is FlowResultType.MENU
-        assert result["menu_options"] == ["policies", "add_id_tag"]
+        assert result["menu_options"] == ["policies", "smart_charging", "add_id_tag"]
         result = await hass.config_entries.options.async_configure(
             result["flow_id"], {"next_step_id": "policies"}
         )

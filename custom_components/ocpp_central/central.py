@@ -74,6 +74,7 @@ from .protocol.v201 import V201Protocol
 from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
 from .session_ledger import CENTRAL_KEY, SessionLedger
+from .smart_charging.hub import SmartCharging
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ class CentralSystem:
         self._session_passwords: dict[str, str | None] = {}
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self.devices = ChargerDevices(self)
+        self.smart = SmartCharging(self)
         # What was logged once for each approved charger, across its connections.
         self._log_once: dict[str, LogOnce] = {}
         self.prices = PriceSource(hass, entry)
@@ -190,9 +192,11 @@ class CentralSystem:
                 create_ssl_context, settings.ssl_certfile, settings.ssl_keyfile, settings.ssl_cafile
             )
         await self.server.start(ssl_context)
+        self.smart.start()
 
     async def async_stop(self) -> None:
         """Stop the server (closing every connection) and save."""
+        self.smart.stop()
         await self.server.stop()
         self.prices.stop()
         await self.ledger.async_stop()
@@ -260,6 +264,7 @@ class CentralSystem:
                     live.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
                 # Settings such as max_current change what entities show (the limit's range).
                 self.chargers[charger_id].notify_all()
+        self.smart.settings_changed()
 
     # --- connections -------------------------------------------------------------------
 
@@ -435,6 +440,7 @@ class CentralSystem:
 
     def charger_ready(self, charger_id: str) -> None:
         """An accepted charger (re)connected: learn it and re-apply what the user set."""
+        self.smart.charger_ready(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
             self.entry.async_create_background_task(
                 self.hass, self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
@@ -603,6 +609,7 @@ class CentralSystem:
         self.subentry_ids[charger_id] = subentry.subentry_id
         self.devices.register(charger)
         self.devices.add_entities(charger)
+        self.smart.track(charger)
         # A discovered flow for it is moot; abort it once the running flow step is over (that
         # may be the approving flow itself, which the flow manager must finish on its own).
         self.entry.async_create_task(
@@ -649,6 +656,7 @@ class CentralSystem:
         self.subentry_ids.pop(charger_id, None)
         self._log_once.pop(charger_id, None)
         self.devices.forget(charger_id)
+        self.smart.forget(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
             await session.connection.close()
         self.save_soon(SAVE_DELAY_TRANSACTIONS)

@@ -20,6 +20,9 @@ from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     DateTimeSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -37,12 +40,14 @@ from .const import (
     ATTR_ID_TAG,
     ATTR_NAME,
     ATTR_STATUS,
+    CONF_BATTERY_CAPACITY,
     CONF_CHARGER_ID,
     CONF_ID_TAG_POLICY,
     CONF_LENIENT,
     CONF_MAX_CURRENT,
     CONF_METER_INTERVAL,
     CONF_NEW_CHARGERS,
+    CONF_PHASE,
     CONF_PHASES,
     CONF_REQUIRE_PASSWORD,
     CONF_SSL_CAFILE,
@@ -62,6 +67,7 @@ from .const import (
 from .id_tags import IdTag, IdTagStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE
 from .server import create_ssl_context, valid_charger_id
+from .smart_charging.options import apply_smart, current_values, smart_schema, validate_smart
 
 DEFAULT_OPTIONS = {
     CONF_NEW_CHARGERS: NEW_CHARGERS_ASK,
@@ -279,7 +285,7 @@ class OptionsFlowHandler(OptionsFlow):
         """Choose what to change; id tags need the central system running."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return await self.async_step_policies()
-        menu = ["policies", "add_id_tag"]
+        menu = ["policies", "smart_charging", "add_id_tag"]
         if self.config_entry.runtime_data.authorization.tags:
             menu += ["edit_id_tag", "remove_id_tag"]
         return self.async_show_menu(step_id="init", menu_options=menu)
@@ -289,7 +295,7 @@ class OptionsFlowHandler(OptionsFlow):
     ) -> ConfigFlowResult:
         """Show the policies."""
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            return self.async_create_entry(data={**self.config_entry.options, **user_input})
         schema = vol.Schema(
             {
                 vol.Required(CONF_NEW_CHARGERS): SelectSelector(
@@ -314,6 +320,25 @@ class OptionsFlowHandler(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(
                 schema, {**DEFAULT_OPTIONS, **self.config_entry.options}
             ),
+        )
+
+    async def async_step_smart_charging(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The site: fuse, meter, safe current, prices. Applied live; empty turns it off."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_smart(self.hass, user_input)
+            if not errors:
+                return self.async_create_entry(
+                    data=apply_smart(self.config_entry.options, user_input)
+                )
+        return self.async_show_form(
+            step_id="smart_charging",
+            data_schema=smart_schema(
+                user_input if user_input is not None else current_values(self.config_entry.options)
+            ),
+            errors=errors,
         )
 
     def _tag_schema(self, tag: IdTag | None) -> vol.Schema:
@@ -486,7 +511,7 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
             kept = {
                 k: v
                 for k, v in subentry.data.items()
-                if k not in (CONF_METER_INTERVAL, CONF_PASSWORD)
+                if k not in (CONF_METER_INTERVAL, CONF_PASSWORD, CONF_BATTERY_CAPACITY)
             }
             return self.async_update_and_abort(
                 self._get_entry(), subentry, data={**kept, **user_input}
@@ -506,6 +531,11 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                     vol.Required(
                         CONF_PHASES, default=data.get(CONF_PHASES, DEFAULT_PHASES)
                     ): vol.All(vol.Coerce(int), vol.In([1, 2, 3])),
+                    vol.Required(CONF_PHASE, default=data.get(CONF_PHASE, "L1")): SelectSelector(
+                        SelectSelectorConfig(
+                            options=["L1", "L2", "L3"], mode=SelectSelectorMode.DROPDOWN
+                        )
+                    ),
                     vol.Required(
                         CONF_VOLTAGE, default=data.get(CONF_VOLTAGE, DEFAULT_VOLTAGE)
                     ): vol.All(vol.Coerce(float), vol.Range(min=100, max=1000)),
@@ -513,6 +543,18 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                         CONF_METER_INTERVAL,
                         description={"suggested_value": data.get(CONF_METER_INTERVAL)},
                     ): vol.All(vol.Coerce(int), vol.Range(min=0, max=3600)),
+                    vol.Optional(
+                        CONF_BATTERY_CAPACITY,
+                        description={"suggested_value": data.get(CONF_BATTERY_CAPACITY)},
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=500,
+                            step=0.1,
+                            unit_of_measurement="kWh",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    ),
                 }
             ),
         )

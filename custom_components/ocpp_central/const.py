@@ -44,6 +44,30 @@ CONF_MAX_CURRENT: Final = "max_current"
 CONF_PHASES: Final = "phases"
 CONF_VOLTAGE: Final = "voltage"
 CONF_METER_INTERVAL: Final = "meter_interval"
+# Which supply phase a single-phase charger is on (L1/L2/L3), and the car's battery (kWh).
+CONF_PHASE: Final = "phase"
+CONF_BATTERY_CAPACITY: Final = "battery_capacity"
+
+# Smart charging (entry options, the options flow's "smart_charging" step).
+CONF_MAIN_FUSE: Final = "main_fuse"
+CONF_SUPPLY_PHASES: Final = "supply_phases"
+CONF_GRID_CURRENT_SENSORS: Final = "grid_current_sensors"
+CONF_GRID_POWER_SENSOR: Final = "grid_power_sensor"
+CONF_GRID_EXPORT_POSITIVE: Final = "grid_export_positive"
+CONF_SAFE_CURRENT: Final = "safe_current"
+# ... and the price fields above.
+SMART_CHARGING_FIELDS: Final = (
+    CONF_MAIN_FUSE,
+    CONF_SUPPLY_PHASES,
+    CONF_GRID_CURRENT_SENSORS,
+    CONF_GRID_POWER_SENSOR,
+    CONF_GRID_EXPORT_POSITIVE,
+    CONF_SAFE_CURRENT,
+    CONF_PRICE_SENSOR,
+    CONF_NORDPOOL_ENTRY,
+    CONF_PRICE_SURCHARGE,
+    CONF_FIXED_PRICE,
+)
 
 # The id tag sent with a remote start when the user gives none (OCPP 1.6 idToken max 20).
 DEFAULT_REMOTE_ID_TAG: Final = "HomeAssistant"

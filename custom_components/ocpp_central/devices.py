@@ -18,6 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .model import Charger, Connector
+from .smart_charging.state import SMART_ENTITIES
 
 if TYPE_CHECKING:
     from .central import CentralSystem
@@ -30,6 +31,8 @@ class EntityFactory:
     charger: Callable[[CentralSystem, Charger], Sequence[Entity]]
     connector: Callable[[CentralSystem, Charger, Connector], Sequence[Entity]] | None = None
     measurand: Callable[[CentralSystem, Charger, Connector, str], Sequence[Entity]] | None = None
+    # Connector entities that exist only while smart charging is set up.
+    smart: Callable[[CentralSystem, Charger, Connector], Sequence[Entity]] | None = None
 
 
 class ChargerDevices:
@@ -148,6 +151,30 @@ class ChargerDevices:
     ) -> None:
         if factory.connector is not None:
             self._add(charger, add, factory.connector(self.central, charger, conn))
+        if factory.smart is not None and self.central.smart.enabled:
+            self._add(charger, add, factory.smart(self.central, charger, conn))
+
+    def add_smart_entities(self) -> None:
+        """Smart charging was set up: its entities for every connector, without a reload."""
+        for factory, add in self._factories:
+            if factory.smart is None:
+                continue
+            for charger in self.central.chargers.values():
+                for connector_id in charger.outlet_ids:
+                    conn = charger.connectors[connector_id]
+                    self._add(charger, add, factory.smart(self.central, charger, conn))
+
+    def remove_smart_entities(self) -> None:
+        """Smart charging's settings were removed: its entities go with them."""
+        ent_reg = er.async_get(self.central.hass)
+        for charger in self.central.chargers.values():
+            for connector_id in charger.outlet_ids:
+                tracked = self._connector_unique_ids.get((charger.charger_id, connector_id), [])
+                for platform, key in SMART_ENTITIES:
+                    unique_id = f"{charger.charger_id}_{connector_id}_{key}"
+                    tracked[:] = [t for t in tracked if t[:2] != (platform, unique_id)]
+                    if entity_id := ent_reg.async_get_entity_id(platform, DOMAIN, unique_id):
+                        ent_reg.async_remove(entity_id)
 
     def _spawn_measurand(
         self,

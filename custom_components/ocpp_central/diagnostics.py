@@ -37,6 +37,7 @@ async def async_get_config_entry_diagnostics(
                 for charger_id, charger in central.chargers.items()
             },
             "pending_chargers": sorted(central.pending),
+            "smart_charging": central.smart.diagnostics(),
             "id_tag_count": len(central.authorization.tags),
             # Counts only: the sessions themselves say who charged when.
             "sessions": central.ledger.diagnostics(),

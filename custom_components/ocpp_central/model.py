@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 from .bounds import FUTURE_TOLERANCE, MAX_CONNECTORS
 from .limits import ChargingLimit
 from .measurands import ENERGY
+from .smart_charging.state import SmartConnector
 
 
 class ConnectorStatus(StrEnum):
@@ -227,6 +228,7 @@ class Connector:
     limit: ChargingLimit | None = None
     # Whether it went out as a TxProfile, which the charger drops when the session ends.
     limit_in_transaction: bool = False
+    smart: SmartConnector = field(default_factory=SmartConnector)
 
     @property
     def session(self) -> Transaction | None:
@@ -321,6 +323,7 @@ class Connector:
             "transaction": self.transaction.as_dict() if self.transaction else None,
             "last_session": self.last_session.as_dict() if self.last_session else None,
             "limit": self.limit.as_dict() if self.limit else None,
+            "smart": self.smart.as_dict(),
         }
 
     @classmethod
@@ -342,6 +345,7 @@ class Connector:
             transaction=Transaction.from_dict(tx) if tx else None,
             last_session=Transaction.from_dict(last) if last else None,
             limit=ChargingLimit.from_dict(limit) if limit else None,
+            smart=SmartConnector.from_dict(data.get("smart")),
         )
 
 

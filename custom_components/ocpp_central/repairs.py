@@ -72,6 +72,39 @@ def async_delete_auth_issue(hass: HomeAssistant, charger_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, auth_issue_id(charger_id))
 
 
+# Smart charging's issues about a charger and its limits (the kind is the translation key):
+# it keeps drawing more than its limit, or it refused limits several times in a row.
+LIMITS_IGNORED = "ignores_limits"
+LIMITS_REFUSED = "limits_refused"
+
+
+def limits_issue_id(kind: str, charger_id: str) -> str:
+    """Issue id of one kind of limits issue for a charger."""
+    return f"{kind}_{charger_id}"
+
+
+@callback
+def async_create_limits_issue(
+    hass: HomeAssistant, kind: str, charger_id: str, placeholders: dict[str, str]
+) -> None:
+    """Tell the user a charger doesn't take smart charging's limits (the others get less)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        limits_issue_id(kind, charger_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=kind,
+        translation_placeholders={"charger_id": charger_id, **placeholders},
+    )
+
+
+@callback
+def async_delete_limits_issue(hass: HomeAssistant, kind: str, charger_id: str) -> None:
+    """The charger takes its limits (again)."""
+    ir.async_delete_issue(hass, DOMAIN, limits_issue_id(kind, charger_id))
+
+
 class RebootRepairFlow(RepairsFlow):
     """Confirm, then soft-reset the charger."""
 

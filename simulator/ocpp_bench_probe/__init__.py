@@ -13,6 +13,12 @@ the collector tracks to `<file>.collect.done` (memory is then read without the g
 that happened to be waiting for the next collection). Started with `PYTHONTRACEMALLOC=<n>`,
 it also dumps a tracemalloc snapshot next to the file at each such request, to find where the
 memory is (`tracemalloc.Snapshot.load(...).compare_to(...)`).
+
+For the smart charging benchmark it also plays the grid meter: `POST /api/ocpp_bench_probe/states`
+with `{"states": {entity_id: [state, attributes]}}` sets those states (as a meter integration
+would) and answers the wall-clock time just before the first one was set, so the bench can
+time the reaction from the state change to the profile at the charger. No authentication:
+the bench's Home Assistant listens on 127.0.0.1 only and is thrown away after the run.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 import gc
 import json
+import logging
 import os
 import sys
 import threading
@@ -186,6 +193,9 @@ async def async_setup(hass: Any, config: dict[str, Any]) -> bool:
     from homeassistant.core import callback
 
     probe = LagProbe(config[DOMAIN]["file"], watchdog=config[DOMAIN].get("stalls", False))
+    # OCPP_BENCH_DEBUG=logger1,logger2 in the bench's environment: those log at debug level.
+    for name in filter(None, os.environ.get("OCPP_BENCH_DEBUG", "").split(",")):
+        logging.getLogger(name).setLevel(logging.DEBUG)
 
     @callback
     def _count(event: Any) -> None:
@@ -193,4 +203,30 @@ async def async_setup(hass: Any, config: dict[str, Any]) -> bool:
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, _count)
     hass.async_create_background_task(probe.run(), f"{DOMAIN} lag probe")
+    hass.http.register_view(_states_view())
     return True
+
+
+def _states_view() -> Any:
+    """The view that plays the grid meter (HA is imported here: the bare central system
+    imports this module for its lag probe only)."""
+    from aiohttp import web
+    from homeassistant.components.http import KEY_HASS, HomeAssistantView
+
+    class StatesView(HomeAssistantView):  # type: ignore[misc]
+        """Set sensor states as a meter integration would; answer when (wall clock)."""
+
+        url = "/api/ocpp_bench_probe/states"
+        name = "api:ocpp_bench_probe:states"
+        requires_auth = False
+
+        async def post(self, request: Any) -> Any:
+            """{"states": {entity_id: [state, attributes]}} -> {"t": before the first set}."""
+            body = await request.json()
+            hass = request.app[KEY_HASS]
+            started = time.time()
+            for entity_id, (state, attributes) in body["states"].items():
+                hass.states.async_set(entity_id, state, attributes)
+            return web.json_response({"t": started})
+
+    return StatesView()

@@ -90,6 +90,31 @@ def profile_id(connector_id: int, in_transaction: bool, station_max: bool = Fals
     return (200 if in_transaction else 100) + connector_id
 
 
+# Smart charging's own TxProfile per connector: never one of the user's ids (100+, 200+).
+SMART_PROFILE_BASE = 300
+
+
+def smart_profile_id(connector_id: int) -> int:
+    """The id of smart charging's TxProfile on a connector (one per connector: a new limit
+    replaces the previous one, and clearing it leaves the user's own profiles alone)."""
+    return SMART_PROFILE_BASE + connector_id
+
+
+def stack_levels(raw: str | None) -> tuple[int, int]:
+    """The user's stack level and smart charging's, from the charger's highest level.
+
+    The user's limits use level 1 (0 on a charger that allows only 0). Smart charging goes one
+    above, so its TxProfile wins while it exists and the user's comes back once it is cleared;
+    on a charger without a higher level both share one (then ours replaces the user's).
+    """
+    try:
+        highest = max(0, int(raw)) if raw is not None else None
+    except ValueError:
+        highest = None
+    user = min(1, highest) if highest is not None else 1
+    return user, user + 1 if highest is None or highest > user else user
+
+
 class NotInVersion(Exception):
     """A request uses a field (or an action) the charger's OCPP version does not have.
 
@@ -281,6 +306,53 @@ class ChargerProtocol(ABC):
             dt_util.utcnow().replace(microsecond=0),
             dt_util.start_of_local_day().astimezone(dt_util.UTC),
         )
+
+    @property
+    def ready(self) -> bool:
+        """Whether the charger was accepted on this connection and takes commands."""
+        return self._ready
+
+    def smart_stack_level(self) -> tuple[int, bool]:
+        """Smart charging's stack level, and whether it is the user's too (see stack_levels)."""
+        user, smart = stack_levels(
+            self.central.configuration(self.charger_id).get(self.stack_level_key)
+        )
+        return smart, smart == user
+
+    def _smart_profile(self, amps: float, start: datetime) -> tuple[Payload, Payload]:
+        """What smart charging's TxProfile says, and its schedule, the same in every version.
+
+        Absolute from the session's start as the charger reported it (its own clock): the
+        limit applies at once even when the charger's clock differs from ours.
+        """
+        settings = self.central.electrical_settings(self.charger_id)
+        unit = self._rate_unit()
+        limit = amps if unit == "A" else settings.amps_to_watts(amps)
+        core: Payload = {
+            "stackLevel": self.smart_stack_level()[0],
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Absolute",
+        }
+        schedule: Payload = {
+            "chargingRateUnit": unit,
+            "startSchedule": start.astimezone(dt_util.UTC).isoformat(),
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit, 1)}],
+        }
+        return core, schedule
+
+    @abstractmethod
+    async def set_smart_limit(
+        self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
+    ) -> bool:
+        """Send smart charging's TxProfile for the running session; return whether accepted."""
+
+    async def clear_smart_limit(self, connector_id: int) -> bool:
+        """ClearChargingProfile for smart charging's profile; True once it is gone (also when
+        the charger had none: it drops a TxProfile with its session)."""
+        answer = await self.connection.call(
+            "ClearChargingProfile", {self.profile_id_field: smart_profile_id(connector_id)}
+        )
+        return answer.get("status") in ("Accepted", "Unknown")
 
     async def clear_charging_limit(self, connector_id: int) -> bool:
         """ClearChargingProfile for our profiles on the connector (on 0: also the maximum)."""

@@ -29,6 +29,7 @@ from . import (
     parse_time,
     profile_id,
     samples,
+    smart_profile_id,
     snake,
 )
 from .charging_profiles import PURPOSE_16
@@ -343,6 +344,22 @@ class V16Protocol(ChargerProtocol):
         if stack_level is not None:
             criteria["stackLevel"] = stack_level
         return criteria
+
+    async def set_smart_limit(
+        self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
+    ) -> bool:
+        """SetChargingProfile: smart charging's TxProfile, bound to the session."""
+        core, schedule = self._smart_profile(amps, start)
+        profile: Payload = {
+            "chargingProfileId": smart_profile_id(connector_id),
+            "transactionId": transaction_id,
+            **core,
+            "chargingSchedule": schedule,
+        }
+        answer = await self.connection.call(
+            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
 
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""

@@ -16,7 +16,7 @@ from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
 from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit
 from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
-from . import composite_periods, profile_id, samples, snake
+from . import composite_periods, profile_id, samples, smart_profile_id, snake
 from .v201_reports import V201Reports
 from .v201_sessions import V201Sessions, id_token_info, sample_fields
 
@@ -327,6 +327,23 @@ class V201Protocol(V201Sessions, V201Reports):
             "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
         )
         return snake(answer.get("status", "Rejected"))
+
+    async def set_smart_limit(
+        self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
+    ) -> bool:
+        """SetChargingProfile: smart charging's TxProfile, bound to the transaction."""
+        core, schedule = self._smart_profile(amps, start)
+        profile_id_ = smart_profile_id(connector_id)
+        profile: Payload = {
+            "id": profile_id_,
+            "transactionId": str(transaction_id),
+            **core,
+            "chargingSchedule": [{"id": profile_id_, **schedule}],
+        }
+        answer = await self.connection.call(
+            "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
 
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""

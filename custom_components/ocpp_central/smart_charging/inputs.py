@@ -1,0 +1,95 @@
+"""A running session as the allocator sees it, read from the model and the charger settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from homeassistant.util import dt as dt_util
+
+from ..const import CONF_PHASE
+from ..core.smart import (
+    LimitSource,
+    Phase,
+    RegulatorState,
+    SessionInput,
+    SiteSettings,
+    charger_phases,
+)
+from ..limits import limit_now
+from ..model import Charger, Connector, Transaction
+
+if TYPE_CHECKING:
+    from ..central import CentralSystem
+
+_PHASE_READINGS = ((Phase.L1, "current_l1"), (Phase.L2, "current_l2"), (Phase.L3, "current_l3"))
+
+
+def connector_key(charger_id: str, connector_id: int) -> str:
+    """The key of a connector in the allocator, the regulator and the verifier."""
+    return f"{charger_id}/{connector_id}"
+
+
+def user_limit(conn: Connector, now: datetime) -> tuple[float | None, LimitSource]:
+    """The user's own limit in force now (their constant limit or schedule), and its kind."""
+    limit = conn.limit
+    if limit is None or limit.expired(now):
+        return None, LimitSource.USER
+    source = LimitSource.SCHEDULE if limit.schedule else LimitSource.USER
+    return limit_now(limit, dt_util.as_local(now).time()), source
+
+
+def drawn(
+    charger: Charger, conn: Connector, tx: Transaction, phases: frozenset[Phase], single: bool
+) -> dict[Phase, float] | None:
+    """What the session draws per supply phase, when the charger reports it.
+
+    A single-phase charger's current, whatever phase it names, is on the supply phase its
+    `phase` setting says; a current without a phase is on every phase the charger loads.
+    Readings of an offline charger, or from before the session, say nothing about it.
+    """
+    if not charger.connected or conn.reading_time is None or conn.reading_time < tx.start:
+        return None
+    readings = conn.readings
+    per_phase = {phase: readings[key] for phase, key in _PHASE_READINGS if key in readings}
+    total = readings.get("current")
+    if single:
+        values = list(per_phase.values()) or ([total] if total is not None else [])
+        return {phase: max(values) for phase in phases} if values else None
+    if per_phase:
+        return per_phase
+    return dict.fromkeys(phases, total) if total is not None else None
+
+
+def phase_setting(value: object) -> Phase | None:
+    """The charger setting `phase`, if it names a phase."""
+    return next((phase for phase in Phase if phase.value == value), None)
+
+
+def session_input(
+    central: CentralSystem,
+    charger: Charger,
+    conn: Connector,
+    tx: Transaction,
+    site: SiteSettings,
+    state: RegulatorState,
+    now: datetime,
+) -> SessionInput:
+    """The running session on a connector, with what the regulator last told it."""
+    settings = central.electrical_settings(charger.charger_id)
+    phase = phase_setting(central.charger_option(charger.charger_id, CONF_PHASE))
+    phases = charger_phases(settings.phases, phase, site)
+    upper, upper_source = user_limit(conn, now)
+    key = connector_key(charger.charger_id, conn.connector_id)
+    return SessionInput(
+        key=key,
+        mode=conn.smart.mode,
+        phases=phases,
+        started=tx.start,
+        charger_max=settings.max_current,
+        upper=upper,
+        upper_source=upper_source,
+        drawn=drawn(charger, conn, tx, phases, single=settings.phases < 3),
+        allowed=state.told(key),
+        allowed_since=state.told_at(key),
+    )
