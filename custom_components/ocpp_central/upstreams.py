@@ -180,8 +180,10 @@ class Upstreams:
         """Stop every link and wait until each has stored its queue."""
         for charger_id in list(self._links):
             self._swap(charger_id, None, None)
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks:  # changes may start changes (a stopped link saving)
+            tasks = list(self._tasks)
+            self._tasks.difference_update(tasks)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- internals ----------------------------------------------------------------------------
 
