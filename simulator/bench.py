@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +52,7 @@ import uuid
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PHASES = (10, 50, 100, 200)
+BENCH_ENTRY_ID = "01BENCHOCPPCENTRAL000000000"
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
 
@@ -577,7 +578,7 @@ def write_ha_config(
         "discovery_keys": {},
         "disabled_by": None,
         "domain": "ocpp_central",
-        "entry_id": "01BENCHOCPPCENTRAL000000000",
+        "entry_id": BENCH_ENTRY_ID,
         "minor_version": 1,
         "modified_at": now,
         "options": {"new_chargers": "accept", "id_tag_policy": "accept_all"},
@@ -625,8 +626,14 @@ class Server:
                 self.proc.wait(10)
 
 
-def start_ha(workdir: Path, stalls: bool = False, integration: Path | None = None) -> Server:
-    """Start `hass` on a fresh config; return when the OCPP port listens."""
+def start_ha(
+    workdir: Path,
+    stalls: bool = False,
+    integration: Path | None = None,
+    prepare: Callable[[Path], None] | None = None,
+) -> Server:
+    """Start `hass` on a fresh config (`prepare` may add to it); return when the OCPP port
+    listens."""
     config = workdir / "ha-config"
     port, http_port = free_port(), free_port()
     lag_file = workdir / "lag-ha.jsonl"
@@ -638,6 +645,8 @@ def start_ha(workdir: Path, stalls: bool = False, integration: Path | None = Non
         stalls,
         integration or REPO / "custom_components" / "ocpp_central",
     )
+    if prepare is not None:
+        prepare(config)
     log = workdir / "ha.out"
     proc = subprocess.Popen(
         [str(VENV_BIN / "hass"), "-c", str(config), "--skip-pip"],
@@ -969,12 +978,13 @@ def report(
     return "\n".join(out)
 
 
-def write_report(block: str, path: Path) -> None:
+def write_report(block: str, path: Path, markers: tuple[str, str] = (BEGIN, END)) -> None:
     """Replace the block between the markers in `path` (append it if there is none)."""
+    begin, end = markers
     text = path.read_text() if path.exists() else "# Performance\n\n"
-    if BEGIN in text and END in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
+    if begin in text and end in text:
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
         text = head + block + tail
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
@@ -1120,6 +1130,16 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         "--keep", action="store_true", help="keep the temporary directory (logs, lag files)"
     )
     parser.add_argument(
+        "--ledger",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: what a stored history of N sessions costs at HA's start (bench_ledger)",
+    )
+    parser.add_argument(
+        "--ledger-rounds", type=int, default=3, help="starts of HA per variant with --ledger"
+    )
+    parser.add_argument(
         "--stalls",
         action="store_true",
         help="record HA's stack whenever its loop stalls (in the lag file; use --keep)",
@@ -1143,6 +1163,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     if args.mode == "bare":
         asyncio.run(bare_main(args))
         return 0
+    if args.ledger:
+        from .bench_ledger import run  # only this mode needs the core: imported here
+
+        return run(args.ledger, args.ledger_rounds, None if args.no_write else Path(args.output))
     return orchestrate(args)
 
 

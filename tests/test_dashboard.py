@@ -142,6 +142,13 @@ def check_entity_categories(hass: HomeAssistant, entry_id: str) -> None:
         # ... with several, each connector device shows its own.
         "SIM002_1_connector_status": None,
         "SIM002_2_connector_status": None,
+        # Without any price the cost could only be unknown: out of the way (also after the
+        # first connector's entities moved to its own device).
+        "SIM001_1_session_cost": EntityCategory.DIAGNOSTIC,
+        "SIM002_1_session_cost": EntityCategory.DIAGNOSTIC,
+        "SIM002_2_session_cost": EntityCategory.DIAGNOSTIC,
+        # The charging history, shown in Home Assistant's calendar.
+        "SIM001_1_sessions": None,
     }
     assert {key: entries[key].entity_category for key in expected} == expected
 

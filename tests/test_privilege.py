@@ -39,6 +39,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
     "get_composite_schedule": {"duration": 60},
     "get_configuration": {},
     "get_diagnostics": {"upload_url": "https://example.com/logs"},
+    "get_sessions": {"start": "2026-01-01", "end": "2026-01-31"},
     "remove_id_tag": {"id_tag": "CARD1"},
     "reserve_now": {"id_tag": "CARD1", "expiry": "2030-01-01T00:00:00"},
     "reset": {},
@@ -67,7 +68,8 @@ async def run_action(
         data,
         blocking=True,
         context=context,
-        return_response=name in ("get_composite_schedule", "get_configuration", "get_diagnostics"),
+        return_response=name
+        in ("get_composite_schedule", "get_configuration", "get_diagnostics", "get_sessions"),
     )
 
 

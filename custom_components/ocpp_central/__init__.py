@@ -12,11 +12,14 @@ from .central import CentralSystem, OcppConfigEntry, central_store, charger_sube
 from .const import DOMAIN
 from .profile_services import async_setup_profile_services
 from .services import async_setup_services
+from .session_ledger import ledger_store
+from .session_services import async_setup_session_services
 from .upstreams import upstream_store
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -29,6 +32,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, for every central system."""
     async_setup_services(hass)
     async_setup_profile_services(hass)
+    async_setup_session_services(hass)
     return True
 
 
@@ -73,6 +77,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> Non
     """Delete the stored sessions and id tags of a removed central system, and what its
     chargers' upstream links had not delivered."""
     await central_store(hass, entry.entry_id).async_remove()
+    await ledger_store(hass, entry.entry_id).async_remove()
     for charger_id in charger_subentries(entry):
         await upstream_store(hass, entry.entry_id, charger_id).async_remove()
 

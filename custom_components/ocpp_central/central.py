@@ -66,11 +66,13 @@ from .const import (
 from .devices import ChargerDevices
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
+from .price_source import PriceSource
 from .protocol import ChargerProtocol, NotInVersion, snake
 from .protocol.v16 import V16Protocol
 from .protocol.v201 import V201Protocol
 from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
+from .session_ledger import CENTRAL_KEY, SessionLedger
 from .upstreams import Upstreams
 
 _LOGGER = logging.getLogger(__name__)
@@ -163,6 +165,8 @@ class CentralSystem:
         self.upstreams = Upstreams(self)
         # What was logged once for each approved charger, across its connections.
         self._log_once: dict[str, LogOnce] = {}
+        self.prices = PriceSource(hass, entry)
+        self.ledger = SessionLedger(self, self.prices)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -173,6 +177,8 @@ class CentralSystem:
         self._next_transaction_id = data.get("next_transaction_id", 1)
         self._next_reservation_id = data.get("next_reservation_id", 1)
         self.authorization.load(data)
+        await self.ledger.async_load(data)
+        await self.prices.async_start()
         for subentry in charger_subentries(self.entry).values():
             self._add_charger(subentry)
         for version in set(SUPPORTED_SUBPROTOCOLS.values()) - _PRELOADED:
@@ -190,6 +196,8 @@ class CentralSystem:
         """Stop the server (closing every connection) and save."""
         await self.server.stop()
         await self.upstreams.async_stop()  # after the chargers: nothing more to forward
+        self.prices.stop()
+        await self.ledger.async_stop()
         if self._save_timer is not None:
             self._save_timer.cancel()
             self._save_timer = None
@@ -204,6 +212,7 @@ class CentralSystem:
             "next_transaction_id": self._next_transaction_id,
             "next_reservation_id": self._next_reservation_id,
             **self.authorization.as_data(),
+            CENTRAL_KEY: self.ledger.central_data(),
         }
 
     @callback
@@ -595,6 +604,7 @@ class CentralSystem:
             self._log_once.setdefault(charger_id, live.connection.log_once)
         charger.on_new_connector = self.devices.on_new_connector
         charger.on_new_measurand = self.devices.on_new_measurand
+        charger.on_session_readings = self.ledger.readings
         self.chargers[charger_id] = charger
         self.subentry_ids[charger_id] = subentry.subentry_id
         self.devices.register(charger)
@@ -680,9 +690,13 @@ class CentralSystem:
         self._next_transaction_id += 1
         return transaction_id
 
-    def transaction_started(self, charger: Charger, tx: Transaction) -> None:
-        """Record and announce a new session."""
+    def transaction_started(
+        self, charger: Charger, tx: Transaction, *, meter_start: bool = True
+    ) -> None:
+        """Record and announce a new session (`meter_start`: the charger reported its start
+        reading, rather than the register being taken for it)."""
         charger.connector(tx.connector_id).session_began()
+        self.ledger.session_started(charger, tx, meter_start=meter_start)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         self._fire(
             EVENT_TRANSACTION_STARTED,
@@ -699,11 +713,18 @@ class CentralSystem:
         )
 
     def close_transaction(
-        self, charger: Charger, tx: Transaction, stop: Any, reason: str | None
+        self,
+        charger: Charger,
+        tx: Transaction,
+        stop: Any,
+        reason: str | None,
+        *,
+        meter_stop_wh: float | None = None,
     ) -> None:
         """End a session: it becomes the connector's last session, and is announced."""
         tx.stop = stop
         tx.reason = snake(reason) if reason else None
+        self.ledger.session_ended(charger, tx, reason, meter_stop_wh)
         conn = charger.connector(tx.connector_id)
         if conn.transaction is tx:
             conn.transaction = None

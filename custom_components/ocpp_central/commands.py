@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.core import Context
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem
 from .connection import CallErrorReceived
@@ -36,9 +38,16 @@ def _rejected(charger: Charger, action: str) -> HomeAssistantError:
 
 
 async def async_start_charging(
-    central: CentralSystem, charger: Charger, connector_id: int, id_tag: str | None
+    central: CentralSystem,
+    charger: Charger,
+    connector_id: int,
+    id_tag: str | None,
+    context: Context | None = None,
 ) -> None:
-    """Ask the charger to start a session on a connector."""
+    """Ask the charger to start a session on a connector.
+
+    The session is attributed to the user behind `context` (the call's), if any.
+    """
     id_tag = id_tag or DEFAULT_REMOTE_ID_TAG
     if not 0 < len(id_tag) <= ID_TAG_MAX_LENGTH:
         raise ServiceValidationError(
@@ -49,10 +58,22 @@ async def async_start_charging(
     _connector(charger, connector_id)
     central.session(charger.charger_id)  # offline is a validation error, before anything else
     central.authorization.remember_remote(id_tag)
-    accepted: bool = await central.run_command(
-        charger.charger_id, lambda session: session.remote_start(connector_id, id_tag)
-    )
+    starts = central.ledger.remote_starts
+    pending = None
+    if (starter := await starts.async_starter(context)) is not None:
+        # Before the call: a charger may send its StartTransaction before its answer.
+        pending = starts.expect(charger.charger_id, connector_id, id_tag, starter, dt_util.utcnow())
+    try:
+        accepted: bool = await central.run_command(
+            charger.charger_id, lambda session: session.remote_start(connector_id, id_tag)
+        )
+    except HomeAssistantError:
+        if pending is not None:
+            starts.cancel(pending)
+        raise
     if not accepted:
+        if pending is not None:
+            starts.cancel(pending)
         raise _rejected(charger, "start")
 
 

@@ -28,6 +28,14 @@ ID_TAG_POLICY_KNOWN: Final = "known"
 ID_TAG_POLICY_ACCEPT_ALL: Final = "accept_all"
 ID_TAG_POLICIES: Final = [ID_TAG_POLICY_KNOWN, ID_TAG_POLICY_ACCEPT_ALL]
 
+# The site's electricity price (entry options; the options flow's smart_charging step). One
+# price source (a sensor or HA core's Nord Pool), a surcharge per kWh added to its prices, or
+# a fixed price per kWh used when there is no price source.
+CONF_PRICE_SENSOR: Final = "price_sensor"
+CONF_NORDPOOL_ENTRY: Final = "nordpool_entry"
+CONF_PRICE_SURCHARGE: Final = "price_surcharge"
+CONF_FIXED_PRICE: Final = "fixed_price"
+
 # Charger subentries.
 SUBENTRY_CHARGER: Final = "charger"
 CONF_CHARGER_ID: Final = "charger_id"
@@ -81,5 +89,6 @@ SERVICE_START_CHARGING: Final = "start_charging"
 SERVICE_STOP_CHARGING: Final = "stop_charging"
 SERVICE_ADD_ID_TAG: Final = "add_id_tag"
 SERVICE_REMOVE_ID_TAG: Final = "remove_id_tag"
+SERVICE_GET_SESSIONS: Final = "get_sessions"
 
 STORAGE_VERSION: Final = 1

@@ -24,7 +24,8 @@ TO_REDACT = {
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: OcppConfigEntry
 ) -> dict[str, Any]:
-    """Entry settings, chargers (model and connection) and the number of id tags."""
+    """Entry settings, chargers (model and connection), the number of id tags and sessions,
+    and what the price source gave."""
     central = entry.runtime_data
     return async_redact_data(
         {
@@ -47,6 +48,9 @@ async def async_get_config_entry_diagnostics(
             },
             "pending_chargers": sorted(central.pending),
             "id_tag_count": len(central.authorization.tags),
+            # Counts only: the sessions themselves say who charged when.
+            "sessions": central.ledger.diagnostics(),
+            "prices": central.prices.diagnostics(),
         },
         TO_REDACT,
     )

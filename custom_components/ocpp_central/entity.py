@@ -64,8 +64,14 @@ class OcppEntity(Entity):
             self._attr_unique_id = f"{cid}_{description.key}"
         else:
             self._attr_unique_id = f"{cid}_{connector_id}_{description.key}"
+            # A subclass may have chosen its category before this (session_cost does).
+            category = (
+                self._attr_entity_category
+                if hasattr(self, "_attr_entity_category")
+                else description.entity_category
+            )
             central.devices.track_connector_entity(
-                cid, connector_id, platform, self._attr_unique_id, description.entity_category
+                cid, connector_id, platform, self._attr_unique_id, category
             )
             if description.single_outlet_category and len(charger.outlet_ids) <= 1:
                 self._attr_entity_category = description.single_outlet_category

@@ -348,6 +348,10 @@ class Connector:
 type UpdateListener = Callable[[], None]
 type ConnectorListener = Callable[["Charger", Connector], None]
 type MeasurandListener = Callable[["Charger", Connector, str], None]
+# Energy register readings (time, Wh) credited to a session, once per message.
+type SessionReadingsListener = Callable[
+    ["Charger", Transaction, list[tuple[datetime, float]]], None
+]
 
 
 class Charger:
@@ -370,6 +374,7 @@ class Charger:
         self._listeners: dict[int | None, list[UpdateListener]] = {}
         self.on_new_connector: ConnectorListener | None = None
         self.on_new_measurand: MeasurandListener | None = None
+        self.on_session_readings: SessionReadingsListener | None = None
 
     # --- structure -------------------------------------------------------------------
 
@@ -423,6 +428,7 @@ class Charger:
         tx = conn.transaction
         if transaction_id is not None:
             tx = self.find_transaction(transaction_id) or tx
+        session_readings: list[tuple[datetime, float]] = []
         for timestamp, values in sorted(samples, key=lambda sample: sample[0]):
             live = conn.reading_time is None or timestamp >= conn.reading_time
             for key, value in values.items():
@@ -430,11 +436,14 @@ class Charger:
                     self.update_energy(conn, value, live=live)
                     if tx is not None and (tx.stop is None or timestamp <= tx.stop):
                         tx.add_meter_reading(value * 1000)
+                        session_readings.append((timestamp, value * 1000))
                 elif live:
                     conn.readings[key] = value
                     self._announce(conn, key)
             if live:
                 conn.reading_time = timestamp
+        if session_readings and tx is not None and self.on_session_readings is not None:
+            self.on_session_readings(self, tx, session_readings)
         return conn
 
     def find_transaction(self, transaction_id: int | str) -> Transaction | None:

@@ -23,11 +23,13 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, OcppConfigEntry
+from .core.ledger_pricing import minor_units
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .measurands import ENERGY
@@ -200,6 +202,62 @@ CONNECTOR_SENSORS = (
 )
 
 
+SESSION_COST = OcppSensorDescription(
+    key="session_cost",
+    device_class=SensorDeviceClass.MONETARY,
+    live=False,
+)
+
+
+def _cost_category(central: CentralSystem) -> EntityCategory | None:
+    """Primary once the site has a price; diagnostic (off the dashboard) while it has none."""
+    return None if central.prices.settings.kind != "none" else EntityCategory.DIAGNOSTIC
+
+
+class SessionCostSensor(OcppEntity, SensorEntity):
+    """What the connector's session (running, or last ended) cost, in Home Assistant's currency.
+
+    Unknown until all of its energy had a price. On a site without any price (no price source,
+    no fixed price) it is a diagnostic entity, out of the way of the dashboard; it becomes a
+    primary one once a price is configured.
+    """
+
+    entity_description: OcppSensorDescription
+
+    def __init__(self, central: CentralSystem, charger: Charger, connector_id: int) -> None:
+        """Initialize with HA's currency as the unit."""
+        self._attr_entity_category = _cost_category(central)  # before the base tracks it
+        super().__init__(central, charger, connector_id, SESSION_COST, Platform.SENSOR)
+        currency = central.hass.config.currency
+        self._attr_native_unit_of_measurement = currency
+        self._attr_suggested_display_precision = minor_units(currency)
+
+    def _read(self) -> tuple[Any, dict[str, Any] | None]:
+        record = self.central.ledger.latest(self.charger.charger_id, self.connector.connector_id)
+        if record is None:
+            return None, None
+        cost = record.cost if record.currency == self._attr_native_unit_of_measurement else None
+        return cost, {"priced": str(record.priced)}
+
+    @property
+    def native_value(self) -> float | None:
+        """The cost, or None (unknown) while not all energy had a price."""
+        return self._value  # type: ignore[no-any-return]
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the price settings (they decide the entity's category)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.central.prices.subscribe(self._prices_changed))
+
+    @callback
+    def _prices_changed(self) -> None:
+        category = _cost_category(self.central)
+        entry = self.registry_entry
+        if entry is not None and entry.entity_category != category:
+            self._attr_entity_category = category
+            er.async_get(self.hass).async_update_entity(self.entity_id, entity_category=category)
+
+
 def _reading(key: str) -> Any:
     return lambda charger, conn: conn.readings.get(key)
 
@@ -293,8 +351,11 @@ def _factory() -> EntityFactory:
         central: CentralSystem, charger: Charger, conn: Connector
     ) -> list[OcppEntity]:
         return [
-            OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)
-            for description in CONNECTOR_SENSORS
+            *(
+                OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)
+                for description in CONNECTOR_SENSORS
+            ),
+            SessionCostSensor(central, charger, conn.connector_id),
         ]
 
     def measurand_entities(

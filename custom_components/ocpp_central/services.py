@@ -90,7 +90,7 @@ REMOVE_ID_TAG_SCHEMA = vol.Schema(
 )
 
 
-def _loaded_centrals(hass: HomeAssistant) -> list[CentralSystem]:
+def loaded_centrals(hass: HomeAssistant) -> list[CentralSystem]:
     return [
         entry.runtime_data
         for entry in hass.config_entries.async_entries(DOMAIN)
@@ -102,10 +102,18 @@ def resolve_device(
     hass: HomeAssistant, call: ServiceCall, default_connector: int = 1
 ) -> tuple[CentralSystem, Charger, int]:
     """The central system, charger and connector a call's device stands for."""
-    device_id: str = call.data[ATTR_DEVICE_ID]
-    connector_id: int = call.data.get(ATTR_CONNECTOR_ID, default_connector)
+    return resolve_device_id(
+        hass, call.data[ATTR_DEVICE_ID], call.data.get(ATTR_CONNECTOR_ID, default_connector)
+    )
+
+
+def resolve_device_id(
+    hass: HomeAssistant, device_id: str, connector_id: int
+) -> tuple[CentralSystem, Charger, int]:
+    """The central system, charger and connector a device stands for (`connector_id` for a
+    charger device; a connector device implies its own)."""
     if (device := dr.async_get(hass).async_get(device_id)) is not None:
-        for central in _loaded_centrals(hass):
+        for central in loaded_centrals(hass):
             if central.entry.entry_id not in device.config_entries:
                 continue
             for domain, identifier in device.identifiers:
@@ -125,7 +133,7 @@ def resolve_device(
 
 def resolve_entry(hass: HomeAssistant, call: ServiceCall) -> CentralSystem:
     """The central system a call means: the given entry, or the only one."""
-    centrals = _loaded_centrals(hass)
+    centrals = loaded_centrals(hass)
     if (entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
         centrals = [c for c in centrals if c.entry.entry_id == entry_id]
         if not centrals:
@@ -144,7 +152,9 @@ def resolve_entry(hass: HomeAssistant, call: ServiceCall) -> CentralSystem:
 
 async def _start_charging(call: ServiceCall) -> None:
     central, charger, connector_id = resolve_device(call.hass, call)
-    await async_start_charging(central, charger, connector_id, call.data.get(ATTR_ID_TAG))
+    await async_start_charging(
+        central, charger, connector_id, call.data.get(ATTR_ID_TAG), call.context
+    )
 
 
 async def _stop_charging(call: ServiceCall) -> None:
@@ -182,6 +192,7 @@ ADMIN_ACTIONS = frozenset(
         "data_transfer",
         "get_configuration",
         "get_diagnostics",
+        "get_sessions",  # who charged when: a household's movements
         "remove_id_tag",
         "reserve_now",
         "reset",

@@ -70,7 +70,9 @@ class ChargingSwitch(OcppEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Remote start."""
-        await async_start_charging(self.central, self.charger, self.connector.connector_id, None)
+        await async_start_charging(
+            self.central, self.charger, self.connector.connector_id, None, self._context
+        )
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Remote stop."""

@@ -173,6 +173,10 @@ class Ledger:
         """The session a charger knows by this transaction id (the newest, if it reused one)."""
         return self._by_key.get((charger_id, str(transaction_id)))
 
+    def running(self) -> list[SessionRecord]:
+        """The sessions that have not ended."""
+        return list(self._running.values())
+
     def latest(self, charger_id: str, connector_id: int) -> SessionRecord | None:
         """The connector's session running or last started (what `session_cost` shows)."""
         return self._latest.get((charger_id, connector_id))

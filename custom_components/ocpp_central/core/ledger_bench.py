@@ -20,14 +20,15 @@ class _Price:
     price: float
 
 
-def sample_ledger_data(n: int) -> dict[str, Any]:
-    """Stored data of n ended sessions of 3 h at 15-minute prices, one every 2.5 h (on 3 chargers).
+def sample_ledger_data(n: int, now: datetime = _NOW) -> dict[str, Any]:
+    """Stored data of n ended sessions of 3 h at 15-minute prices, one every 2.5 h (on 3 chargers),
+    the last ending before `now`.
 
-    10,000 of them fit in the default three years.
+    10,000 of them fit in the default three years (before `now`).
     """
     ledger = Ledger(max_count=max(n, 1))
     for i in range(n):
-        start = _NOW - timedelta(hours=2.5 * (n - i) + 3)
+        start = now - timedelta(hours=2.5 * (n - i) + 3)
         prices = [
             _Price(start + timedelta(minutes=15 * q), start + timedelta(minutes=15 * q + 15), 1.25)
             for q in range(13)

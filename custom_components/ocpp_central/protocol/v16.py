@@ -274,7 +274,7 @@ class V16Protocol(ChargerProtocol):
             tx.add_meter_reading(meter_stop)
             live = conn.reading_time is None or stop >= conn.reading_time
             charger.update_energy(conn, meter_stop / 1000, live=live)
-            self.central.close_transaction(charger, tx, stop, reason)
+            self.central.close_transaction(charger, tx, stop, reason, meter_stop_wh=meter_stop)
             charger.notify((tx.connector_id,))
             return response
 

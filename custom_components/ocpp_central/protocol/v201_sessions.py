@@ -205,13 +205,15 @@ class V201Sessions(ChargerProtocol):
             tx.id_tag = id_tag
         if tx.meter_start_wh is None:
             tx.meter_start_wh = _meter_start_wh(parsed)
+        # The station's own start reading, or else the register as it stood (a guess).
+        reported = tx.meter_start_wh is not None
         if tx.meter_start_wh is None and conn.energy_kwh is not None:
             tx.meter_start_wh = conn.energy_kwh * 1000
         tx.meter_last_wh = tx.meter_start_wh
         if conn.transaction is not None:
             self.central.close_transaction(charger, conn.transaction, tx.start, None)
         conn.transaction = tx
-        self.central.transaction_started(charger, tx)
+        self.central.transaction_started(charger, tx, meter_start=reported)
 
     def _apply_event(
         self,

@@ -7,6 +7,7 @@ from .nordpool_action import parse_nordpool_action
 from .nordpool_sensor import parse_nordpool_sensor
 from .period import PriceParse, PricePeriod, add_surcharge, merge
 from .price_list import parse_price_list
+from .sensor import parse_price_sensor, sensor_currency
 
 __all__ = [
     "PriceParse",
@@ -17,4 +18,6 @@ __all__ = [
     "parse_nordpool_action",
     "parse_nordpool_sensor",
     "parse_price_list",
+    "parse_price_sensor",
+    "sensor_currency",
 ]
