@@ -16,7 +16,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ocpp_central import PLATFORMS, central as central_module
+from custom_components.ocpp_central import (
+    PLATFORMS,
+    central as central_module,
+    upstreams as upstreams_module,
+)
 from custom_components.ocpp_central.const import CALL_TIMEOUT, DOMAIN
 
 from .charger import SimCharger, connected_charger
@@ -31,6 +35,7 @@ from .helpers import (  # noqa: F401  (test modules of other branches import the
     wait_for_state,
 )
 from .scene import SCENE_TIME, online_scene
+from .upstream_backend import FAST
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +79,12 @@ def call_timeout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if seconds is not None:
         monkeypatch.setattr(central_module, "CALL_TIMEOUT", seconds)
     return float(seconds if seconds is not None else CALL_TIMEOUT)
+
+
+@pytest.fixture
+def fast_upstream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Upstream links with short waits and retries (a backend's second lasts 10 ms)."""
+    monkeypatch.setattr(upstreams_module, "TIMING", FAST)
 
 
 @pytest.fixture

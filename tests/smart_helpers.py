@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ocpp_central.const import DOMAIN, SUBENTRY_CHARGER
 
 from .charger import SimCharger, connected_charger
-from .conftest import make_entry, setup_entry, state_of
+from .helpers import make_entry, setup_entry, state_of
 
 GRID = ["sensor.grid_l1", "sensor.grid_l2", "sensor.grid_l3"]
 GRID_POWER = "sensor.grid_power"

@@ -18,7 +18,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ocpp_central.const import DOMAIN
 
 from .charger201 import connected_station
-from .conftest import make_entry, setup_entry, state_of, wait_for_state
+from .helpers import (
+    entity_state,
+    make_entry,
+    registry_entry,
+    setup_entry,
+    state_of,
+    wait_for_state,
+)
 from .smart_helpers import (
     GRID,
     SMART_ID,
@@ -75,12 +82,12 @@ async def test_no_smart_entities_without_settings_then_live_when_saved(hass: Hom
         await options_step(hass, entry, {"main_fuse": 25, "grid_current_sensors": GRID})
         assert entry.runtime_data is central  # no reload
         assert all(registered(hass))
-        assert state_of(hass, "select", "CP1_1_charging_mode").state == "manual"
-        ent_reg = er.async_get(hass)
+        assert entity_state(hass, "select", "CP1_1_charging_mode") == "manual"
         for platform, unique_id in SMART_UNIQUE_IDS:
-            entity = ent_reg.async_get(ent_reg.async_get_entity_id(platform, DOMAIN, unique_id))
+            entity = registry_entry(hass, platform, unique_id)
             assert entity is not None and entity.entity_category is None  # on the dashboard
         source = state_of(hass, "sensor", "CP1_1_limit_source")
+        assert source is not None
         assert source.attributes["options"] == [
             "none",
             "user",
@@ -91,9 +98,10 @@ async def test_no_smart_entities_without_settings_then_live_when_saved(hass: Hom
             "safe",
         ]
         allocated = state_of(hass, "sensor", "CP1_1_allocated_current")
+        assert allocated is not None
         assert allocated.attributes["unit_of_measurement"] == "A"
         # The charger stayed connected throughout.
-        assert state_of(hass, "binary_sensor", "CP1_connected").state == "on"
+        assert entity_state(hass, "binary_sensor", "CP1_connected") == "on"
 
         # Cleared: the entities go, and nothing was sent.
         await options_step(hass, entry, {})
@@ -232,7 +240,7 @@ async def test_restart_restores_the_mode_and_cleans_up(hass: HomeAssistant) -> N
     await hass.async_block_till_done()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert state_of(hass, "select", "CP1_1_charging_mode").state == "fast"
+    assert entity_state(hass, "select", "CP1_1_charging_mode") == "fast"
     port = entry.runtime_data.server.port
 
     async with charger(port, "CP1") as cp:

@@ -152,7 +152,7 @@ async def test_one_power_sensor(
 def update_max(hass: HomeAssistant, entry: object) -> None:
     from .smart_helpers import update_charger
 
-    update_charger(hass, entry, "CP1", max_current=25)  # type: ignore[arg-type]
+    update_charger(hass, entry, "CP1", max_current=25)
 
 
 async def test_solar_starts_after_2_minutes_and_stops_after_5(

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
@@ -17,13 +18,13 @@ from custom_components.ocpp_central.const import (
     SUBENTRY_CHARGER,
 )
 
-from .conftest import make_entry, setup_entry
+from .helpers import form_schema, make_entry, setup_entry
 from .smart_helpers import GRID, GRID_POWER, set_grid, set_power
 
 TRANSLATIONS = Path(__file__).parent.parent / "custom_components/ocpp_central/translations"
 
 
-async def open_step(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+async def open_step(hass: HomeAssistant, entry: MockConfigEntry) -> ConfigFlowResult:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert "smart_charging" in result["menu_options"]
     return await hass.config_entries.options.async_configure(
@@ -31,10 +32,10 @@ async def open_step(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, An
     )
 
 
-def suggested(result: dict[str, Any]) -> dict[str, Any]:
+def suggested(result: ConfigFlowResult) -> dict[str, Any]:
     return {
         str(key): (key.description or {}).get("suggested_value")
-        for key in result["data_schema"].schema
+        for key in form_schema(result).schema
     }
 
 
@@ -181,7 +182,7 @@ async def test_nordpool_entry_of_the_nord_pool_integration(hass: HomeAssistant) 
     await setup_entry(hass, entry)
     result = await open_step(hass, entry)
     selector = next(
-        value for key, value in result["data_schema"].schema.items() if key == "nordpool_entry"
+        value for key, value in form_schema(result).schema.items() if key == "nordpool_entry"
     )
     assert selector.config["integration"] == "nordpool"
     result = await hass.config_entries.options.async_configure(
@@ -195,7 +196,7 @@ async def test_sensor_selectors_are_filtered_by_device_class(hass: HomeAssistant
     entry = make_entry()
     await setup_entry(hass, entry)
     result = await open_step(hass, entry)
-    selectors = {str(key): value.config for key, value in result["data_schema"].schema.items()}
+    selectors = {str(key): value.config for key, value in form_schema(result).schema.items()}
     current, power = selectors["grid_current_sensors"], selectors["grid_power_sensor"]
     assert (current["domain"], current["device_class"]) == (["sensor"], ["current"])
     assert current["multiple"] is True

@@ -107,7 +107,7 @@ async def test_a_charger_that_refuses_limits(
         found = issue(hass, "limits_refused_CP1")
         assert found is not None
         assert found.translation_key == "limits_refused"
-        assert found.translation_placeholders["firmware"] == "1.8.0"
+        assert (found.translation_placeholders or {}).get("firmware") == "1.8.0"
         # It is left alone for the rest of the session.
         set_grid(hass, 2, 2, 2)
         await tick(hass, freezer, 30)

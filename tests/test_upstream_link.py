@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import replace
-import datetime
-import ipaddress
 import json
 import logging
 from pathlib import Path
@@ -32,6 +30,7 @@ from .upstream_backend import (
     eventually,
     running_backend,
     running_upstream,
+    self_signed_certificate,
 )
 
 VERSIONS = ["1.6", "2.0.1"]
@@ -153,47 +152,10 @@ async def test_reconnects_after_outages() -> None:
     assert backend.actions() == ["BootNotification", "BootNotification"]
 
 
-def _certificate(directory: Path) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "backend")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "backend.pem", directory / "backend.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_file), str(key_file)
-
-
 async def test_wss(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """wss verifies the backend's certificate: with the system's CAs a self-signed one fails,
     with a context that trusts it the link works."""
-    cert_file, key_file = _certificate(tmp_path)
+    cert_file, key_file = self_signed_certificate(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert_file, key_file)
     backend = Backend("1.6")

@@ -8,12 +8,13 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .central import CentralSystem, OcppConfigEntry, central_store
+from .central import CentralSystem, OcppConfigEntry, central_store, charger_subentries
 from .const import DOMAIN
 from .profile_services import async_setup_profile_services
 from .services import async_setup_services
 from .session_ledger import ledger_store
 from .session_services import async_setup_session_services
+from .upstreams import upstream_store
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -74,9 +75,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> boo
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> None:
-    """Delete the stored sessions and id tags of a removed central system."""
+    """Delete the stored sessions and id tags of a removed central system, and what its
+    chargers' upstream links had not delivered."""
     await central_store(hass, entry.entry_id).async_remove()
     await ledger_store(hass, entry.entry_id).async_remove()
+    for charger_id in charger_subentries(entry):
+        await upstream_store(hass, entry.entry_id, charger_id).async_remove()
 
 
 async def async_remove_config_entry_device(

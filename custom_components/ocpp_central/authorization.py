@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+# Id tags a second central system (upstream, shared or billing mode) started sessions with,
+# remembered per charger: the latest ones only.
+MAX_UPSTREAM_TAGS = 32
+
 
 class Authorization:
     """The id tags of one central system (persisted with it) and what follows from them."""
@@ -31,6 +35,8 @@ class Authorization:
         self.tags: dict[str, IdTag] = {}
         # Tags Home Assistant itself used (remote start, reservation), upper-case.
         self.remote_tags: set[str] = {DEFAULT_REMOTE_ID_TAG.upper()}
+        # (charger id, upper-case tag) of the backend's remote starts (see remember_upstream).
+        self.upstream_tags: dict[tuple[str, str], None] = {}
         # Version of the local list chargers keep; bumped on every change.
         self.version = 0
 
@@ -50,13 +56,17 @@ class Authorization:
 
     # --- decisions -------------------------------------------------------------------------
 
-    def authorize(self, id_tag: str) -> AuthResult:
-        """Decide an id tag.
+    def authorize(self, id_tag: str, charger_id: str | None = None) -> AuthResult:
+        """Decide an id tag (at a charger, when known).
 
         Known tags keep their status (a blocked card stays blocked); a tag only Home
-        Assistant used, in a remote start or reservation, is accepted.
+        Assistant used, in a remote start or reservation, is accepted, and so is one the
+        charger's upstream backend just remote-started a session with on that charger.
         """
-        if id_tag.upper() not in self.tags and id_tag.upper() in self.remote_tags:
+        upper = id_tag.upper()
+        if upper not in self.tags and (
+            upper in self.remote_tags or (charger_id, upper) in self.upstream_tags
+        ):
             return AuthResult(AuthStatus.ACCEPTED)
         options = self.central.entry.options
         accept_all = options.get(CONF_ID_TAG_POLICY) == ID_TAG_POLICY_ACCEPT_ALL
@@ -64,7 +74,7 @@ class Authorization:
 
     def authorize_start(self, id_tag: str, charger: Charger, connector_id: int) -> AuthResult:
         """Decide an id tag starting a session: a known card may run one session at a time."""
-        result = self.authorize(id_tag)
+        result = self.authorize(id_tag, charger.charger_id)
         if result.status != AuthStatus.ACCEPTED or id_tag.upper() not in self.tags:
             return result
         for other in self.central.chargers.values():
@@ -80,6 +90,19 @@ class Authorization:
     def remember_remote(self, id_tag: str) -> None:
         """Home Assistant used this tag: the charger will ask about it."""
         self.remote_tags.add(id_tag.upper())
+
+    def remember_upstream(self, charger_id: str, id_tag: str) -> None:
+        """The charger's backend remote-starts a session with this tag (shared and billing
+        mode): the charger will ask about it, at this charger only.
+
+        Unlike Home Assistant's own remote tags these are not stored, and only the latest
+        MAX_UPSTREAM_TAGS are kept: the backend's app tokens are its business.
+        """
+        key = (charger_id, id_tag.upper())
+        self.upstream_tags.pop(key, None)
+        self.upstream_tags[key] = None
+        while len(self.upstream_tags) > MAX_UPSTREAM_TAGS:
+            del self.upstream_tags[next(iter(self.upstream_tags))]
 
     # --- changes ---------------------------------------------------------------------------
 
@@ -121,8 +144,11 @@ class Authorization:
         }
 
     async def sync_local_list(self, session: ChargerProtocol, charger: Charger) -> None:
-        """Send the whole list when the charger's version differs from ours."""
+        """Send the whole list when the charger's version differs from ours (not to a
+        charger whose upstream backend decides who may charge: the list is the backend's)."""
         if not session.supports_local_list(charger.configuration):
+            return
+        if self.central.upstreams.billing(charger.charger_id):
             return
         if await session.get_local_list_version() != self.version:
             await session.send_local_list(self.version, self.local_list(), full=True)
@@ -138,6 +164,8 @@ class Authorization:
         for charger_id, session in list(self.central.sessions.items()):
             charger = self.central.chargers.get(charger_id)
             if charger is None or not session.supports_local_list(charger.configuration):
+                continue
+            if self.central.upstreams.billing(charger_id):
                 continue
             try:
                 status = await session.send_local_list(

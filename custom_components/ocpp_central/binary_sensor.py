@@ -42,6 +42,16 @@ CHARGER_BINARY_SENSORS = (
 )
 
 
+# Only on chargers with upstream settings: their second central system accepted them.
+UPSTREAM_BINARY_SENSOR = OcppBinarySensorDescription(
+    key="upstream_connected",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    live=False,
+    value_fn=lambda charger, conn: charger.upstream_connected,
+)
+
+
 class OcppBinarySensor(OcppEntity, BinarySensorEntity):
     """A binary sensor reading the model."""
 
@@ -60,10 +70,16 @@ def _charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEnti
     ]
 
 
+def _upstream_entities(central: CentralSystem, charger: Charger) -> list[OcppEntity]:
+    return [
+        OcppBinarySensor(central, charger, None, UPSTREAM_BINARY_SENSOR, Platform.BINARY_SENSOR)
+    ]
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Set up binary sensors for every charger, now and as they appear."""
     entry.runtime_data.devices.add_entity_factory(
-        EntityFactory(_charger_entities), async_add_entities
+        EntityFactory(_charger_entities, upstream=_upstream_entities), async_add_entities
     )

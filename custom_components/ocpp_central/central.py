@@ -64,7 +64,6 @@ from .const import (
     SUBENTRY_CHARGER,
 )
 from .devices import ChargerDevices
-from .id_tags import AuthStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
 from .price_source import PriceSource
@@ -75,6 +74,7 @@ from .repairs import async_create_auth_issue, async_delete_auth_issue, async_del
 from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
 from .session_ledger import CENTRAL_KEY, SessionLedger
 from .smart_charging.hub import SmartCharging
+from .upstreams import Upstreams
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ class CentralSystem:
         self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self.devices = ChargerDevices(self)
         self.smart = SmartCharging(self)
+        self.upstreams = Upstreams(self)
         # What was logged once for each approved charger, across its connections.
         self._log_once: dict[str, LogOnce] = {}
         self.prices = PriceSource(hass, entry)
@@ -198,6 +199,7 @@ class CentralSystem:
         """Stop the server (closing every connection) and save."""
         self.smart.stop()
         await self.server.stop()
+        await self.upstreams.async_stop()  # after the chargers: nothing more to forward
         self.prices.stop()
         await self.ledger.async_stop()
         if self._save_timer is not None:
@@ -265,6 +267,7 @@ class CentralSystem:
                 # Settings such as max_current change what entities show (the limit's range).
                 self.chargers[charger_id].notify_all()
         self.smart.settings_changed()
+        self.upstreams.settings_changed()
 
     # --- connections -------------------------------------------------------------------
 
@@ -331,6 +334,7 @@ class CentralSystem:
         previous = self.sessions.get(charger_id)
         self.sessions[charger_id] = protocol
         self._set_connected(charger_id, True)
+        self.upstreams.attach(protocol)
         try:
             if previous is not None:
                 _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
@@ -340,6 +344,7 @@ class CentralSystem:
         finally:
             if self.sessions.get(charger_id) is protocol:
                 del self.sessions[charger_id]
+                self.upstreams.detach(charger_id)
                 self._set_connected(charger_id, False)
                 if self.pending.pop(charger_id, None) is not None:
                     # Only connected chargers wait for approval (and count towards the cap).
@@ -441,6 +446,7 @@ class CentralSystem:
     def charger_ready(self, charger_id: str) -> None:
         """An accepted charger (re)connected: learn it and re-apply what the user set."""
         self.smart.charger_ready(charger_id)
+        self.upstreams.charger_ready(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
             self.entry.async_create_background_task(
                 self.hass, self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
@@ -657,6 +663,7 @@ class CentralSystem:
         self._log_once.pop(charger_id, None)
         self.devices.forget(charger_id)
         self.smart.forget(charger_id)
+        self.upstreams.forget(charger_id)
         if (session := self.sessions.get(charger_id)) is not None:
             await session.connection.close()
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
@@ -769,9 +776,10 @@ class CentralSystem:
             {"type": event_type, "tech_info": tech_info, "timestamp": timestamp},
         )
 
-    def fire_id_tag(self, charger: Charger, id_tag: str, status: AuthStatus) -> None:
-        """Announce an Authorize."""
-        self._fire(EVENT_ID_TAG, charger, 0, {"id_tag": id_tag, "status": snake(status.value)})
+    def fire_id_tag(self, charger: Charger, id_tag: str, status: str) -> None:
+        """Announce an Authorize; `status` in OCPP spelling (an AuthStatus, or the backend's
+        own in billing mode)."""
+        self._fire(EVENT_ID_TAG, charger, 0, {"id_tag": id_tag, "status": snake(str(status))})
 
     def fire_error(self, charger: Charger, connector_id: int, error: ErrorInfo) -> None:
         """Announce an error that just started."""

@@ -68,6 +68,7 @@ from .id_tags import IdTag, IdTagStatus
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE
 from .server import create_ssl_context, valid_charger_id
 from .smart_charging.options import apply_smart, current_values, smart_schema, validate_smart
+from .upstream_options import upstream_data, upstream_fields, validate_upstream, without_upstream
 
 DEFAULT_OPTIONS = {
     CONF_NEW_CHARGERS: NEW_CHARGERS_ASK,
@@ -482,41 +483,60 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
             elif owner_elsewhere(self.hass, self._get_entry().entry_id, charger_id) is not None:
                 errors[CONF_CHARGER_ID] = "charger_in_other_entry"
             else:
+                errors = validate_upstream(user_input, charger_id, self._own_port())
+            if not errors:
                 data = {CONF_CHARGER_ID: charger_id, CONF_LENIENT: user_input[CONF_LENIENT]}
                 if password := user_input.get(CONF_PASSWORD):
                     data[CONF_PASSWORD] = password
+                data.update(upstream_data(user_input))
                 return self.async_create_entry(
                     title=user_input.get(CONF_NAME) or charger_id, data=data, unique_id=charger_id
                 )
+        values = user_input or {}
         return self.async_show_form(
             step_id="user",
             data_schema=vol.Schema(
                 {
-                    vol.Required(CONF_CHARGER_ID): str,
+                    vol.Required(CONF_CHARGER_ID, default=values.get(CONF_CHARGER_ID, "")): str,
                     vol.Optional(CONF_NAME): str,
                     vol.Optional(CONF_PASSWORD): _PASSWORD_SELECTOR,
-                    vol.Required(CONF_LENIENT, default=False): bool,
+                    vol.Required(CONF_LENIENT, default=values.get(CONF_LENIENT, False)): bool,
+                    **upstream_fields(values),
                 }
             ),
             errors=errors,
         )
+
+    def _own_port(self) -> int | None:
+        """The port this central system listens on (its server knows, when it runs)."""
+        entry = self._get_entry()
+        if entry.state is ConfigEntryState.LOADED:
+            return int(entry.runtime_data.server.port)
+        port = entry.data.get(CONF_PORT)
+        return int(port) if port else None
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Change how the charger is treated."""
         subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
         if user_input is not None:
+            charger_id = subentry.data[CONF_CHARGER_ID]
+            errors = validate_upstream(user_input, charger_id, self._own_port())
+        if user_input is not None and not errors:
             # A cleared optional field is left out of user_input: drop its old value too.
             kept = {
                 k: v
-                for k, v in subentry.data.items()
+                for k, v in without_upstream(subentry.data).items()
                 if k not in (CONF_METER_INTERVAL, CONF_PASSWORD, CONF_BATTERY_CAPACITY)
             }
             return self.async_update_and_abort(
-                self._get_entry(), subentry, data={**kept, **user_input}
+                self._get_entry(),
+                subentry,
+                data={**kept, **without_upstream(user_input), **upstream_data(user_input)},
             )
-        data = subentry.data
+        data = {**subentry.data, **(user_input or {})}
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema(
@@ -555,6 +575,8 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                             mode=NumberSelectorMode.BOX,
                         )
                     ),
+                    **upstream_fields(data),
                 }
             ),
+            errors=errors,
         )

@@ -17,7 +17,7 @@ import json
 import logging
 from pathlib import Path
 import re
-from typing import Any
+from typing import Any, Protocol
 import uuid
 
 import fastjsonschema
@@ -55,6 +55,20 @@ type Payload = dict[str, Any]
 type Apply = Callable[[], Payload]
 type CallHandler = Callable[[Payload], Apply | Awaitable[Apply]]
 type AfterHandler = Callable[[Any, Payload], None]
+
+
+class Relay(Protocol):
+    """A second central system the charger's messages are forwarded to (upstream/)."""
+
+    def owns(self, action: str, request: Payload) -> bool:
+        """Whether that system answers this message (billing mode), not Home Assistant."""
+
+    async def decide(self, action: str, request: Payload) -> Payload | None:
+        """Its answer to an owned message, or None: Home Assistant decides (bounded wait)."""
+
+    def forward(self, action: str, request: Payload, response: Payload) -> None:
+        """A copy of a message the charger was answered (no I/O, no waiting, never raises)."""
+
 
 # What json.loads raises besides JSONDecodeError: integers beyond Python's digit limit
 # (ValueError) and nesting deeper than the recursion limit (RecursionError).
@@ -213,6 +227,10 @@ class OcppConnection:
         # that it was seen and what the frame changes).
         self.message_scope: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
         self.on_call_handled: AfterHandler | None = None
+        # Where the charger's messages are forwarded (a charger with upstream settings), and
+        # the answer it decided for the message being applied (billing mode; see _handle_call).
+        self.relay: Relay | None = None
+        self.decision: Payload | None = None
         self.log_once = LogOnce(_LOGGER, charger_id)
         self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
         # OCPP allows one outstanding call per direction.
@@ -364,13 +382,21 @@ class OcppConnection:
             _LOGGER.exception("%s: error handling %s", self.charger_id, msg.action)
             await self._send_error(msg.unique_id, InternalError(description="Internal error"))
             return
+        if (relay := self.relay) is not None and relay.owns(msg.action, msg.payload):
+            # Billing mode: the backend decides (a refused message never reaches it: it was
+            # parsed above); the apply step reads its answer from `decision`.
+            self.decision = await relay.decide(msg.action, msg.payload)
         try:
             response = apply()  # one step, from parsed values only
         except Exception:
             _LOGGER.exception("%s: error applying %s", self.charger_id, msg.action)
             await self._send_error(msg.unique_id, InternalError(description="Internal error"))
             return
+        finally:
+            self.decision = None
         await self._send(CallResult(msg.unique_id, response).to_json())
+        if (relay := self.relay) is not None:  # the current one (settings may have changed)
+            relay.forward(msg.action, msg.payload, response)
         if (after := self.after.get(msg.action)) is not None:
             after(msg.payload, response)
         if self.on_call_handled is not None:

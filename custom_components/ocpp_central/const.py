@@ -69,6 +69,20 @@ SMART_CHARGING_FIELDS: Final = (
     CONF_FIXED_PRICE,
 )
 
+# A second central system the charger is forwarded to (docs/upstream.md).
+CONF_UPSTREAM_URL: Final = "upstream_url"
+CONF_UPSTREAM_ID: Final = "upstream_id"
+CONF_UPSTREAM_PASSWORD: Final = "upstream_password"
+CONF_UPSTREAM_MODE: Final = "upstream_mode"
+UPSTREAM_MODES: Final = ["observe", "shared", "billing"]
+DEFAULT_UPSTREAM_MODE: Final = "shared"
+UPSTREAM_FIELDS: Final = (
+    CONF_UPSTREAM_URL,
+    CONF_UPSTREAM_ID,
+    CONF_UPSTREAM_PASSWORD,
+    CONF_UPSTREAM_MODE,
+)
+
 # The id tag sent with a remote start when the user gives none (OCPP 1.6 idToken max 20).
 DEFAULT_REMOTE_ID_TAG: Final = "HomeAssistant"
 ID_TAG_MAX_LENGTH: Final = 20

@@ -33,6 +33,8 @@ class EntityFactory:
     measurand: Callable[[CentralSystem, Charger, Connector, str], Sequence[Entity]] | None = None
     # Connector entities that exist only while smart charging is set up.
     smart: Callable[[CentralSystem, Charger, Connector], Sequence[Entity]] | None = None
+    # Entities only a charger with upstream settings has (made when it gets them).
+    upstream: Callable[[CentralSystem, Charger], Sequence[Entity]] | None = None
 
 
 class ChargerDevices:
@@ -52,6 +54,17 @@ class ChargerDevices:
         """Entities of every registered platform for a charger just added."""
         for factory, add in self._factories:
             self._spawn_charger(charger, factory, add)
+
+    def add_upstream_entities(self, charger: Charger) -> None:
+        """Entities for upstream settings a charger just got."""
+        for factory, add in self._factories:
+            self._spawn_upstream(charger, factory, add)
+
+    def _spawn_upstream(
+        self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
+    ) -> None:
+        if factory.upstream is not None and self.central.upstreams.claim_entity(charger.charger_id):
+            self._add(charger, add, factory.upstream(self.central, charger))
 
     def forget(self, charger_id: str) -> None:
         """A charger was removed."""
@@ -135,6 +148,7 @@ class ChargerDevices:
         self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
     ) -> None:
         self._add(charger, add, factory.charger(self.central, charger))
+        self._spawn_upstream(charger, factory, add)
         for connector_id, conn in sorted(charger.connectors.items()):
             if connector_id > 0:
                 self._spawn_connector(charger, conn, factory, add)

@@ -9,7 +9,16 @@ from homeassistant.core import HomeAssistant
 
 from .central import OcppConfigEntry
 
-TO_REDACT = {"password", "id_tag", "id_tags", "ssl_keyfile", "parent"}
+TO_REDACT = {
+    "password",
+    "id_tag",
+    "id_tags",
+    "ssl_keyfile",
+    "parent",
+    "upstream_password",
+    # The backend's URL may carry a token in its query; the upstream part shows it without.
+    "upstream_url",
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -33,6 +42,7 @@ async def async_get_config_entry_diagnostics(
                     ),
                     "status": charger.status,
                     "error": charger.error.code,
+                    "upstream": central.upstreams.diagnostics(charger_id),
                 }
                 for charger_id, charger in central.chargers.items()
             },

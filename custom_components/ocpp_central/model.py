@@ -366,6 +366,8 @@ class Charger:
         self.charger_id = charger_id
         self.info = ChargerInfo()
         self.connected = False
+        # Its second central system (upstream) is connected and accepted it.
+        self.upstream_connected = False
         self.last_seen: datetime | None = None
         self.firmware_status: str | None = None
         self.diagnostics_status: str | None = None

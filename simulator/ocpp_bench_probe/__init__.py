@@ -211,9 +211,9 @@ def _states_view() -> Any:
     """The view that plays the grid meter (HA is imported here: the bare central system
     imports this module for its lag probe only)."""
     from aiohttp import web
-    from homeassistant.components.http import KEY_HASS, HomeAssistantView
+    from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
-    class StatesView(HomeAssistantView):  # type: ignore[misc]
+    class StatesView(HomeAssistantView):
         """Set sensor states as a meter integration would; answer when (wall clock)."""
 
         url = "/api/ocpp_bench_probe/states"

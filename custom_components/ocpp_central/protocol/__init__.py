@@ -155,6 +155,11 @@ class ChargerProtocol(ABC):
         self.charger_id = connection.charger_id
         self._ready = False
 
+    @property
+    def ready(self) -> bool:
+        """Whether the charger was accepted on this connection and takes commands."""
+        return self._ready
+
     # --- shared by every version (same messages and payloads) ----------------------------
 
     def _call_handled(self, action: str, response: Payload) -> None:
@@ -168,6 +173,14 @@ class ChargerProtocol(ABC):
 
     # Handlers parse and check a message, then return the step that applies it (see
     # connection.Apply): nothing before that step changes the model, stores or fires anything.
+
+    def _decided(self, field: str) -> Payload | None:
+        """Billing mode: the backend's idTagInfo (1.6) or idTokenInfo (2.x) for the message
+        being applied; None when Home Assistant decides (see connection.Relay). The backend's
+        answer was checked against the same version's schema when it arrived."""
+        decision = self.connection.decision
+        info = decision.get(field) if decision is not None else None
+        return info if isinstance(info, dict) else None
 
     def _read_sample(self, value: Any, multiplier: Any = 0) -> float | None:
         """A sampled value, bounded (None: not a number, not shown). Out of range, it
@@ -306,11 +319,6 @@ class ChargerProtocol(ABC):
             dt_util.utcnow().replace(microsecond=0),
             dt_util.start_of_local_day().astimezone(dt_util.UTC),
         )
-
-    @property
-    def ready(self) -> bool:
-        """Whether the charger was accepted on this connection and takes commands."""
-        return self._ready
 
     def smart_stack_level(self) -> tuple[int, bool]:
         """Smart charging's stack level, and whether it is the user's too (see stack_levels)."""

@@ -205,9 +205,11 @@ class V16Protocol(ChargerProtocol):
         id_tag = bounds.text_id(payload["idTag"], "idTag")
 
         def apply() -> Payload:
-            result = self.central.authorization.authorize(id_tag)
-            self.central.fire_id_tag(charger, id_tag, result.status)
-            return {"idTagInfo": id_tag_info(result)}
+            info = self._decided("idTagInfo") or id_tag_info(
+                self.central.authorization.authorize(id_tag, self.charger_id)
+            )
+            self.central.fire_id_tag(charger, id_tag, info["status"])
+            return {"idTagInfo": info}
 
         return apply
 
@@ -219,7 +221,9 @@ class V16Protocol(ChargerProtocol):
         start = parse_time(payload.get("timestamp"))
 
         def apply() -> Payload:
-            result = self.central.authorization.authorize_start(id_tag, charger, connector_id)
+            info = self._decided("idTagInfo") or id_tag_info(
+                self.central.authorization.authorize_start(id_tag, charger, connector_id)
+            )
             conn = charger.connector(connector_id)
             tx = Transaction(
                 transaction_id=self.central.next_transaction_id(),
@@ -237,7 +241,7 @@ class V16Protocol(ChargerProtocol):
             # After the session is known: a meter counting each session from 0 restarts here.
             charger.update_energy(conn, meter_start / 1000, live=True)
             charger.notify((connector_id,))
-            return {"transactionId": tx.transaction_id, "idTagInfo": id_tag_info(result)}
+            return {"transactionId": tx.transaction_id, "idTagInfo": info}
 
         return apply
 
@@ -257,7 +261,9 @@ class V16Protocol(ChargerProtocol):
         def apply() -> Payload:
             response: Payload = {}
             if id_tag is not None:
-                response["idTagInfo"] = id_tag_info(self.central.authorization.authorize(id_tag))
+                response["idTagInfo"] = self._decided("idTagInfo") or id_tag_info(
+                    self.central.authorization.authorize(id_tag, self.charger_id)
+                )
             tx = charger.find_transaction(transaction_id)
             if tx is None or tx.stop is not None:
                 # Unknown (or already closed): acknowledge so the charger drops it from its queue.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from homeassistant.util import dt as dt_util
 
 from .. import bounds
+from ..actions import CHARGER_ACTIONS_201
 from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
 from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit
@@ -24,35 +25,7 @@ if TYPE_CHECKING:
     from ..central import CentralSystem
 
 # Charging-station-initiated actions of 2.0.1; those without a handler are NotSupported.
-KNOWN_ACTIONS = frozenset(
-    {
-        "Authorize",
-        "BootNotification",
-        "ClearedChargingLimit",
-        "DataTransfer",
-        "FirmwareStatusNotification",
-        "Get15118EVCertificate",
-        "GetCertificateStatus",
-        "Heartbeat",
-        "LogStatusNotification",
-        "MeterValues",
-        "NotifyChargingLimit",
-        "NotifyCustomerInformation",
-        "NotifyDisplayMessages",
-        "NotifyEVChargingNeeds",
-        "NotifyEVChargingSchedule",
-        "NotifyEvent",
-        "NotifyMonitoringReport",
-        "NotifyReport",
-        "PublishFirmwareStatusNotification",
-        "ReportChargingProfiles",
-        "ReservationStatusUpdate",
-        "SecurityEventNotification",
-        "SignCertificate",
-        "StatusNotification",
-        "TransactionEvent",
-    }
-)
+KNOWN_ACTIONS = CHARGER_ACTIONS_201
 
 # Notifications we acknowledge without acting on them.
 _ACKNOWLEDGED = (
@@ -191,6 +164,14 @@ class V201Protocol(V201Sessions, V201Reports):
         plug_and_charge = "certificate" in payload or "iso15118CertificateHashData" in payload
 
         def apply() -> Payload:
+            if (decided := self._decided("idTokenInfo")) is not None:
+                # Billing mode: the backend's answer (it may hold the certificates to check).
+                self.central.fire_id_tag(charger, token, decided["status"])
+                response: Payload = {"idTokenInfo": decided}
+                if plug_and_charge and self.connection.decision is not None:
+                    status = self.connection.decision.get("certificateStatus", "CertChainError")
+                    response["certificateStatus"] = status
+                return response
             if plug_and_charge:
                 # Plug & Charge: we hold no root certificates and do no OCSP, so the contract
                 # certificate cannot be verified; an unverified chain is an invalid token.
@@ -201,7 +182,7 @@ class V201Protocol(V201Sessions, V201Reports):
                 )
                 self.central.fire_id_tag(charger, token, AuthStatus.INVALID)
                 return {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
-            result = self.central.authorization.authorize(token)
+            result = self.central.authorization.authorize(token, self.charger_id)
             self.central.fire_id_tag(charger, token, result.status)
             return {"idTokenInfo": id_token_info(result)}
 

@@ -138,12 +138,11 @@ class V201Sessions(ChargerProtocol):
             response: Payload = {}
             known = tx or self._unplaced.get(transaction_id)
             if token is not None:
-                result = (
+                response["idTokenInfo"] = self._decided("idTokenInfo") or id_token_info(
                     self.central.authorization.authorize_start(token, charger, target or 0)
                     if known is None
-                    else self.central.authorization.authorize(token)
+                    else self.central.authorization.authorize(token, self.charger_id)
                 )
-                response["idTokenInfo"] = id_token_info(result)
             id_tag = token or remote_tag
             if known is None and event == "Ended":
                 self._ended_unknown(charger, transaction_id, target, parsed, timestamp, reason)

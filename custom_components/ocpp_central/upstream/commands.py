@@ -22,6 +22,7 @@ from ocpp.v16.enums import Action as Action16
 from ocpp.v21.enums import Action as Action21
 from ocpp.v201.enums import Action as Action201
 
+from ..actions import CHARGER_ACTIONS
 from ..connection import (
     Apply,
     CallErrorReceived,
@@ -37,70 +38,16 @@ from .transactions import TransactionMap, to_charger
 
 _LOGGER = logging.getLogger(__name__)
 
-# What a charger sends (everything else a version knows is a command to it).
-_CHARGER_16 = {
-    "Authorize",
-    "BootNotification",
-    "DiagnosticsStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "LogStatusNotification",
-    "MeterValues",
-    "SecurityEventNotification",
-    "SignCertificate",
-    "SignedFirmwareStatusNotification",
-    "StartTransaction",
-    "StatusNotification",
-    "StopTransaction",
-}
-_CHARGER_201 = {
-    "Authorize",
-    "BootNotification",
-    "ClearedChargingLimit",
-    "FirmwareStatusNotification",
-    "Get15118EVCertificate",
-    "GetCertificateStatus",
-    "Heartbeat",
-    "LogStatusNotification",
-    "MeterValues",
-    "NotifyChargingLimit",
-    "NotifyCustomerInformation",
-    "NotifyDisplayMessages",
-    "NotifyEVChargingNeeds",
-    "NotifyEVChargingSchedule",
-    "NotifyEvent",
-    "NotifyMonitoringReport",
-    "NotifyReport",
-    "PublishFirmwareStatusNotification",
-    "ReportChargingProfiles",
-    "ReservationStatusUpdate",
-    "SecurityEventNotification",
-    "SignCertificate",
-    "StatusNotification",
-    "TransactionEvent",
-}
-_CHARGER_21 = _CHARGER_201 | {
-    "BatterySwap",
-    "ClosePeriodicEventStream",
-    "GetCertificateChainStatus",
-    "NotifyDERAlarm",
-    "NotifyDERStartStop",
-    "NotifyPriorityCharging",
-    "NotifySettlement",
-    "OpenPeriodicEventStream",
-    "PullDynamicScheduleUpdate",
-    "ReportDERControl",
-    "VatNumberValidation",
-}
 ACTIONS: dict[str, frozenset[str]] = {
     "1.6": frozenset(a.value for a in Action16),
     "2.0.1": frozenset(a.value for a in Action201),
     "2.1": frozenset(a.value for a in Action21),
 }
-# DataTransfer goes both ways.
+# What the backend may send: everything a version knows that a charger does not send, and
+# DataTransfer (which goes both ways).
 COMMANDS: dict[str, frozenset[str]] = {
     version: (ACTIONS[version] - charger) | {"DataTransfer"}
-    for version, charger in (("1.6", _CHARGER_16), ("2.0.1", _CHARGER_201), ("2.1", _CHARGER_21))
+    for version, charger in CHARGER_ACTIONS.items()
 }
 
 # Commands that would make the charger leave (or stop trusting) Home Assistant.
