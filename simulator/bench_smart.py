@@ -52,6 +52,7 @@ NOISE = 1.5  # A: how far the house wanders from its draw
 # (up to 0.3 A above it), which at the edge of an ampere passes the fuse by a fraction of an
 # ampere; a fuse carries that indefinitely (gG fuses are rated to carry 1.13 × for an hour).
 TOLERANCE = 0.5  # A
+REACTION_BUDGET_MS = 1000  # the meter's state change → the reducing profile at the charger
 SENSORS = [f"sensor.bench_grid_l{n}" for n in (1, 2, 3)]
 BEGIN = "<!-- bench-smart:begin -->"
 END = "<!-- bench-smart:end -->"
@@ -125,6 +126,8 @@ class Site:
     above_since: float | None = None
     errors: int = 0
     exceeded: list[tuple[float, float]] = field(default_factory=list)  # (start, seconds)
+    # (when Home Assistant set the states, the highest phase current in them)
+    posts: list[tuple[float, float]] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(14))
 
     def __post_init__(self) -> None:
@@ -146,14 +149,28 @@ class Site:
 
     async def post(self, session: Any) -> float:
         """The meter reports; returns when Home Assistant set the states (wall clock)."""
+        grid = self.grid()
         states = {
             entity_id: [f"{amps:.2f}", {"unit_of_measurement": "A", "device_class": "current"}]
-            for entity_id, amps in zip(SENSORS, self.grid(), strict=True)
+            for entity_id, amps in zip(SENSORS, grid, strict=True)
         }
         async with session.post(
             f"{self.url}/api/ocpp_bench_probe/states", json={"states": states}
         ) as r:
-            return float((await r.json())["t"])
+            when = float((await r.json())["t"])
+        self.posts.append((when, max(grid)))
+        return when
+
+    def after_shown(self, start: float, seconds: float) -> float:
+        """How long a stay above the fuse lasted after the meter first showed it (0 when it
+        ended before the meter reported it: the meter's own delay is not the central
+        system's)."""
+        end = start + seconds
+        shown = next(
+            (t for t, amps in self.posts if start <= t <= end and amps > FUSE + TOLERANCE),
+            None,
+        )
+        return 0.0 if shown is None else end - shown
 
     async def meter(self, session: Any) -> None:
         """Report once a second (with the house's noise when it is on)."""
@@ -230,13 +247,17 @@ async def client(http_port: int, ocpp_port: int, plan: argparse.Namespace) -> di
                 ]
                 ms = [(t - t_step) * 1000 for t in firsts if t is not None]
                 reactions += ms
-                above = [d for t, d in site.exceeded if t >= t_step - 0.5]
+                spells = [(t, d) for t, d in site.exceeded if t >= t_step - 0.5]
+                above = [d for _, d in spells]
+                shown = [site.after_shown(t, d) for t, d in spells]
                 steps.append(
                     {
                         "limits_before": before,
                         "reacted": len(ms),
                         "slowest_ms": max(ms, default=float("nan")),
                         "above_fuse_ms": max(above, default=0.0) * 1000,
+                        "above_fuse_shown_ms": max(shown, default=0.0) * 1000,
+                        "spells": len(spells),
                     }
                 )
                 site.set_house(HOUSE)
@@ -266,7 +287,9 @@ def report(result: dict[str, Any], info: dict[str, str], label: str) -> str:
     reactions = result["reactions_ms"]
     steps = result["steps"]
     worst_above = max((s["above_fuse_ms"] for s in steps), default=0.0)
-    longer = sum(1 for s in steps if s["above_fuse_ms"] > s["slowest_ms"] + 50)
+    worst_shown = max((s["above_fuse_shown_ms"] for s in steps), default=0.0)
+    spells = sum(s["spells"] for s in steps)
+    longer = sum(1 for s in steps if s["above_fuse_shown_ms"] > REACTION_BUDGET_MS)
     steady_above = result["steady_above_fuse_ms"]
     lines = [
         BEGIN,
@@ -285,8 +308,12 @@ def report(result: dict[str, Any], info: dict[str, str], label: str) -> str:
         f"| reaction max | {max(reactions, default=float('nan')):.1f} ms | |",
         f"| chargers reduced per overload | {min((s['reacted'] for s in steps), default=0)}"
         f"–{max((s['reacted'] for s in steps), default=0)} of {result['chargers']} | all |",
-        f"| longest time above the fuse in an overload | {worst_above:.0f} ms | one reaction |",
-        f"| overloads above the fuse longer than their slowest reaction (+50 ms) | {longer} | 0 |",
+        f"| times above the fuse in the overloads (the step itself, and the cars' own "
+        f"wander at the edge) | {spells} | |",
+        f"| longest time above the fuse, from the moment it started | {worst_above:.0f} ms | |",
+        f"| longest time above the fuse after the meter showed it | {worst_shown:.0f} ms "
+        f"| one reaction (< {REACTION_BUDGET_MS} ms) |",
+        f"| overloads with a longer one | {longer} | 0 |",
         f"| steady state (house at the edge of an ampere, {result['steady_s']:.0f} s): "
         f"profiles per charger per hour | {result['profiles_per_charger_hour']:.1f} | ≤ 360 |",
         f"| steady state: times more than {TOLERANCE:g} A above the fuse (longest) "
