@@ -168,6 +168,24 @@ async def test_billing_backend_unreachable_home_assistant_decides(hass: HomeAssi
         await backend.stop()
 
 
+async def test_billing_backend_silent_home_assistant_decides(hass: HomeAssistant) -> None:
+    """A backend that is connected but does not answer an Authorize: the charger gets Home
+    Assistant's own decision once the billing wait is over, and the backend got the
+    Authorize all the same."""
+    async with running_backend("1.6") as backend:
+        backend.decisions["APP-1"] = "Accepted"
+        entry = await upstream_entry(hass, backend.url, mode="billing")
+        async with connected_charger(bound_port(entry), "CP1") as cp:
+            await prepare_charger(hass, cp)
+            await wait_upstream(hass)
+            backend.silent = {"Authorize"}
+            authorized = await cp.call(call.Authorize(id_tag="APP-1"))
+            # Home Assistant's answer (policy `known`), not the backend's Accepted.
+            assert authorized.id_tag_info == {"status": "Invalid"}
+            [request] = await backend.wait_for("Authorize")
+            assert request == {"idTag": "APP-1"}
+
+
 @pytest.mark.parametrize(("mode", "sends_list"), [("shared", True), ("billing", False)])
 async def test_local_list_is_the_backends_in_billing_mode(
     hass: HomeAssistant, mode: str, sends_list: bool

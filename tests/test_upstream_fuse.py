@@ -12,6 +12,7 @@ from custom_components.ocpp_central.upstream_charger import (
     Fuse,
     guard_command,
     guard_profile,
+    is_smart_profile_id,
     narrow_clear,
 )
 
@@ -81,6 +82,21 @@ def _profile(purpose: str, level: int, profile_id: int = 9, **extra: Any) -> dic
 )
 def test_guard_profile(fuse: Fuse, profile: Any, expected: Any) -> None:
     assert guard_profile(fuse, profile) == expected
+
+
+@pytest.mark.parametrize(
+    ("profile_id", "smart"),
+    [
+        (300, False),  # Home Assistant's own station maximum
+        (301, True),  # smart charging's TxProfile on connector 1
+        (332, True),  # ... on the last connector a charger may have
+        (333, False),
+        (201, False),  # the user's TxProfile on connector 1
+        (101, False),  # the user's TxDefaultProfile on connector 1
+    ],
+)
+def test_smart_profile_ids(profile_id: int, smart: bool) -> None:
+    assert is_smart_profile_id(profile_id) is smart
 
 
 @pytest.mark.parametrize(
@@ -243,3 +259,38 @@ async def test_backend_profiles_at_a_charger(hass: HomeAssistant) -> None:
                 {"charging_profile_purpose": "TxProfile", "stack_level": 0},
                 {"charging_profile_purpose": "TxProfile", "stack_level": 1},
             ]
+
+
+@pytest.mark.usefixtures("fast_upstream")
+async def test_backend_profiles_on_a_charger_with_one_stack_level_above_zero(
+    hass: HomeAssistant,
+) -> None:
+    """A charger allowing stack levels 0 and 1 only: smart charging shares level 1 with Home
+    Assistant's own limits, so the backend's TxProfile at 1 arrives at 0, its profile with
+    smart charging's id is refused, and clearing smart charging's id clears nothing."""
+    async with running_backend("1.6") as backend:
+        entry = await upstream_entry(hass, backend.url)
+        async with connected_charger(bound_port(entry), "CP1") as cp:
+            await prepare_charger(hass, cp, ChargeProfileMaxStackLevel=("1", True))
+            await wait_upstream(hass)
+            schedule = {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8}],
+            }
+            profile = {**_profile("TxProfile", 1), "chargingSchedule": schedule}
+            answer = await backend.point.raw_call(
+                "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile}
+            )
+            assert answer_of(answer) == {"status": "Accepted"}
+            [passed] = cp.calls("SetChargingProfile")
+            assert passed["cs_charging_profiles"]["stack_level"] == 0
+
+            smart_id = {**_profile("TxDefaultProfile", 0, 301), "chargingSchedule": schedule}
+            answer = await backend.point.raw_call(
+                "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": smart_id}
+            )
+            assert answer_of(answer) == {"status": "Rejected"}
+            answer = await backend.point.raw_call("ClearChargingProfile", {"id": 301})
+            assert answer_of(answer) == {"status": "Unknown"}
+            assert len(cp.calls("SetChargingProfile")) == 1
+            assert cp.calls("ClearChargingProfile") == []

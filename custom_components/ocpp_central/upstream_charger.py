@@ -3,7 +3,8 @@
 In OCPP a charger applies, per purpose, the profile with the highest stack level (not the
 lowest limit); across purposes the lowest limit wins, and a TxProfile overrules a
 TxDefaultProfile. Smart charging's fuse protection is a TxProfile one stack level above the
-user's (protocol.stack_levels). So that no backend profile can replace it:
+user's (the user's own on a charger without a higher one: protocol.stack_levels), with profile
+ids of its own (protocol.smart_profile_id). So that no backend profile can replace it:
 
 - a backend TxProfile at or above smart charging's level is passed on one level below it
   (refused where smart charging uses level 0), and one with smart charging's profile id is
@@ -25,7 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .bounds import MAX_CONNECTORS
 from .connection import NotConnectedError, Payload
+from .protocol import SMART_PROFILE_BASE
 
 if TYPE_CHECKING:
     from .central import CentralSystem
@@ -60,10 +63,19 @@ class Fuse:
         return self.version == "1.6"
 
 
+def is_smart_profile_id(profile_id: int) -> bool:
+    """Whether a profile id is one of smart charging's TxProfiles (one per connector)."""
+    return SMART_PROFILE_BASE < profile_id <= SMART_PROFILE_BASE + MAX_CONNECTORS
+
+
 def fuse_of(session: ChargerProtocol) -> Fuse:
-    """The rules for a connected charger: smart charging's stack level and profile ids."""
-    # Smart charging's TxProfile goes one stack level above the user's.
-    return Fuse(session.connection.ocpp_version, session.stack_level() + 1, lambda _: False)
+    """The rules for a connected charger: smart charging's stack level and profile ids.
+
+    Its level is one above the user's, or the user's own on a charger whose highest level
+    is 0 or 1 (protocol.stack_levels): a backend TxProfile must then go below that one.
+    """
+    level, _shared = session.smart_stack_level()
+    return Fuse(session.connection.ocpp_version, level, is_smart_profile_id)
 
 
 def _profile_field(fuse: Fuse, action: str) -> str:
