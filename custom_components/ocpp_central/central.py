@@ -64,10 +64,12 @@ from .const import (
     SUBENTRY_CHARGER,
 )
 from .devices import ChargerDevices
+from .hub.charger_port import ChargerPort
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
 from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
 from .price_source import PriceSource
 from .protocol import ChargerProtocol, NotInVersion, snake
+from .protocol.port import BootDecision
 from .protocol.v16 import V16Protocol
 from .protocol.v201 import V201Protocol
 from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
@@ -323,8 +325,9 @@ class CentralSystem:
         # "Logged once" means once per charger, not once per connection.
         if subentry is not None:
             connection.log_once = self._log_once.setdefault(charger_id, connection.log_once)
+        port = ChargerPort(self, charger_id)
         protocol: ChargerProtocol = (
-            V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
+            V16Protocol(port, connection) if version == "1.6" else V201Protocol(port, connection)
         )
         self._session_passwords[charger_id] = subentry.data.get(CONF_PASSWORD) if subentry else None
         connection.message_scope = lambda: self._message(charger_id)
@@ -385,18 +388,18 @@ class CentralSystem:
 
     # --- chargers ----------------------------------------------------------------------
 
-    def boot(self, charger_id: str, info: ChargerInfo) -> str:
-        """Decide a BootNotification: Accepted, Pending or Rejected."""
+    def boot(self, charger_id: str, info: ChargerInfo) -> BootDecision:
+        """Decide a BootNotification: accepted, pending or rejected."""
         if (charger := self.chargers.get(charger_id)) is not None:
             async_delete_reboot_issue(self.hass, charger_id)
             if info != charger.info:
                 charger.info = info
                 self.devices.register(charger)
                 self.save_soon(SAVE_DELAY_TRANSACTIONS)
-            return "Accepted"
+            return BootDecision.ACCEPTED
         policy = self.entry.options.get(CONF_NEW_CHARGERS, NEW_CHARGERS_ASK)
         if policy == NEW_CHARGERS_REJECT:
-            return "Rejected"
+            return BootDecision.REJECTED
         session = self.sessions.get(charger_id)
         if (owner := owner_elsewhere(self.hass, self.entry.entry_id, charger_id)) is not None:
             if session is not None:
@@ -405,7 +408,7 @@ class CentralSystem:
                     "refused: this charger id belongs to the central system %s",
                     owner.title,
                 )
-            return "Rejected"
+            return BootDecision.REJECTED
         lenient = session is not None and BOOT_NOTIFICATION in session.connection.non_compliant
         # Flows count too: one started just before its charger went away outlives it.
         flows = self.hass.config_entries.flow.async_progress_by_handler(
@@ -414,7 +417,7 @@ class CentralSystem:
         if charger_id not in self.pending and max(len(self.pending), len(flows)) >= MAX_PENDING:
             # A flood of unknown ids must not fill Home Assistant with discovered flows.
             _LOGGER.debug("Too many chargers waiting for approval; %s stays pending", charger_id)
-            return "Pending"
+            return BootDecision.PENDING
         self.pending[charger_id] = info
         if policy == NEW_CHARGERS_ACCEPT:
             # Accepted in this very answer: no TriggerMessage(BootNotification) needed (the
@@ -424,7 +427,7 @@ class CentralSystem:
                 self.approve_charger(charger_id, lenient=lenient)
             finally:
                 self._accepting.discard(charger_id)
-            return "Accepted"
+            return BootDecision.ACCEPTED
         self.entry.async_create_task(
             self.hass,
             self.hass.config_entries.flow.async_init(
@@ -441,7 +444,7 @@ class CentralSystem:
             f"{DOMAIN} discovered {charger_id}",
             eager_start=False,
         )
-        return "Pending"
+        return BootDecision.PENDING
 
     def charger_ready(self, charger_id: str) -> None:
         """An accepted charger (re)connected: learn it and re-apply what the user set."""
@@ -703,7 +706,6 @@ class CentralSystem:
     ) -> None:
         """Record and announce a new session (`meter_start`: the charger reported its start
         reading, rather than the register being taken for it)."""
-        charger.connector(tx.connector_id).session_began()
         self.ledger.session_started(charger, tx, meter_start=meter_start)
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         self._fire(
@@ -720,23 +722,14 @@ class CentralSystem:
             },
         )
 
-    def close_transaction(
-        self,
-        charger: Charger,
-        tx: Transaction,
-        stop: Any,
-        reason: str | None,
-        *,
-        meter_stop_wh: float | None = None,
+    def transaction_ended(
+        self, charger: Charger, tx: Transaction, reason: str | None, meter_stop_wh: float | None
     ) -> None:
-        """End a session: it becomes the connector's last session, and is announced."""
-        tx.stop = stop
-        tx.reason = snake(reason) if reason else None
+        """Record and announce a session that ended (the handler closed it in the model)."""
+        assert tx.stop is not None
+        stop = tx.stop
         self.ledger.session_ended(charger, tx, reason, meter_stop_wh)
         conn = charger.connector(tx.connector_id)
-        if conn.transaction is tx:
-            conn.transaction = None
-        conn.last_session = tx
         self.save_soon(SAVE_DELAY_TRANSACTIONS)
         # The charger drops a TxProfile with its session; keep the limit as the default.
         session = self.sessions.get(charger.charger_id)

@@ -18,10 +18,10 @@ from ..id_tags import AuthResult
 from ..limits import ChargingLimit, charging_schedule
 from ..measurands import merge, normalize
 from ..model import FIRMWARE_STATUSES, ChargerInfo
+from .port import BootDecision, CentralPort, SecurityEventReported, SessionEnded, SessionStarted
 
 if TYPE_CHECKING:
-    from ..central import CentralSystem
-    from ..model import Charger
+    from ..model import Charger, Connector, Transaction
 
 
 # Reads one sampled value (its number and multiplier): bounded, or None when not shown.
@@ -145,12 +145,20 @@ def composite_periods(periods: list[Payload]) -> list[Payload]:
     ]
 
 
+# The BootNotification status for each decision (the same words in 1.6 and 2.x).
+_BOOT = {
+    BootDecision.ACCEPTED: "Accepted",
+    BootDecision.PENDING: "Pending",
+    BootDecision.REJECTED: "Rejected",
+}
+
+
 class ChargerProtocol(ABC):
     """What the rest of the integration may ask of a connected charger, in any version."""
 
-    def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
-        """Bind to a connection; subclasses register their handlers."""
-        self.central = central
+    def __init__(self, port: CentralPort, connection: OcppConnection) -> None:
+        """Bind to a connection and the outside; subclasses register their handlers."""
+        self.port = port
         self.connection = connection
         self.charger_id = connection.charger_id
         self._ready = False
@@ -164,12 +172,12 @@ class ChargerProtocol(ABC):
 
     def _call_handled(self, action: str, response: Payload) -> None:
         """The first message an accepted charger gets answered makes it ready for commands."""
-        if self._ready or self.charger_id not in self.central.chargers:
+        if self._ready or self.port.charger is None:
             return
         if action == "BootNotification" and response.get("status") != "Accepted":
             return
         self._ready = True
-        self.central.charger_ready(self.charger_id)
+        self.port.charger_ready()
 
     # Handlers parse and check a message, then return the step that applies it (see
     # connection.Apply): nothing before that step changes the model, stores or fires anything.
@@ -210,7 +218,7 @@ class ChargerProtocol(ABC):
     def _security_event(self, payload: Payload) -> Apply:
         """SecurityEventNotification (2.x, and the 1.6 security extension, which the ocpp
         library has no schema for: hence the checks here)."""
-        charger = self._charger()
+        self._charger()
         event_type, tech_info = payload.get("type"), payload.get("techInfo")
         if not isinstance(event_type, str) or not 0 < len(event_type) <= 50:
             raise TypeConstraintViolationError(description="type must be a string of 1-50")
@@ -219,8 +227,10 @@ class ChargerProtocol(ABC):
         timestamp = payload.get("timestamp")
 
         def apply() -> Payload:
-            self.central.fire_security_event(
-                charger, event_type, tech_info, timestamp if isinstance(timestamp, str) else None
+            self.port.publish(
+                SecurityEventReported(
+                    event_type, tech_info, timestamp if isinstance(timestamp, str) else None
+                )
             )
             return {}
 
@@ -234,7 +244,7 @@ class ChargerProtocol(ABC):
 
         def apply() -> Payload:
             charger.firmware_status = status
-            self.central.save_soon()
+            self.port.save_soon()
             charger.notify()
             return {}
 
@@ -244,11 +254,43 @@ class ChargerProtocol(ABC):
         """The BootNotification answer for what a charger told about itself."""
 
         def apply() -> Payload:
-            status = self.central.boot(self.charger_id, info)
-            interval = HEARTBEAT_INTERVAL if status != "Pending" else PENDING_RETRY_INTERVAL
-            return {"currentTime": now_iso(), "interval": interval, "status": status}
+            decision = self.port.boot(info)
+            pending = decision is BootDecision.PENDING
+            interval = PENDING_RETRY_INTERVAL if pending else HEARTBEAT_INTERVAL
+            return {"currentTime": now_iso(), "interval": interval, "status": _BOOT[decision]}
 
         return apply
+
+    def _start_session(
+        self, charger: Charger, conn: Connector, tx: Transaction, *, meter_start: bool = True
+    ) -> None:
+        """A session becomes its connector's session; one still open there lost its end
+        (a StopTransaction or Ended event that never came): it is closed first, so the new
+        session starts clean."""
+        if conn.transaction is not None:
+            self._end_session(charger, conn.transaction, tx.start, None)
+        conn.transaction = tx
+        conn.session_began()
+        self.port.publish(SessionStarted(tx, meter_start))
+
+    def _end_session(
+        self,
+        charger: Charger,
+        tx: Transaction,
+        stop: datetime,
+        reason: str | None,
+        *,
+        meter_stop_wh: float | None = None,
+    ) -> None:
+        """A session ends: it becomes its connector's last session (`reason` in OCPP
+        spelling, None when it is not known)."""
+        tx.stop = stop
+        tx.reason = snake(reason) if reason else None
+        conn = charger.connector(tx.connector_id)
+        if conn.transaction is tx:
+            conn.transaction = None
+        conn.last_session = tx
+        self.port.publish(SessionEnded(tx, reason, meter_stop_wh))
 
     def _heartbeat(self, payload: Payload) -> Apply:
         return lambda: {"currentTime": now_iso()}
@@ -275,7 +317,7 @@ class ChargerProtocol(ABC):
 
     def stack_level(self) -> int:
         """The stack level of our profiles: 1, or the charger's maximum if that is 0."""
-        raw = self.central.configuration(self.charger_id).get(self.stack_level_key)
+        raw = self.port.configuration.get(self.stack_level_key)
         try:
             return min(1, int(raw)) if raw is not None else 1
         except ValueError:
@@ -306,7 +348,7 @@ class ChargerProtocol(ABC):
 
     def _composite_unit(self) -> Payload:
         """GetCompositeSchedule's chargingRateUnit: the unit the charger takes, if it said."""
-        if self.rate_unit_key not in self.central.configuration(self.charger_id):
+        if self.rate_unit_key not in self.port.configuration:
             return {}
         return {"chargingRateUnit": self._rate_unit()}
 
@@ -315,16 +357,14 @@ class ChargerProtocol(ABC):
         return charging_schedule(
             limit,
             self._rate_unit(),
-            self.central.electrical_settings(self.charger_id),
+            self.port.electrical_settings(),
             dt_util.utcnow().replace(microsecond=0),
-            dt_util.start_of_local_day().astimezone(dt_util.UTC),
+            self.port.start_of_local_day(),
         )
 
     def smart_stack_level(self) -> tuple[int, bool]:
         """Smart charging's stack level, and whether it is the user's too (see stack_levels)."""
-        user, smart = stack_levels(
-            self.central.configuration(self.charger_id).get(self.stack_level_key)
-        )
+        user, smart = stack_levels(self.port.configuration.get(self.stack_level_key))
         return smart, smart == user
 
     def _smart_profile(self, amps: float, start: datetime) -> tuple[Payload, Payload]:
@@ -333,7 +373,7 @@ class ChargerProtocol(ABC):
         Absolute from the session's start as the charger reported it (its own clock): the
         limit applies at once even when the charger's clock differs from ours.
         """
-        settings = self.central.electrical_settings(self.charger_id)
+        settings = self.port.electrical_settings()
         unit = self._rate_unit()
         limit = amps if unit == "A" else settings.amps_to_watts(amps)
         core: Payload = {
@@ -411,7 +451,7 @@ class ChargerProtocol(ABC):
 
     def _charger(self) -> Charger:
         """The approved charger; a charger not (yet) accepted may only boot."""
-        if (charger := self.central.chargers.get(self.charger_id)) is None:
+        if (charger := self.port.charger) is None:
             raise SecurityError(description="Charger is not accepted; send BootNotification")
         return charger
 

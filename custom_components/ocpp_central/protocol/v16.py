@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.exceptions import TypeConstraintViolationError
 
@@ -33,9 +33,7 @@ from . import (
     snake,
 )
 from .charging_profiles import PURPOSE_16
-
-if TYPE_CHECKING:
-    from ..central import CentralSystem
+from .port import CentralPort, ErrorRaised, IdTagSeen
 
 # Actions a 1.6 charger may send; anything else known to 1.6 is NotSupported, not unknown.
 KNOWN_ACTIONS = frozenset(
@@ -128,9 +126,9 @@ def _text(value: Any) -> str | None:
 class V16Protocol(ChargerProtocol):
     """One OCPP 1.6J charger."""
 
-    def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
+    def __init__(self, port: CentralPort, connection: OcppConnection) -> None:
         """Register the charger-initiated message handlers."""
-        super().__init__(central, connection)
+        super().__init__(port, connection)
         connection.known_actions = KNOWN_ACTIONS
         connection.without_schema = frozenset({"SecurityEventNotification"})
         connection.handlers = {
@@ -176,7 +174,7 @@ class V16Protocol(ChargerProtocol):
             if status is not None:
                 conn.status = status
             if error.active and error.code != conn.error.code:
-                self.central.fire_error(charger, connector_id, error)
+                self.port.publish(ErrorRaised(connector_id, error))
             conn.error = error
             charger.notify((connector_id,))
             return {}
@@ -194,21 +192,19 @@ class V16Protocol(ChargerProtocol):
 
         def apply() -> Payload:
             conn = charger.apply_samples(connector_id, parsed, transaction_id)
-            self.central.save_soon()
+            self.port.save_soon()
             charger.notify((conn.connector_id,))
             return {}
 
         return apply
 
     def _authorize(self, payload: Payload) -> Apply:
-        charger = self._charger()
+        self._charger()
         id_tag = bounds.text_id(payload["idTag"], "idTag")
 
         def apply() -> Payload:
-            info = self._decided("idTagInfo") or id_tag_info(
-                self.central.authorization.authorize(id_tag, self.charger_id)
-            )
-            self.central.fire_id_tag(charger, id_tag, info["status"])
+            info = self._decided("idTagInfo") or id_tag_info(self.port.authorize(id_tag))
+            self.port.publish(IdTagSeen(id_tag, info["status"]))
             return {"idTagInfo": info}
 
         return apply
@@ -222,22 +218,18 @@ class V16Protocol(ChargerProtocol):
 
         def apply() -> Payload:
             info = self._decided("idTagInfo") or id_tag_info(
-                self.central.authorization.authorize_start(id_tag, charger, connector_id)
+                self.port.authorize_start(id_tag, connector_id)
             )
             conn = charger.connector(connector_id)
             tx = Transaction(
-                transaction_id=self.central.next_transaction_id(),
+                transaction_id=self.port.next_transaction_id(),
                 connector_id=connector_id,
                 id_tag=id_tag,
                 start=start,
                 meter_start_wh=meter_start,
                 meter_last_wh=meter_start,
             )
-            if conn.transaction is not None:
-                # Its StopTransaction was lost: close it so the new session starts clean.
-                self.central.close_transaction(charger, conn.transaction, tx.start, None)
-            conn.transaction = tx
-            self.central.transaction_started(charger, tx)
+            self._start_session(charger, conn, tx)
             # After the session is known: a meter counting each session from 0 restarts here.
             charger.update_energy(conn, meter_start / 1000, live=True)
             charger.notify((connector_id,))
@@ -262,7 +254,7 @@ class V16Protocol(ChargerProtocol):
             response: Payload = {}
             if id_tag is not None:
                 response["idTagInfo"] = self._decided("idTagInfo") or id_tag_info(
-                    self.central.authorization.authorize(id_tag, self.charger_id)
+                    self.port.authorize(id_tag)
                 )
             tx = charger.find_transaction(transaction_id)
             if tx is None or tx.stop is not None:
@@ -275,7 +267,7 @@ class V16Protocol(ChargerProtocol):
             tx.add_meter_reading(meter_stop)
             live = conn.reading_time is None or stop >= conn.reading_time
             charger.update_energy(conn, meter_stop / 1000, live=live)
-            self.central.close_transaction(charger, tx, stop, reason, meter_stop_wh=meter_stop)
+            self._end_session(charger, tx, stop, reason, meter_stop_wh=meter_stop)
             charger.notify((tx.connector_id,))
             return response
 
@@ -314,7 +306,7 @@ class V16Protocol(ChargerProtocol):
 
     def _rate_unit(self) -> str:
         """A unless the charger only takes W (ChargingScheduleAllowedChargingRateUnit)."""
-        allowed = self.central.configuration(self.charger_id).get(self.rate_unit_key, "")
+        allowed = self.port.configuration.get(self.rate_unit_key, "")
         return "W" if "Power" in allowed and "Current" not in allowed else "A"
 
     async def set_charging_limit(

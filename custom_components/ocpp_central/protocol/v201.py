@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 import itertools
-from typing import TYPE_CHECKING
 
 from homeassistant.util import dt as dt_util
 
@@ -18,11 +17,9 @@ from ..id_tags import AuthResult, AuthStatus
 from ..limits import ChargingLimit
 from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
 from . import composite_periods, profile_id, samples, smart_profile_id, snake
+from .port import CentralPort, ErrorRaised, IdTagSeen
 from .v201_reports import V201Reports
 from .v201_sessions import V201Sessions, id_token_info, sample_fields
-
-if TYPE_CHECKING:
-    from ..central import CentralSystem
 
 # Charging-station-initiated actions of 2.0.1; those without a handler are NotSupported.
 KNOWN_ACTIONS = CHARGER_ACTIONS_201
@@ -86,9 +83,9 @@ class V201Protocol(V201Sessions, V201Reports):
     station_max_purpose = "ChargingStationMaxProfile"
     rate_unit_key = RATE_UNIT_KEY
 
-    def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
+    def __init__(self, port: CentralPort, connection: OcppConnection) -> None:
         """Register the charging-station-initiated message handlers."""
-        super().__init__(central, connection)
+        super().__init__(port, connection)
         connection.known_actions = KNOWN_ACTIONS
         connection.handlers = {
             "Authorize": self._authorize,
@@ -152,21 +149,21 @@ class V201Protocol(V201Sessions, V201Reports):
 
         def apply() -> Payload:
             conn = charger.apply_samples(evse, parsed)
-            self.central.save_soon()
+            self.port.save_soon()
             charger.notify((conn.connector_id,))
             return {}
 
         return apply
 
     def _authorize(self, payload: Payload) -> Apply:
-        charger = self._charger()
+        self._charger()
         token = bounds.text_id(payload["idToken"]["idToken"], "idToken")
         plug_and_charge = "certificate" in payload or "iso15118CertificateHashData" in payload
 
         def apply() -> Payload:
             if (decided := self._decided("idTokenInfo")) is not None:
                 # Billing mode: the backend's answer (it may hold the certificates to check).
-                self.central.fire_id_tag(charger, token, decided["status"])
+                self.port.publish(IdTagSeen(token, decided["status"]))
                 response: Payload = {"idTokenInfo": decided}
                 if plug_and_charge and self.connection.decision is not None:
                     status = self.connection.decision.get("certificateStatus", "CertChainError")
@@ -180,10 +177,10 @@ class V201Protocol(V201Sessions, V201Reports):
                     "Authorize with an ISO 15118 contract certificate refused: Plug & Charge "
                     "is not supported",
                 )
-                self.central.fire_id_tag(charger, token, AuthStatus.INVALID)
+                self.port.publish(IdTagSeen(token, AuthStatus.INVALID))
                 return {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
-            result = self.central.authorization.authorize(token, self.charger_id)
-            self.central.fire_id_tag(charger, token, result.status)
+            result = self.port.authorize(token)
+            self.port.publish(IdTagSeen(token, result.status))
             return {"idTokenInfo": id_token_info(result)}
 
         return apply
@@ -221,7 +218,7 @@ class V201Protocol(V201Sessions, V201Reports):
                     conn.error = ErrorInfo()
                     continue
                 if error.code != conn.error.code or not conn.error.active:
-                    self.central.fire_error(charger, evse, error)
+                    self.port.publish(ErrorRaised(evse, error))
                 conn.error = error
             charger.notify({evse for evse, _ in changes})
             return {}
@@ -260,7 +257,7 @@ class V201Protocol(V201Sessions, V201Reports):
             if conn.transaction is tx:  # not closed by an event meanwhile
                 last = conn.reading_time
                 stop = last if last is not None and last > tx.start else dt_util.utcnow()
-                self.central.close_transaction(charger, tx, stop, None)
+                self._end_session(charger, tx, stop, None)
                 self._charging_state.pop(conn.connector_id, None)
                 self._refresh_status(conn)
                 charger.notify((conn.connector_id,))
@@ -287,7 +284,7 @@ class V201Protocol(V201Sessions, V201Reports):
         return bool(answer.get("status") == "Accepted")
 
     def _rate_unit(self) -> str:
-        units = self.central.configuration(self.charger_id).get(RATE_UNIT_KEY, "")
+        units = self.port.configuration.get(RATE_UNIT_KEY, "")
         return "W" if "W" in units and "A" not in units else "A"
 
     async def set_charging_limit(

@@ -139,9 +139,9 @@ class V201Sessions(ChargerProtocol):
             known = tx or self._unplaced.get(transaction_id)
             if token is not None:
                 response["idTokenInfo"] = self._decided("idTokenInfo") or id_token_info(
-                    self.central.authorization.authorize_start(token, charger, target or 0)
+                    self.port.authorize_start(token, target or 0)
                     if known is None
-                    else self.central.authorization.authorize(token, self.charger_id)
+                    else self.port.authorize(token)
                 )
             id_tag = token or remote_tag
             if known is None and event == "Ended":
@@ -210,10 +210,7 @@ class V201Sessions(ChargerProtocol):
         if tx.meter_start_wh is None and conn.energy_kwh is not None:
             tx.meter_start_wh = conn.energy_kwh * 1000
         tx.meter_last_wh = tx.meter_start_wh
-        if conn.transaction is not None:
-            self.central.close_transaction(charger, conn.transaction, tx.start, None)
-        conn.transaction = tx
-        self.central.transaction_started(charger, tx, meter_start=reported)
+        self._start_session(charger, conn, tx, meter_start=reported)
 
     def _apply_event(
         self,
@@ -231,7 +228,7 @@ class V201Sessions(ChargerProtocol):
         if state is not None:
             self._charging_state[evse] = state
         if ended and tx.stop is None:
-            self.central.close_transaction(charger, tx, timestamp, reason)
+            self._end_session(charger, tx, timestamp, reason)
             self._charging_state.pop(evse, None)
         self._refresh_status(charger.connector(evse))
         charger.notify((evse,))
@@ -255,7 +252,7 @@ class V201Sessions(ChargerProtocol):
             return
         if evse is None:
             conn = charger.apply_samples(0, parsed)
-            self.central.save_soon()
+            self.port.save_soon()
             charger.notify((conn.connector_id,))
             return
         tx = Transaction(
