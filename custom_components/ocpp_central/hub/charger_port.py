@@ -53,11 +53,11 @@ class ChargerPort:
 
     def boot(self, info: ChargerInfo) -> BootDecision:
         """The central system's boot policy."""
-        return self._central.boot(self._charger_id, info)
+        return self._central.admission.boot(self._charger_id, info)
 
     def charger_ready(self) -> None:
         """Prepare the charger (configuration, limits, local list) and tell its parts."""
-        self._central.charger_ready(self._charger_id)
+        self._central.preparation.charger_ready(self._charger_id)
 
     def authorize(self, id_tag: str) -> AuthResult:
         """The id tags' decision at this charger."""
@@ -74,19 +74,19 @@ class ChargerPort:
 
     def publish(self, event: ChargerEvent) -> None:
         """Record, announce and persist what a handler reports."""
-        central = self._central
-        charger = central.chargers[self._charger_id]
+        announce = self._central.announce
+        charger = self._central.chargers[self._charger_id]
         match event:
             case SessionStarted(tx, meter_start):
-                central.transaction_started(charger, tx, meter_start=meter_start)
+                announce.session_started(charger, tx, meter_start=meter_start)
             case SessionEnded(tx, reason, meter_stop_wh):
-                central.transaction_ended(charger, tx, reason, meter_stop_wh)
+                announce.session_ended(charger, tx, reason, meter_stop_wh)
             case ErrorRaised(connector_id, error):
-                central.fire_error(charger, connector_id, error)
+                announce.error(charger, connector_id, error)
             case IdTagSeen(id_tag, status):
-                central.fire_id_tag(charger, id_tag, status)
+                announce.id_tag(charger, id_tag, status)
             case SecurityEventReported(event_type, tech_info, timestamp):
-                central.fire_security_event(charger, event_type, tech_info, timestamp)
+                announce.security_event(charger, event_type, tech_info, timestamp)
 
     def start_of_local_day(self) -> datetime:
         """Local midnight in Home Assistant's time zone, in UTC."""
