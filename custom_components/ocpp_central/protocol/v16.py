@@ -8,10 +8,7 @@ from typing import Any
 from ocpp.exceptions import TypeConstraintViolationError
 
 from .. import bounds
-from ..bounds import MAX_CONNECTORS
 from ..connection import Apply, OcppConnection, Payload
-from ..const import ID_TAG_MAX_LENGTH
-from ..id_tags import AuthResult
 from ..limits import ChargingLimit
 from ..model import (
     DIAGNOSTICS_STATUSES,
@@ -23,9 +20,6 @@ from ..model import (
     Transaction,
 )
 from . import (
-    ChargerProtocol,
-    NotInVersion,
-    composite_periods,
     parse_time,
     profile_id,
     samples,
@@ -34,6 +28,7 @@ from . import (
 )
 from .charging_profiles import PURPOSE_16
 from .port import CentralPort, ErrorRaised, IdTagSeen
+from .v16_commands import V16Commands, id_tag_info
 
 # Actions a 1.6 charger may send; anything else known to 1.6 is NotSupported, not unknown.
 KNOWN_ACTIONS = frozenset(
@@ -101,16 +96,6 @@ _ERROR_CODES = {
 }
 
 
-def id_tag_info(result: AuthResult) -> Payload:
-    """IdTagInfo for an authorization result."""
-    info: Payload = {"status": result.status.value}
-    if result.expiry is not None:
-        info["expiryDate"] = result.expiry.isoformat()
-    if result.parent is not None:
-        info["parentIdTag"] = result.parent
-    return info
-
-
 def sample_fields(sampled: Payload) -> tuple[Any, Any, Any] | None:
     """A 1.6 sampledValue: its value (text) and unit; signed data is not a number."""
     if sampled.get("format") == "SignedData":
@@ -123,7 +108,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class V16Protocol(ChargerProtocol):
+class V16Protocol(V16Commands):
     """One OCPP 1.6J charger."""
 
     def __init__(self, port: CentralPort, connection: OcppConnection) -> None:
@@ -190,13 +175,7 @@ class V16Protocol(ChargerProtocol):
         transaction_id = self._transaction_id(payload.get("transactionId"))
         parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
 
-        def apply() -> Payload:
-            conn = charger.apply_samples(connector_id, parsed, transaction_id)
-            self.port.save_soon()
-            charger.notify((conn.connector_id,))
-            return {}
-
-        return apply
+        return self._apply_samples(charger, connector_id, parsed, transaction_id)
 
     def _authorize(self, payload: Payload) -> Apply:
         self._charger()
@@ -278,13 +257,7 @@ class V16Protocol(ChargerProtocol):
         status = snake(payload["status"])
         if status not in DIAGNOSTICS_STATUSES:
             return lambda: {}  # from a lenient charger: nothing we can show
-
-        def apply() -> Payload:
-            charger.diagnostics_status = status
-            charger.notify()
-            return {}
-
-        return apply
+        return self._apply_diagnostics_status(charger, status)
 
     # --- central-system-initiated ------------------------------------------------------
 
@@ -292,13 +265,6 @@ class V16Protocol(ChargerProtocol):
         """RemoteStartTransaction."""
         answer = await self.connection.call(
             "RemoteStartTransaction", {"connectorId": connector_id, "idTag": id_tag}
-        )
-        return bool(answer.get("status") == "Accepted")
-
-    async def remote_stop(self, transaction_id: int | str) -> bool:
-        """RemoteStopTransaction."""
-        answer = await self.connection.call(
-            "RemoteStopTransaction", {"transactionId": transaction_id}
         )
         return bool(answer.get("status") == "Accepted")
 
@@ -359,80 +325,17 @@ class V16Protocol(ChargerProtocol):
         )
         return bool(answer.get("status") == "Accepted")
 
-    async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
-        """GetCompositeSchedule, as plain data."""
-        answer = await self.connection.call(
-            "GetCompositeSchedule",
-            {"connectorId": connector_id, "duration": duration, **self._composite_unit()},
-        )
+    def _composite_schedule(self, answer: Payload, connector_id: int) -> tuple[Payload, Any, Any]:
         schedule = answer.get("chargingSchedule") or {}
-        return {
-            "status": snake(answer.get("status", "Rejected")),
-            "connector_id": answer.get("connectorId", connector_id),
-            "schedule_start": answer.get("scheduleStart") or schedule.get("startSchedule"),
-            "duration": schedule.get("duration"),
-            "charging_rate_unit": schedule.get("chargingRateUnit"),
-            "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
-        }
+        start = answer.get("scheduleStart") or schedule.get("startSchedule")
+        return schedule, answer.get("connectorId", connector_id), start
 
     async def confirm_open_sessions(self, charger: Charger) -> None:
         """Nothing to ask: a 1.6 charger sends the StopTransaction it queued."""
 
-    # --- other controls ----------------------------------------------------------------
-
-    async def change_availability(
-        self, connector_id: int, available: bool, evse_connector: int | None = None
-    ) -> str:
-        """ChangeAvailability; returns accepted, scheduled or rejected."""
-        if evse_connector is not None:
-            raise NotInVersion("evse_connector_id")
-        answer = await self.connection.call(
-            "ChangeAvailability",
-            {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
-        )
-        return snake(answer.get("status", "Rejected"))
-
-    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
-        """Reset Soft/Hard (of the whole charger: 1.6 resets nothing smaller)."""
-        if connector_id is not None:
-            raise NotInVersion("connector_id")
-        answer = await self.connection.call("Reset", {"type": "Hard" if hard else "Soft"})
-        return bool(answer.get("status") == "Accepted")
-
-    async def unlock(self, connector_id: int) -> str:
-        """UnlockConnector; returns unlocked, unlock_failed or not_supported."""
-        answer = await self.connection.call("UnlockConnector", {"connectorId": connector_id})
-        return snake(answer.get("status", "NotSupported"))
-
-    async def update_firmware(
-        self, location: str, retrieve_at: datetime, retries: int | None, retry_interval: int | None
-    ) -> None:
-        """UpdateFirmware (the charger reports progress with FirmwareStatusNotification)."""
-        payload: Payload = {"location": location, "retrieveDate": retrieve_at.isoformat()}
-        if retries is not None:
-            payload["retries"] = retries
-        if retry_interval is not None:
-            payload["retryInterval"] = retry_interval
-        await self.connection.call("UpdateFirmware", payload)
-
-    async def get_diagnostics(
-        self,
-        upload_url: str,
-        start: datetime | None,
-        stop: datetime | None,
-        log_type: str = "diagnostics",
-    ) -> str | None:
-        """GetDiagnostics; returns the file name the charger will upload."""
-        if log_type != "diagnostics":
-            raise NotInVersion("log_type")
-        payload: Payload = {"location": upload_url}
-        if start is not None:
-            payload["startTime"] = start.isoformat()
-        if stop is not None:
-            payload["stopTime"] = stop.isoformat()
-        answer = await self.connection.call("GetDiagnostics", payload)
-        return answer.get("fileName")
-
+    connector_field = "connectorId"
+    remote_stop_action = "RemoteStopTransaction"
+    local_list_version_field = "listVersion"
     meter_interval_key = "MeterValueSampleInterval"
     stack_level_key = "ChargeProfileMaxStackLevel"
     password_key = "AuthorizationKey"
@@ -440,110 +343,3 @@ class V16Protocol(ChargerProtocol):
     profile_id_field = "id"  # of ClearChargingProfile  # OCPP 1.6 security extension
     station_max_purpose = "ChargePointMaxProfile"
     rate_unit_key = "ChargingScheduleAllowedChargingRateUnit"
-
-    def password_setting(self, password: str) -> str:
-        """AuthorizationKey holds the password hex-encoded (1.6 security whitepaper)."""
-        return password.encode().hex()
-
-    async def read_configuration(self) -> dict[str, str]:
-        """GetConfiguration of every key."""
-        answer = await self.get_configuration(None)
-        return {item["key"]: item["value"] for item in answer["keys"] if item["value"] is not None}
-
-    def connector_ids(self, configuration: dict[str, str]) -> list[int]:
-        """1 .. NumberOfConnectors."""
-        try:
-            count = int(configuration.get("NumberOfConnectors", 0))
-        except ValueError:
-            return []
-        return list(range(1, min(count, MAX_CONNECTORS) + 1))
-
-    async def get_configuration(
-        self, keys: list[str] | None, report_type: str | None = None
-    ) -> Payload:
-        """GetConfiguration; returns {"keys": [{key, value, readonly}], "unknown_keys": [...]}."""
-        if report_type is not None:
-            raise NotInVersion("report_type")
-        answer = await self.connection.call("GetConfiguration", {"key": keys} if keys else {})
-        return {
-            "keys": [
-                {"key": item["key"], "value": item.get("value"), "readonly": item["readonly"]}
-                for item in answer.get("configurationKey", [])
-            ],
-            "unknown_keys": list(answer.get("unknownKey", [])),
-        }
-
-    async def set_configuration(self, key: str, value: str) -> str:
-        """ChangeConfiguration; returns accepted, reboot_required, rejected or not_supported."""
-        answer = await self.connection.call("ChangeConfiguration", {"key": key, "value": value})
-        return snake(answer.get("status", "Rejected"))
-
-    async def trigger_message(self, message: str, connector_id: int | None) -> str:
-        """TriggerMessage; returns accepted, rejected or not_implemented."""
-        payload: Payload = {"requestedMessage": message}
-        if connector_id is not None:
-            payload["connectorId"] = connector_id
-        answer = await self.connection.call("TriggerMessage", payload)
-        return snake(answer.get("status", "Rejected"))
-
-    async def reserve_now(
-        self,
-        connector_id: int,
-        id_tag: str,
-        expiry: datetime,
-        reservation_id: int,
-        *,
-        parent: str | None = None,
-        connector_type: str | None = None,
-    ) -> str:
-        """ReserveNow; returns accepted, faulted, occupied, rejected or unavailable."""
-        if connector_type is not None:
-            raise NotInVersion("connector_type")
-        payload: Payload = {
-            "connectorId": connector_id,
-            "expiryDate": expiry.isoformat(),
-            "idTag": id_tag,
-            "reservationId": reservation_id,
-        }
-        if parent is not None:
-            payload["parentIdTag"] = parent
-        answer = await self.connection.call("ReserveNow", payload)
-        return snake(answer.get("status", "Rejected"))
-
-    # --- local authorization list ------------------------------------------------------
-
-    def supports_local_list(self, configuration: dict[str, str]) -> bool:
-        """LocalAuthListManagement profile, and the list not switched off."""
-        profiles = configuration.get("SupportedFeatureProfiles", "")
-        enabled = configuration.get("LocalAuthListEnabled", "true").lower() == "true"
-        return "LocalAuthListManagement" in profiles and enabled
-
-    async def get_local_list_version(self) -> int:
-        """GetLocalListVersion."""
-        answer = await self.connection.call("GetLocalListVersion", {})
-        return int(answer.get("listVersion", -1))
-
-    async def send_local_list(
-        self, version: int, entries: dict[str, AuthResult | None], *, full: bool
-    ) -> str:
-        """SendLocalList, Full or Differential."""
-        answer = await self.connection.call(
-            "SendLocalList",
-            {
-                "listVersion": version,
-                "updateType": "Full" if full else "Differential",
-                "localAuthorizationList": [
-                    _local_list_entry(tag, result)
-                    for tag, result in entries.items()
-                    if len(tag) <= ID_TAG_MAX_LENGTH  # longer ones cannot exist in 1.6
-                ],
-            },
-        )
-        return snake(answer.get("status", "Failed"))
-
-
-def _local_list_entry(id_tag: str, result: AuthResult | None) -> Payload:
-    entry: Payload = {"idTag": id_tag}
-    if result is not None:
-        entry["idTagInfo"] = id_tag_info(result)
-    return entry
