@@ -229,6 +229,28 @@ class Connector:
     # Whether it went out as a TxProfile, which the charger drops when the session ends.
     limit_in_transaction: bool = False
     smart: SmartConnector = field(default_factory=SmartConnector)
+    # OCPP 2.x: the EVSE reported Occupied, and the status its session's charging state
+    # stands for. Live (not stored), but on the model: a station reconnecting mid-session
+    # reports Occupied again, and must still show what its session is doing.
+    occupied: bool = False
+    charging_status: ConnectorStatus | None = None
+
+    def refresh_occupied_status(self) -> None:
+        """An Occupied EVSE shows its session's charging state (preparing until one is
+        known), finishing once a session that charged is over."""
+        if not self.occupied:
+            return
+        if self.transaction is not None:
+            self.status = self.charging_status or ConnectorStatus.PREPARING
+        elif self.last_session is not None and self.status in (
+            ConnectorStatus.CHARGING,
+            ConnectorStatus.SUSPENDED_EV,
+            ConnectorStatus.SUSPENDED_EVSE,
+            ConnectorStatus.FINISHING,
+        ):
+            self.status = ConnectorStatus.FINISHING
+        else:
+            self.status = ConnectorStatus.PREPARING
 
     @property
     def session(self) -> Transaction | None:

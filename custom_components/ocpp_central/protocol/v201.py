@@ -136,9 +136,9 @@ class V201Protocol(V201Commands, V201Reports):
 
         def apply() -> Payload:
             conn = charger.connector(evse)
-            self._occupied[evse] = occupied
+            conn.occupied = occupied
             if occupied:
-                self._refresh_status(conn)
+                conn.refresh_occupied_status()
             elif new_status is not None:
                 conn.status = new_status
             charger.notify((evse,))
@@ -250,8 +250,8 @@ class V201Protocol(V201Commands, V201Reports):
                 last = conn.reading_time
                 stop = last if last is not None and last > tx.start else dt_util.utcnow()
                 self._end_session(charger, tx, stop, None)
-                self._charging_state.pop(conn.connector_id, None)
-                self._refresh_status(conn)
+                conn.charging_status = None
+                conn.refresh_occupied_status()
                 charger.notify((conn.connector_id,))
 
     async def remote_start(self, connector_id: int, id_tag: str) -> bool:
