@@ -24,7 +24,7 @@ from websockets.asyncio.server import ServerConnection
 
 from .authorization import Authorization
 from .cause import update_cause
-from .connection import LogOnce, OcppConnection, preload_schemas
+from .connection import LogOnce, OcppConnection
 from .const import (
     CALL_TIMEOUT,
     CONF_CHARGER_ID,
@@ -57,6 +57,7 @@ from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_s
 from .session_ledger import CENTRAL_KEY, SessionLedger
 from .smart_charging.hub import SmartCharging
 from .upstreams import Upstreams
+from .validation import preload_schemas
 
 # Importable from here, where the rest of the integration has always found them.
 __all__ = [
