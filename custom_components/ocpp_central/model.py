@@ -18,12 +18,11 @@ from .core.status import (
     DIAGNOSTICS_STATUSES,
     ERROR_CODES,
     FIRMWARE_STATUSES,
-    INFO_MAX_LENGTH,
-    NO_ERROR,
     STATUS_PRIORITY,
     ChargerInfo,
     ConnectorStatus,
     ErrorInfo,
+    occupied_status,
 )
 from .limits import ChargingLimit
 from .measurands import ENERGY
@@ -35,8 +34,6 @@ __all__ = [
     "DIAGNOSTICS_STATUSES",
     "ERROR_CODES",
     "FIRMWARE_STATUSES",
-    "INFO_MAX_LENGTH",
-    "NO_ERROR",
     "Charger",
     "ChargerInfo",
     "Connector",
@@ -90,21 +87,14 @@ class Connector:
     charging_status: ConnectorStatus | None = None
 
     def refresh_occupied_status(self) -> None:
-        """An Occupied EVSE shows its session's charging state (preparing until one is
-        known), finishing once a session that charged is over."""
-        if not self.occupied:
-            return
-        if self.transaction is not None:
-            self.status = self.charging_status or ConnectorStatus.PREPARING
-        elif self.last_session is not None and self.status in (
-            ConnectorStatus.CHARGING,
-            ConnectorStatus.SUSPENDED_EV,
-            ConnectorStatus.SUSPENDED_EVSE,
-            ConnectorStatus.FINISHING,
-        ):
-            self.status = ConnectorStatus.FINISHING
-        else:
-            self.status = ConnectorStatus.PREPARING
+        """An Occupied EVSE shows what its session does (see core.status.occupied_status)."""
+        if self.occupied:
+            self.status = occupied_status(
+                self.transaction is not None,
+                self.last_session is not None,
+                self.status,
+                self.charging_status,
+            )
 
     @property
     def session(self) -> Transaction | None:

@@ -111,3 +111,27 @@ class ChargerInfo:
             return value[:INFO_MAX_LENGTH] if isinstance(value, str) and value else None
 
         return cls(text(vendor), text(model), text(serial), text(firmware))
+
+
+# Statuses of a session that charged (or tried to): once it is over, the EVSE is finishing.
+_SESSION_STATUSES = (
+    ConnectorStatus.CHARGING,
+    ConnectorStatus.SUSPENDED_EV,
+    ConnectorStatus.SUSPENDED_EVSE,
+    ConnectorStatus.FINISHING,
+)
+
+
+def occupied_status(
+    in_session: bool,
+    had_session: bool,
+    current: ConnectorStatus | None,
+    charging: ConnectorStatus | None,
+) -> ConnectorStatus:
+    """What an Occupied EVSE (OCPP 2.x) shows: its session's charging state (preparing until
+    one is known); after a session that charged, finishing; else preparing."""
+    if in_session:
+        return charging or ConnectorStatus.PREPARING
+    if had_session and current in _SESSION_STATUSES:
+        return ConnectorStatus.FINISHING
+    return ConnectorStatus.PREPARING

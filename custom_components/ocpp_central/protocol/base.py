@@ -14,8 +14,9 @@ from ocpp.exceptions import SecurityError, TypeConstraintViolationError
 from .. import bounds
 from ..connection import Apply, OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
+from ..core.status import FIRMWARE_STATUSES
 from ..id_tags import AuthResult
-from ..model import FIRMWARE_STATUSES, ChargerInfo
+from ..model import ChargerInfo
 from .port import BootDecision, CentralPort, SecurityEventReported, SessionEnded, SessionStarted
 from .profiles import ChargingProfiles
 from .values import now_iso, snake

@@ -9,10 +9,9 @@ from ocpp.exceptions import TypeConstraintViolationError
 
 from .. import bounds
 from ..connection import Apply, OcppConnection, Payload
+from ..core.status import DIAGNOSTICS_STATUSES, NO_ERROR
 from ..limits import ChargingLimit
 from ..model import (
-    DIAGNOSTICS_STATUSES,
-    NO_ERROR,
     Charger,
     ChargerInfo,
     ConnectorStatus,
