@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from homeassistant.util import dt as dt_util
-
 from .bounds import FUTURE_TOLERANCE, MAX_CONNECTORS
+from .clock import utcnow
 from .core.status import (
     DIAGNOSTICS_STATUSES,
     ERROR_CODES,
@@ -197,7 +196,7 @@ class Connector:
         """Restore from storage."""
         tx, last, limit = data.get("transaction"), data.get("last_session"), data.get("limit")
         reading_time = stored_time(data.get("reading_time"))
-        if reading_time is not None and reading_time - dt_util.utcnow() > FUTURE_TOLERANCE:
+        if reading_time is not None and reading_time - utcnow() > FUTURE_TOLERANCE:
             # Stored from a charger clock far ahead (before such times were refused as
             # "newest"): kept, it would make every real reading look old.
             reading_time = None

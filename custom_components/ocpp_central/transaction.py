@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from homeassistant.util import dt as dt_util
+from .clock import parse_datetime, utcnow
 
 
 def stored_time(value: str | None) -> datetime | None:
     """A time as stored (ISO 8601), or None."""
-    return dt_util.parse_datetime(value) if value else None
+    return parse_datetime(value) if value else None
 
 
 def iso_or_none(value: datetime | None) -> str | None:
@@ -71,7 +71,7 @@ class Transaction:
             transaction_id=data["transaction_id"],
             connector_id=data["connector_id"],
             id_tag=data.get("id_tag"),
-            start=stored_time(data["start"]) or dt_util.utcnow(),
+            start=stored_time(data["start"]) or utcnow(),
             meter_start_wh=data.get("meter_start_wh"),
             meter_last_wh=data.get("meter_last_wh"),
             stop=stored_time(data.get("stop")),

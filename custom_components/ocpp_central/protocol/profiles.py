@@ -7,8 +7,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
-from homeassistant.util import dt as dt_util
-
+from ..clock import UTC, utcnow
 from ..connection import OcppConnection, Payload
 from ..limits import ChargingLimit, charging_schedule
 from .port import CentralPort
@@ -113,7 +112,7 @@ class ChargingProfiles(ABC):
             limit,
             self._rate_unit(),
             self.port.electrical_settings(),
-            dt_util.utcnow().replace(microsecond=0),
+            utcnow().replace(microsecond=0),
             self.port.start_of_local_day(),
         )
 
@@ -138,7 +137,7 @@ class ChargingProfiles(ABC):
         }
         schedule: Payload = {
             "chargingRateUnit": unit,
-            "startSchedule": start.astimezone(dt_util.UTC).isoformat(),
+            "startSchedule": start.astimezone(UTC).isoformat(),
             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit, 1)}],
         }
         return core, schedule

@@ -10,10 +10,9 @@ import itertools
 from types import MappingProxyType
 from typing import Any
 
-from homeassistant.util import dt as dt_util
-
 from .. import bounds
 from ..actions import CHARGER_ACTIONS_201
+from ..clock import utcnow
 from ..connection import Apply, OcppConnection, Payload
 from ..id_tags import AuthStatus
 from ..limits import ChargingLimit
@@ -248,7 +247,7 @@ class V201Protocol(V201Commands, V201Reports):
                 continue
             if conn.transaction is tx:  # not closed by an event meanwhile
                 last = conn.reading_time
-                stop = last if last is not None and last > tx.start else dt_util.utcnow()
+                stop = last if last is not None and last > tx.start else utcnow()
                 self._end_session(charger, tx, stop, None)
                 conn.charging_status = None
                 conn.refresh_occupied_status()

@@ -8,9 +8,8 @@ from datetime import datetime
 import re
 from typing import Any
 
-from homeassistant.util import dt as dt_util
-
 from .. import bounds
+from ..clock import UTC, parse_datetime, utcnow
 from ..connection import CallErrorReceived, Payload
 from ..measurands import merge, normalize
 
@@ -51,17 +50,17 @@ def parse_time(value: Any) -> datetime:
     """Parse an OCPP timestamp; a missing or broken one means now, and so does one far ahead
     of Home Assistant's clock (bounds.FUTURE_TOLERANCE): a charger's clock that jumped years
     ahead must not make that time the newest, or every later reading would look old."""
-    now = dt_util.utcnow()
-    if isinstance(value, str) and (parsed := dt_util.parse_datetime(value)) is not None:
+    now = utcnow()
+    if isinstance(value, str) and (parsed := parse_datetime(value)) is not None:
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt_util.UTC)
+            parsed = parsed.replace(tzinfo=UTC)
         return bounds.not_ahead(parsed, now)
     return now
 
 
 def now_iso() -> str:
     """Current time as OCPP wants it."""
-    return dt_util.utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def snake(value: str) -> str:
