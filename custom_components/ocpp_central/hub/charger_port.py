@@ -65,7 +65,8 @@ class ChargerPort:
 
     def authorize_start(self, id_tag: str, connector_id: int) -> AuthResult:
         """The id tags' decision for a session start (one session per known tag)."""
-        charger = self._central.chargers[self._charger_id]
+        if (charger := self._central.chargers.get(self._charger_id)) is None:
+            return self.authorize(id_tag)  # removed while its message was being answered
         return self._central.authorization.authorize_start(id_tag, charger, connector_id)
 
     def next_transaction_id(self) -> int:
@@ -75,7 +76,8 @@ class ChargerPort:
     def publish(self, event: ChargerEvent) -> None:
         """Record, announce and persist what a handler reports."""
         announce = self._central.announce
-        charger = self._central.chargers[self._charger_id]
+        if (charger := self._central.chargers.get(self._charger_id)) is None:
+            return  # removed while its message was being answered: nothing left to record
         match event:
             case SessionStarted(tx, meter_start):
                 announce.session_started(charger, tx, meter_start=meter_start)
