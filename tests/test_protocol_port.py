@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.ocpp_central.connection import OcppConnection
+from custom_components.ocpp_central.connection import Handlers, OcppConnection
 from custom_components.ocpp_central.const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from custom_components.ocpp_central.id_tags import AuthResult, AuthStatus
 from custom_components.ocpp_central.limits import ElectricalSettings
@@ -107,11 +107,22 @@ async def exchange(
 ) -> tuple[ChargerProtocol, list[list[Any]]]:
     """Run a handler over `frames`; return it and what it answered, frame by frame."""
     socket = ReplayedSocket(frames)
-    connection = OcppConnection(socket, "CP1", version, call_timeout=1)  # type: ignore[arg-type]
+
+    def open_connection(handlers: Handlers) -> OcppConnection:
+        return OcppConnection(
+            socket,  # type: ignore[arg-type]
+            "CP1",
+            version,
+            call_timeout=1,
+            handlers=handlers,
+        )
+
     handler: ChargerProtocol = (
-        V16Protocol(port, connection) if version == "1.6" else V201Protocol(port, connection)
+        V16Protocol(port, open_connection)
+        if version == "1.6"
+        else V201Protocol(port, open_connection)
     )
-    await connection.run()
+    await handler.connection.run()
     return handler, socket.sent
 
 

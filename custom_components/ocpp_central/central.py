@@ -24,7 +24,7 @@ from websockets.asyncio.server import ServerConnection
 
 from .authorization import Authorization
 from .cause import update_cause
-from .connection import LogOnce, OcppConnection
+from .connection import Handlers, LogOnce, OcppConnection
 from .const import (
     CALL_TIMEOUT,
     CONF_CHARGER_ID,
@@ -217,26 +217,35 @@ class CentralSystem:
 
     async def _on_connect(self, websocket: ServerConnection, charger_id: str, version: str) -> None:
         subentry = charger_subentries(self.entry).get(charger_id)
-        connection = OcppConnection(
-            websocket,
-            charger_id,
-            version,
-            call_timeout=CALL_TIMEOUT,
-            lenient=bool(subentry and subentry.data.get(CONF_LENIENT)),
-        )
-        if subentry is None:
-            # An unknown charger whose boot breaks the schema (a long serial number is
-            # common) must still be discoverable; it is then added with lenient on.
-            connection.lenient_actions = frozenset({BOOT_NOTIFICATION})
-        # "Logged once" means once per charger, not once per connection.
-        if subentry is not None:
-            connection.log_once = self.log_once.setdefault(charger_id, connection.log_once)
+        # An unknown charger whose boot breaks the schema (a long serial number is common)
+        # must still be discoverable; it is then added with lenient on. "Logged once" means
+        # once per charger, not once per connection.
+        lenient_actions = frozenset({BOOT_NOTIFICATION}) if subentry is None else frozenset()
+        log_once = self.log_once.get(charger_id) if subentry is not None else None
+
+        def open_connection(handlers: Handlers) -> OcppConnection:
+            return OcppConnection(
+                websocket,
+                charger_id,
+                version,
+                call_timeout=CALL_TIMEOUT,
+                lenient=bool(subentry and subentry.data.get(CONF_LENIENT)),
+                lenient_actions=lenient_actions,
+                log_once=log_once,
+                message_scope=lambda: self._message(charger_id),
+                handlers=handlers,
+            )
+
         port = ChargerPort(self, charger_id)
         protocol: ChargerProtocol = (
-            V16Protocol(port, connection) if version == "1.6" else V201Protocol(port, connection)
+            V16Protocol(port, open_connection)
+            if version == "1.6"
+            else V201Protocol(port, open_connection)
         )
+        connection = protocol.connection
+        if subentry is not None:
+            self.log_once.setdefault(charger_id, connection.log_once)
         self._session_passwords[charger_id] = subentry.data.get(CONF_PASSWORD) if subentry else None
-        connection.message_scope = lambda: self._message(charger_id)
         # The newest connection takes over at once, before anything is awaited: several
         # connections with one id at the same moment then each replace the one before, and
         # exactly the last survives. A replaced one feeds nothing from here on.

@@ -10,9 +10,10 @@ its own future keyed by unique id, and validation runs inline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 import json
 import logging
 import re
@@ -112,6 +113,19 @@ class LogOnce:
         self._logger.warning("%s: " + msg, self._prefix, *args)
 
 
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """How a protocol handler answers what a charger sends (given to its connection)."""
+
+    calls: Mapping[str, CallHandler]
+    # Actions of the version without a handler here: NotSupported rather than unknown.
+    known_actions: frozenset[str]
+    # Handled actions the ocpp library has no schema for; their handlers check input.
+    without_schema: frozenset[str] = frozenset()
+    # Told of each call answered (action, response).
+    on_call_handled: AfterHandler | None = None
+
+
 class OcppConnection:
     """One charger's websocket, speaking OCPP-J."""
 
@@ -123,8 +137,14 @@ class OcppConnection:
         *,
         call_timeout: float,
         lenient: bool = False,
+        lenient_actions: frozenset[str] = frozenset(),
+        log_once: LogOnce | None = None,
+        message_scope: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+        handlers: Handlers | None = None,
     ) -> None:
-        """Initialize; handlers are registered by the protocol handler."""
+        """Initialize with everything it needs: the charger's protocol handler's `handlers`,
+        and how the central system wants it run (`log_once`: shared across the charger's
+        connections; `message_scope`: wraps the handling of each frame)."""
         self.websocket = websocket
         self.charger_id = charger_id
         self.ocpp_version = ocpp_version
@@ -132,22 +152,21 @@ class OcppConnection:
         self.lenient = lenient
         # Actions taken leniently even when `lenient` is off (an unknown charger's boot),
         # and the actions that were taken despite breaking their schema.
-        self.lenient_actions: frozenset[str] = frozenset()
+        self.lenient_actions = lenient_actions
         self.non_compliant: set[str] = set()
-        self.handlers: dict[str, CallHandler] = {}
+        self.handlers: dict[str, CallHandler] = dict(handlers.calls) if handlers else {}
         self.after: dict[str, AfterHandler] = {}
-        self.known_actions: frozenset[str] = frozenset()
-        # Handled actions the ocpp library has no schema for; their handlers check input.
-        self.without_schema: frozenset[str] = frozenset()
+        self.known_actions = handlers.known_actions if handlers else frozenset()
+        self.without_schema = handlers.without_schema if handlers else frozenset()
         # Wraps the handling of each frame the charger sends (the central system records
         # that it was seen and what the frame changes).
-        self.message_scope: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
-        self.on_call_handled: AfterHandler | None = None
+        self.message_scope = message_scope
+        self.on_call_handled = handlers.on_call_handled if handlers else None
         # Where the charger's messages are forwarded (a charger with upstream settings), and
         # the answer it decided for the message being applied (billing mode; see _handle_call).
         self.relay: Relay | None = None
         self.decision: Payload | None = None
-        self.log_once = LogOnce(_LOGGER, charger_id)
+        self.log_once = log_once if log_once is not None else LogOnce(_LOGGER, charger_id)
         self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
         # OCPP allows one outstanding call per direction.
         self._call_lock = asyncio.Lock()

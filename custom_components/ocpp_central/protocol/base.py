@@ -4,7 +4,7 @@ rules, and the commands every charger takes; each version adds its own (v16.py, 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp.exceptions import SecurityError, TypeConstraintViolationError
 
 from .. import bounds
-from ..connection import Apply, OcppConnection, Payload
+from ..connection import Apply, Handlers, OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
 from ..core.status import FIRMWARE_STATUSES
 from ..id_tags import AuthResult
@@ -36,12 +36,18 @@ _BOOT = {
 class ChargerProtocol(ChargingProfiles):
     """What the rest of the integration may ask of a connected charger, in any version."""
 
-    def __init__(self, port: CentralPort, connection: OcppConnection) -> None:
-        """Bind to a connection and the outside; subclasses register their handlers."""
+    def __init__(
+        self, port: CentralPort, open_connection: Callable[[Handlers], OcppConnection]
+    ) -> None:
+        """Bind to the outside, and open the connection with this version's handlers."""
         self.port = port
-        self.connection = connection
-        self.charger_id = connection.charger_id
         self._ready = False
+        self.connection = open_connection(self._handlers())
+        self.charger_id = self.connection.charger_id
+
+    @abstractmethod
+    def _handlers(self) -> Handlers:
+        """What this version answers to the messages a charger sends."""
 
     @property
     def ready(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from ocpp.exceptions import TypeConstraintViolationError
 
 from .. import bounds
-from ..connection import Apply, OcppConnection, Payload
+from ..connection import Apply, CallHandler, Handlers, Payload
 from ..core.status import DIAGNOSTICS_STATUSES, NO_ERROR
 from ..limits import ChargingLimit
 from ..model import (
@@ -26,7 +26,7 @@ from . import (
     snake,
 )
 from .charging_profiles import PURPOSE_16
-from .port import CentralPort, ErrorRaised, IdTagSeen
+from .port import ErrorRaised, IdTagSeen
 from .v16_commands import V16Commands, id_tag_info
 
 # Actions a 1.6 charger may send; anything else known to 1.6 is NotSupported, not unknown.
@@ -110,12 +110,9 @@ def _text(value: Any) -> str | None:
 class V16Protocol(V16Commands):
     """One OCPP 1.6J charger."""
 
-    def __init__(self, port: CentralPort, connection: OcppConnection) -> None:
-        """Register the charger-initiated message handlers."""
-        super().__init__(port, connection)
-        connection.known_actions = KNOWN_ACTIONS
-        connection.without_schema = frozenset({"SecurityEventNotification"})
-        connection.handlers = {
+    def _handlers(self) -> Handlers:
+        """The charger-initiated messages and their handlers."""
+        calls: dict[str, CallHandler] = {
             "Authorize": self._authorize,
             "BootNotification": self._boot_notification,
             "DataTransfer": self._data_transfer,
@@ -129,7 +126,12 @@ class V16Protocol(V16Commands):
             # OCPP 1.6 security extension
             "SecurityEventNotification": self._security_event,
         }
-        connection.on_call_handled = self._call_handled
+        return Handlers(
+            calls,
+            KNOWN_ACTIONS,
+            without_schema=frozenset({"SecurityEventNotification"}),
+            on_call_handled=self._call_handled,
+        )
 
     # --- charger-initiated -------------------------------------------------------------
 

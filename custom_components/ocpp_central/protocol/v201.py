@@ -5,6 +5,7 @@ EVSEs are the model's connectors (one outlet each); EVSE 0 is the charger as a w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 import itertools
 from types import MappingProxyType
@@ -13,7 +14,7 @@ from typing import Any
 from .. import bounds
 from ..actions import CHARGER_ACTIONS_201
 from ..clock import utcnow
-from ..connection import Apply, OcppConnection, Payload
+from ..connection import Apply, CallHandler, Handlers, OcppConnection, Payload
 from ..id_tags import AuthStatus
 from ..limits import ChargingLimit
 from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
@@ -86,11 +87,17 @@ class V201Protocol(V201Commands, V201Reports):
     station_max_purpose = "ChargingStationMaxProfile"
     rate_unit_key = RATE_UNIT_KEY
 
-    def __init__(self, port: CentralPort, connection: OcppConnection) -> None:
-        """Register the charging-station-initiated message handlers."""
-        super().__init__(port, connection)
-        connection.known_actions = KNOWN_ACTIONS
-        connection.handlers = {
+    def __init__(
+        self, port: CentralPort, open_connection: Callable[[Handlers], OcppConnection]
+    ) -> None:
+        """No request sent yet, no report coming."""
+        super().__init__(port, open_connection)
+        self._request_ids = itertools.count(1)
+        self._reports = {}
+
+    def _handlers(self) -> Handlers:
+        """The charging-station-initiated messages and their handlers."""
+        calls: dict[str, CallHandler] = {
             "Authorize": self._authorize,
             "BootNotification": self._boot_notification,
             "DataTransfer": self._data_transfer,
@@ -106,9 +113,7 @@ class V201Protocol(V201Commands, V201Reports):
             "TransactionEvent": self._transaction_event,
             **{action: self._acknowledge for action in _ACKNOWLEDGED},
         }
-        connection.on_call_handled = self._call_handled
-        self._request_ids = itertools.count(1)
-        self._reports = {}
+        return Handlers(calls, KNOWN_ACTIONS, on_call_handled=self._call_handled)
 
     # --- charging-station-initiated ----------------------------------------------------
 
