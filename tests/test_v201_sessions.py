@@ -195,3 +195,40 @@ async def test_ended_for_unknown_session_with_evse_is_recorded(
         assert entity_state(hass, "sensor", "CS1_1_transaction_id") == "unknown"
         assert entity_state(hass, "sensor", "CS1_1_stop_reason") == "ev_disconnected"
         assert entity_state(hass, "sensor", "CS1_1_energy") == "42.0"
+
+
+async def test_reconnect_mid_session_keeps_charging(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int
+) -> None:
+    """A station that reconnects while charging reports its EVSE Occupied again: the session's
+    charging state is the model's, so it still shows charging, not preparing."""
+    entry.runtime_data.authorization.add(IdTag("TAG1"))
+    async with connected_station(port) as station:
+        await booted(hass, station)
+        await station.status(1, "Occupied")
+        await send(
+            station,
+            event(
+                "Started",
+                "TX1",
+                0,
+                evse={"id": 1, "connectorId": 1},
+                idToken={"idToken": "TAG1", "type": "ISO14443"},
+                meterValue=energy(1000),
+                info={"chargingState": "Charging"},
+            ),
+        )
+        await hass.async_block_till_done()
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "charging"
+    await hass.async_block_till_done()
+
+    async with connected_station(port) as station:
+        station.answers["GetTransactionStatus"] = {
+            "messagesInQueue": False,
+            "ongoingIndicator": True,
+        }
+        assert (await station.boot())["status"] == "Accepted"
+        await station.status(1, "Occupied")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert entity_state(hass, "switch", "CS1_1_charging") == "on"
+        assert entity_state(hass, "sensor", "CS1_1_connector_status") == "charging"

@@ -1,6 +1,6 @@
 """Compiled schema checks agree with the `ocpp` library's validation.
 
-connection.validate() lets a compiled validator (fastjsonschema) accept valid payloads
+validation.validate() lets a compiled validator (fastjsonschema) accept valid payloads
 without the library's jsonschema walk; anything the compiled check rejects goes to the
 library. So it must never accept what the library rejects: every mutation of real payloads
 below is checked both ways.
@@ -15,7 +15,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallResult, _validate_payload as validate_payload
 import pytest
 
-from custom_components.ocpp_central.connection import _fast_check, validate
+from custom_components.ocpp_central.validation import _fast_check, validate
 
 _METER_16 = {
     "timestamp": "2026-01-01T00:00:00Z",

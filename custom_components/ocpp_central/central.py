@@ -1,48 +1,35 @@
-"""The central system of one config entry: chargers, their connections, storage, events."""
+"""The central system of one config entry: the composition root of its parts.
+
+CentralSystem owns the server, the chargers' model and their live connections, and composes
+the hub's parts (hub/): admission (who may connect, the boot policy, approval), preparation
+(a charger made ready on each connection), persistence (the store and when it is written),
+announcements (what chargers report, recorded and put on the bus) and the port each
+connection's protocol handler talks through.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import partial
-import hmac
 import logging
-from types import MappingProxyType
 from typing import Any
 
-from homeassistant.config_entries import (
-    SOURCE_INTEGRATION_DISCOVERY,
-    ConfigEntry,
-    ConfigSubentry,
-)
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import Context, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.storage import Store
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
-from ocpp.exceptions import OCPPError
 from websockets.asyncio.server import ServerConnection
 
 from .authorization import Authorization
-from .cause import current_cause, update_cause
-from .connection import (
-    CallErrorReceived,
-    CallTimeoutError,
-    LogOnce,
-    NotConnectedError,
-    OcppConnection,
-    preload_schemas,
-)
+from .cause import update_cause
+from .connection import Handlers, LogOnce, OcppConnection
 from .const import (
     CALL_TIMEOUT,
     CONF_CHARGER_ID,
     CONF_LENIENT,
     CONF_MAX_CURRENT,
-    CONF_METER_INTERVAL,
-    CONF_NEW_CHARGERS,
     CONF_PHASES,
     CONF_REQUIRE_PASSWORD,
     CONF_SSL_CAFILE,
@@ -52,48 +39,42 @@ from .const import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DOMAIN,
-    EVENT_ERROR,
-    EVENT_ID_TAG,
-    EVENT_SECURITY,
-    EVENT_TRANSACTION_STARTED,
-    EVENT_TRANSACTION_STOPPED,
-    NEW_CHARGERS_ACCEPT,
-    NEW_CHARGERS_ASK,
-    NEW_CHARGERS_REJECT,
-    STORAGE_VERSION,
-    SUBENTRY_CHARGER,
 )
 from .devices import ChargerDevices
+from .hub.admission import BOOT_NOTIFICATION, Admission, charger_subentries, owner_elsewhere
+from .hub.announcements import Announcements
+from .hub.charger_port import ChargerPort
+from .hub.command_errors import run_command
+from .hub.persistence import SAVE_DELAY_TRANSACTIONS, Persistence, central_store
+from .hub.preparation import Preparation
 from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
-from .model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
+from .model import Charger
 from .price_source import PriceSource
-from .protocol import ChargerProtocol, NotInVersion, snake
+from .protocol import ChargerProtocol
 from .protocol.v16 import V16Protocol
 from .protocol.v201 import V201Protocol
-from .repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
 from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
 from .session_ledger import CENTRAL_KEY, SessionLedger
 from .smart_charging.hub import SmartCharging
 from .upstreams import Upstreams
+from .validation import preload_schemas
+
+# Importable from here, where the rest of the integration has always found them.
+__all__ = [
+    "CentralSystem",
+    "OcppConfigEntry",
+    "central_store",
+    "charger_subentries",
+    "owner_elsewhere",
+    "server_settings",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
-BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP version
-
 type OcppConfigEntry = ConfigEntry[CentralSystem]
 
-# An acknowledged reading is on disk within SAVE_DELAY_READINGS seconds (the durability
-# window in docs/security.md): every reading in between joins one write, so the store is
-# written at most every 2 s however many chargers report. Transactions and approvals are
-# written right away.
-SAVE_DELAY_READINGS = 2
-SAVE_DELAY_TRANSACTIONS = 0
-# Unknown chargers waiting for approval at most (each has a discovered flow).
-MAX_PENDING = 20
 # OCPP versions whose schemas this process has loaded.
 _PRELOADED: set[str] = set()
-# Failed handshakes from one address before the user is told.
-AUTH_REPORT_AFTER = 3
 # last_seen moves on only when it is this much behind (it is no reading: see _message).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -109,32 +90,6 @@ def server_settings(entry: ConfigEntry) -> ServerSettings:
     )
 
 
-def central_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where a central system keeps sessions, registers, id tags and counters."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
-
-
-def charger_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
-    """Approved chargers of an entry, by charger id."""
-    return {
-        sub.data[CONF_CHARGER_ID]: sub
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_CHARGER
-    }
-
-
-def owner_elsewhere(hass: HomeAssistant, entry_id: str, charger_id: str) -> ConfigEntry | None:
-    """The other central system (entry) a charger id already belongs to, if any.
-
-    A charger id is a device identifier, a unique id and a repair id: it can belong to one
-    central system only.
-    """
-    for other in hass.config_entries.async_entries(DOMAIN):
-        if other.entry_id != entry_id and charger_id in charger_subentries(other):
-            return other
-    return None
-
-
 class CentralSystem:
     """Runs the OCPP server of one config entry and keeps its chargers' model."""
 
@@ -142,31 +97,39 @@ class CentralSystem:
         """Initialize; async_start() loads storage and starts listening."""
         self.hass = hass
         self.entry = entry
-        self.store = central_store(hass, entry.entry_id)
         self.chargers: dict[str, Charger] = {}
         self.sessions: dict[str, ChargerProtocol] = {}
-        self.pending: dict[str, ChargerInfo] = {}
+        # What is stored of chargers not in the model (yet): restored when they are added.
+        self.stored: dict[str, Any] = {}
+        self.subentry_ids: dict[str, str] = {}
+        # What was logged once for each approved charger, across its connections.
+        self.log_once: dict[str, LogOnce] = {}
+        # The password each connected charger authenticated with (None: none needed).
+        self._session_passwords: dict[str, str | None] = {}
+        self._next_transaction_id = 1
+        self._next_reservation_id = 1
+        self.persistence = Persistence(hass, entry, self._data)
+        self.store = self.persistence.store
+        # Asked for with every reading: the persistence's own method, no hop in between.
+        self.save_soon = self.persistence.save_soon
+        self.admission = Admission(self)
+        self.pending = self.admission.pending
+        self.approve_charger = self.admission.approve_charger
+        self.remove_device = self.admission.remove_device
+        self.preparation = Preparation(self)
+        self.apply_limit = self.preparation.apply_limit
+        self.announce = Announcements(self)
         self.authorization = Authorization(self)
         self.server = OcppServer(
             server_settings(entry),
             self._on_connect,
-            self._check_password,
-            on_auth_failure=self._auth_failed,
-            on_auth_success=self._auth_succeeded,
+            self.admission.check_password,
+            on_auth_failure=self.admission.auth_failed,
+            on_auth_success=self.admission.auth_succeeded,
         )
-        self._stored: dict[str, Any] = {}
-        self._next_transaction_id = 1
-        self._next_reservation_id = 1
-        self._save_timer: asyncio.TimerHandle | None = None  # the next scheduled save
-        self.subentry_ids: dict[str, str] = {}
-        # The password each connected charger authenticated with (None: none needed).
-        self._session_passwords: dict[str, str | None] = {}
-        self._accepting: set[str] = set()  # chargers being accepted by policy in a boot answer
         self.devices = ChargerDevices(self)
         self.smart = SmartCharging(self)
         self.upstreams = Upstreams(self)
-        # What was logged once for each approved charger, across its connections.
-        self._log_once: dict[str, LogOnce] = {}
         self.prices = PriceSource(hass, entry)
         self.ledger = SessionLedger(self, self.prices)
 
@@ -174,15 +137,15 @@ class CentralSystem:
 
     async def async_start(self) -> None:
         """Load storage, restore approved chargers and start the server (OSError if not)."""
-        data = await self.store.async_load() or {}
-        self._stored = data.get("chargers", {})
+        data = await self.persistence.async_load()
+        self.stored = data.get("chargers", {})
         self._next_transaction_id = data.get("next_transaction_id", 1)
         self._next_reservation_id = data.get("next_reservation_id", 1)
         self.authorization.load(data)
         await self.ledger.async_load(data)
         await self.prices.async_start()
         for subentry in charger_subentries(self.entry).values():
-            self._add_charger(subentry)
+            self.admission.add_charger(subentry)
         for version in set(SUPPORTED_SUBPROTOCOLS.values()) - _PRELOADED:
             await self.hass.async_add_executor_job(preload_schemas, version)
             _PRELOADED.add(version)
@@ -202,14 +165,11 @@ class CentralSystem:
         await self.upstreams.async_stop()  # after the chargers: nothing more to forward
         self.prices.stop()
         await self.ledger.async_stop()
-        if self._save_timer is not None:
-            self._save_timer.cancel()
-            self._save_timer = None
-        await self.store.async_save(self._data())
+        await self.persistence.async_stop()
 
     @callback
     def _data(self) -> dict[str, Any]:
-        chargers = dict(self._stored)
+        chargers = dict(self.stored)
         chargers.update({cid: c.as_dict() for cid, c in self.chargers.items()})
         return {
             "chargers": chargers,
@@ -219,30 +179,6 @@ class CentralSystem:
             CENTRAL_KEY: self.ledger.central_data(),
         }
 
-    @callback
-    def save_soon(self, delay: float = SAVE_DELAY_READINGS) -> None:
-        """Save within `delay` seconds, coalescing the saves asked for in between.
-
-        One timer, for the earliest due time: Store.async_delay_save restarts its timer on
-        every call, so a charger reporting more often than `delay` would postpone the save
-        forever.
-        """
-        due = self.hass.loop.time() + delay
-        if self._save_timer is not None:
-            if self._save_timer.when() <= due:
-                return
-            self._save_timer.cancel()
-        self._save_timer = self.hass.loop.call_at(due, self._save_now)
-
-    @callback
-    def _save_now(self) -> None:
-        """Write a snapshot now. It is taken here, in the event loop (a data function given
-        to the store would run in its writer thread, while the model may change)."""
-        self._save_timer = None
-        self.entry.async_create_task(
-            self.hass, self.store.async_save(self._data()), f"{DOMAIN} save"
-        )
-
     async def async_entry_updated(self) -> None:
         """Apply a changed entry: reload for server settings, else sync chargers live."""
         if server_settings(self.entry) != self.server.settings:
@@ -250,7 +186,7 @@ class CentralSystem:
             return
         approved = charger_subentries(self.entry)
         for charger_id in set(self.chargers) - set(approved):
-            await self._remove_charger(charger_id)
+            await self.admission.remove_charger(charger_id)
         # A connection authenticated under other rules than the current ones must reconnect.
         require = self.entry.options.get(CONF_REQUIRE_PASSWORD, False)
         for charger_id, session in list(self.sessions.items()):
@@ -260,7 +196,7 @@ class CentralSystem:
                 await session.connection.close()
         for charger_id, subentry in approved.items():
             if charger_id not in self.chargers:
-                self._add_charger(subentry)
+                self.admission.add_charger(subentry)
             else:
                 if (live := self.sessions.get(charger_id)) is not None:
                     live.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
@@ -279,55 +215,37 @@ class CentralSystem:
             self.entry, subentry, data={**subentry.data, CONF_PASSWORD: password}
         )
 
-    def _check_password(self, charger_id: str, password: str | None) -> bool:
-        """Whether a handshake may proceed.
-
-        A charger with a password must send it; without one, it may connect unless the
-        entry requires passwords from every charger.
-        """
-        subentry = charger_subentries(self.entry).get(charger_id)
-        required = subentry.data.get(CONF_PASSWORD) if subentry else None
-        if required:
-            if password is None:
-                return False
-            # OCPP 1.6 sends a password to the charger hex-encoded (AuthorizationKey); a
-            # charger that takes that value as the password itself sends the hex form.
-            given = password.encode()
-            plain = hmac.compare_digest(given, required.encode())
-            hexed = hmac.compare_digest(given, required.encode().hex().encode())
-            return plain or hexed
-        return not self.entry.options.get(CONF_REQUIRE_PASSWORD, False)
-
-    def _auth_failed(self, charger_id: str, address: str, failures: int) -> None:
-        """Surface a charger that keeps failing authentication once, not on every attempt."""
-        if failures == AUTH_REPORT_AFTER:
-            _LOGGER.warning("%s (%s) keeps failing authentication", charger_id, address)
-            async_create_auth_issue(self.hass, charger_id, address)
-
-    def _auth_succeeded(self, charger_id: str) -> None:
-        async_delete_auth_issue(self.hass, charger_id)
-
     async def _on_connect(self, websocket: ServerConnection, charger_id: str, version: str) -> None:
         subentry = charger_subentries(self.entry).get(charger_id)
-        connection = OcppConnection(
-            websocket,
-            charger_id,
-            version,
-            call_timeout=CALL_TIMEOUT,
-            lenient=bool(subentry and subentry.data.get(CONF_LENIENT)),
-        )
-        if subentry is None:
-            # An unknown charger whose boot breaks the schema (a long serial number is
-            # common) must still be discoverable; it is then added with lenient on.
-            connection.lenient_actions = frozenset({BOOT_NOTIFICATION})
-        # "Logged once" means once per charger, not once per connection.
-        if subentry is not None:
-            connection.log_once = self._log_once.setdefault(charger_id, connection.log_once)
+        # An unknown charger whose boot breaks the schema (a long serial number is common)
+        # must still be discoverable; it is then added with lenient on. "Logged once" means
+        # once per charger, not once per connection.
+        lenient_actions = frozenset({BOOT_NOTIFICATION}) if subentry is None else frozenset()
+        log_once = self.log_once.get(charger_id) if subentry is not None else None
+
+        def open_connection(handlers: Handlers) -> OcppConnection:
+            return OcppConnection(
+                websocket,
+                charger_id,
+                version,
+                call_timeout=CALL_TIMEOUT,
+                lenient=bool(subentry and subentry.data.get(CONF_LENIENT)),
+                lenient_actions=lenient_actions,
+                log_once=log_once,
+                message_scope=lambda: self._message(charger_id),
+                handlers=handlers,
+            )
+
+        port = ChargerPort(self, charger_id)
         protocol: ChargerProtocol = (
-            V16Protocol(self, connection) if version == "1.6" else V201Protocol(self, connection)
+            V16Protocol(port, open_connection)
+            if version == "1.6"
+            else V201Protocol(port, open_connection)
         )
+        connection = protocol.connection
+        if subentry is not None:
+            self.log_once.setdefault(charger_id, connection.log_once)
         self._session_passwords[charger_id] = subentry.data.get(CONF_PASSWORD) if subentry else None
-        connection.message_scope = lambda: self._message(charger_id)
         # The newest connection takes over at once, before anything is awaited: several
         # connections with one id at the same moment then each replace the one before, and
         # exactly the last survives. A replaced one feeds nothing from here on.
@@ -346,9 +264,7 @@ class CentralSystem:
                 del self.sessions[charger_id]
                 self.upstreams.detach(charger_id)
                 self._set_connected(charger_id, False)
-                if self.pending.pop(charger_id, None) is not None:
-                    # Only connected chargers wait for approval (and count towards the cap).
-                    self._abort_pending_flows(charger_id)
+                self.admission.disconnected(charger_id)
 
     def _set_connected(self, charger_id: str, connected: bool) -> None:
         if (charger := self.chargers.get(charger_id)) is not None:
@@ -383,160 +299,13 @@ class CentralSystem:
             )
         return session
 
-    # --- chargers ----------------------------------------------------------------------
+    async def run_command[T](
+        self, charger_id: str, command: Callable[[ChargerProtocol], Awaitable[T]]
+    ) -> T:
+        """Run a command on a connected charger, turning protocol failures into HA errors."""
+        return await run_command(self.session(charger_id), command)
 
-    def boot(self, charger_id: str, info: ChargerInfo) -> str:
-        """Decide a BootNotification: Accepted, Pending or Rejected."""
-        if (charger := self.chargers.get(charger_id)) is not None:
-            async_delete_reboot_issue(self.hass, charger_id)
-            if info != charger.info:
-                charger.info = info
-                self.devices.register(charger)
-                self.save_soon(SAVE_DELAY_TRANSACTIONS)
-            return "Accepted"
-        policy = self.entry.options.get(CONF_NEW_CHARGERS, NEW_CHARGERS_ASK)
-        if policy == NEW_CHARGERS_REJECT:
-            return "Rejected"
-        session = self.sessions.get(charger_id)
-        if (owner := owner_elsewhere(self.hass, self.entry.entry_id, charger_id)) is not None:
-            if session is not None:
-                session.connection.log_once.once(
-                    "owned-elsewhere",
-                    "refused: this charger id belongs to the central system %s",
-                    owner.title,
-                )
-            return "Rejected"
-        lenient = session is not None and BOOT_NOTIFICATION in session.connection.non_compliant
-        # Flows count too: one started just before its charger went away outlives it.
-        flows = self.hass.config_entries.flow.async_progress_by_handler(
-            DOMAIN, match_context={"source": SOURCE_INTEGRATION_DISCOVERY}
-        )
-        if charger_id not in self.pending and max(len(self.pending), len(flows)) >= MAX_PENDING:
-            # A flood of unknown ids must not fill Home Assistant with discovered flows.
-            _LOGGER.debug("Too many chargers waiting for approval; %s stays pending", charger_id)
-            return "Pending"
-        self.pending[charger_id] = info
-        if policy == NEW_CHARGERS_ACCEPT:
-            # Accepted in this very answer: no TriggerMessage(BootNotification) needed (the
-            # subentry's update listener may add the charger before approve_charger does).
-            self._accepting.add(charger_id)
-            try:
-                self.approve_charger(charger_id, lenient=lenient)
-            finally:
-                self._accepting.discard(charger_id)
-            return "Accepted"
-        self.entry.async_create_task(
-            self.hass,
-            self.hass.config_entries.flow.async_init(
-                DOMAIN,
-                context={"source": SOURCE_INTEGRATION_DISCOVERY},
-                data={
-                    "entry_id": self.entry.entry_id,
-                    CONF_CHARGER_ID: charger_id,
-                    "vendor": info.vendor or "",
-                    "model": info.model or "",
-                    CONF_LENIENT: lenient,
-                },
-            ),
-            f"{DOMAIN} discovered {charger_id}",
-            eager_start=False,
-        )
-        return "Pending"
-
-    def charger_ready(self, charger_id: str) -> None:
-        """An accepted charger (re)connected: learn it and re-apply what the user set."""
-        self.smart.charger_ready(charger_id)
-        self.upstreams.charger_ready(charger_id)
-        if (session := self.sessions.get(charger_id)) is not None:
-            self.entry.async_create_background_task(
-                self.hass, self._prepare_charger(session), f"{DOMAIN} prepare {charger_id}"
-            )
-
-    async def _prepare_charger(self, session: ChargerProtocol) -> None:
-        """Read the configuration once per connection, set the meter interval, re-apply
-        limits, sync the local list and confirm the sessions left open.
-
-        Each step runs whatever became of the one before it: a station that never sends
-        its report, or refuses one request, still gets its limits and its local list.
-        Configuration is written only when the user asked for a different value, never
-        in a loop: some chargers reboot after every configuration change.
-        """
-        charger = self.chargers.get(session.charger_id)
-        if charger is None:
-            return
-        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("read the configuration", lambda: self._read_configuration(session, charger)),
-            ("set the meter interval", lambda: self._set_meter_interval(session, charger)),
-            *(
-                ("re-apply a limit", partial(self._reapply_stored_limit, session, charger, conn))
-                for conn in list(charger.connectors.values())
-                if conn.limit is not None
-            ),
-            ("send the local list", lambda: self.authorization.sync_local_list(session, charger)),
-            ("confirm open sessions", lambda: session.confirm_open_sessions(charger)),
-        ]
-        for what, step in steps:
-            await self._prepare_step(session.charger_id, what, step)
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
-        charger.notify_all()
-
-    async def _prepare_step(
-        self, charger_id: str, what: str, step: Callable[[], Awaitable[None]]
-    ) -> None:
-        """Run one step of preparing a charger; no failure of it may stop the next ones."""
-        try:
-            await step()
-        except (
-            NotConnectedError,
-            CallTimeoutError,
-            CallErrorReceived,
-            TimeoutError,
-            OCPPError,
-        ) as err:
-            _LOGGER.info("%s: could not %s: %s", charger_id, what, str(err) or repr(err))
-        except Exception:
-            _LOGGER.exception("%s: could not %s", charger_id, what)
-
-    async def _read_configuration(self, session: ChargerProtocol, charger: Charger) -> None:
-        charger.configuration = {
-            key: value
-            for key, value in (await session.read_configuration()).items()
-            if key != session.password_key  # a secret: not stored, not in diagnostics
-        }
-        for connector_id in session.connector_ids(charger.configuration):
-            charger.connector(connector_id)
-
-    async def _set_meter_interval(self, session: ChargerProtocol, charger: Charger) -> None:
-        interval = self.charger_option(session.charger_id, CONF_METER_INTERVAL)
-        key = session.meter_interval_key
-        if interval and charger.configuration.get(key) != str(interval):
-            status = await session.set_configuration(key, str(interval))
-            if status in ("accepted", "reboot_required"):
-                charger.configuration[key] = str(interval)
-
-    async def _reapply_stored_limit(
-        self, session: ChargerProtocol, charger: Charger, conn: Connector
-    ) -> None:
-        if conn.limit is not None:  # still set
-            await self.apply_limit(session, charger, conn)
-
-    async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> str:
-        """Send a connector's limit: bound to the running session, else as the default;
-        returns the charger's answer (accepted, rejected, not_supported)."""
-        assert conn.limit is not None
-        if conn.limit.expired(dt_util.utcnow()):
-            # A limit for a while that is over: nothing to re-apply (the charger dropped it).
-            conn.limit = None
-            self.save_soon(SAVE_DELAY_TRANSACTIONS)
-            charger.notify((conn.connector_id,))
-            return "accepted"
-        tx = conn.transaction
-        status = await session.set_charging_limit(
-            conn.connector_id, conn.limit, tx.transaction_id if tx else None
-        )
-        if status == "accepted":
-            conn.limit_in_transaction = tx is not None
-        return status
+    # --- a charger's settings ----------------------------------------------------------
 
     def _charger_subentry(self, charger_id: str) -> ConfigSubentry | None:
         """A charger's subentry, found through its id (entities read settings per message:
@@ -567,123 +336,7 @@ class CentralSystem:
             voltage=float(data.get(CONF_VOLTAGE, DEFAULT_VOLTAGE)),
         )
 
-    @callback
-    def approve_charger(
-        self,
-        charger_id: str,
-        title: str | None = None,
-        *,
-        password: str | None = None,
-        lenient: bool = False,
-        flow_id: str | None = None,
-    ) -> None:
-        """Add a charger (as a subentry) and accept it right away if it is connected.
-
-        `flow_id` is the approving flow: it ends itself, the charger's other flows are aborted.
-        """
-        data: dict[str, Any] = {CONF_CHARGER_ID: charger_id}
-        if password:
-            data[CONF_PASSWORD] = password
-        if lenient:
-            data[CONF_LENIENT] = True
-        subentry = ConfigSubentry(
-            data=MappingProxyType(data),
-            subentry_type=SUBENTRY_CHARGER,
-            title=title or charger_id,
-            unique_id=charger_id,
-        )
-        self.hass.config_entries.async_add_subentry(self.entry, subentry)
-        self._add_charger(subentry, approving_flow_id=flow_id)
-
-    def _add_charger(self, subentry: ConfigSubentry, approving_flow_id: str | None = None) -> None:
-        charger_id: str = subentry.data[CONF_CHARGER_ID]
-        if charger_id in self.chargers:
-            return
-        stored = self._stored.get(charger_id)
-        charger = Charger.from_dict(charger_id, stored) if stored else Charger(charger_id)
-        if (info := self.pending.pop(charger_id, None)) is not None:
-            charger.info = info
-        if (live := self.sessions.get(charger_id)) is not None:
-            # From now on the charger's own setting decides, also for its next boot.
-            live.connection.lenient = bool(subentry.data.get(CONF_LENIENT))
-            live.connection.lenient_actions = frozenset()
-            self._log_once.setdefault(charger_id, live.connection.log_once)
-        charger.on_new_connector = self.devices.on_new_connector
-        charger.on_new_measurand = self.devices.on_new_measurand
-        charger.on_session_readings = self.ledger.readings
-        self.chargers[charger_id] = charger
-        self.subentry_ids[charger_id] = subentry.subentry_id
-        self.devices.register(charger)
-        self.devices.add_entities(charger)
-        self.smart.track(charger)
-        # A discovered flow for it is moot; abort it once the running flow step is over (that
-        # may be the approving flow itself, which the flow manager must finish on its own).
-        self.entry.async_create_task(
-            self.hass,
-            self._abort_discovered_flows(charger_id, approving_flow_id),
-            eager_start=False,
-        )
-        if (session := self.sessions.get(charger_id)) is not None:
-            charger.connected = True
-            charger.notify_all()
-        if session is not None and charger_id not in self._accepting:
-            # It was told Pending: ask for a new boot so it is Accepted without waiting.
-            self.entry.async_create_background_task(
-                self.hass, self._trigger_boot(session), f"{DOMAIN} trigger boot {charger_id}"
-            )
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
-
-    @callback
-    def _abort_pending_flows(self, charger_id: str) -> None:
-        """A charger waiting for approval went away: its discovered flow goes too (it comes
-        back with the charger's next boot), so flows never outnumber the pending cap."""
-        for flow in self.hass.config_entries.flow.async_progress_by_handler(
-            DOMAIN, match_context={"unique_id": charger_id}
-        ):
-            if flow["context"].get("source") == SOURCE_INTEGRATION_DISCOVERY:
-                self.hass.config_entries.flow.async_abort(flow["flow_id"])
-
-    async def _abort_discovered_flows(self, charger_id: str, approving_flow_id: str | None) -> None:
-        for flow in self.hass.config_entries.flow.async_progress_by_handler(
-            DOMAIN, match_context={"unique_id": charger_id}
-        ):
-            if flow["flow_id"] != approving_flow_id:
-                self.hass.config_entries.flow.async_abort(flow["flow_id"])
-
-    async def _trigger_boot(self, session: ChargerProtocol) -> None:
-        try:
-            await session.trigger_boot()
-        except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
-            _LOGGER.info("%s: could not trigger a BootNotification: %s", session.charger_id, err)
-
-    async def _remove_charger(self, charger_id: str) -> None:
-        self.chargers.pop(charger_id, None)
-        self._stored.pop(charger_id, None)
-        self.subentry_ids.pop(charger_id, None)
-        self._log_once.pop(charger_id, None)
-        self.devices.forget(charger_id)
-        self.smart.forget(charger_id)
-        self.upstreams.forget(charger_id)
-        if (session := self.sessions.get(charger_id)) is not None:
-            await session.connection.close()
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
-
-    @callback
-    def remove_device(self, device: dr.DeviceEntry) -> bool:
-        """Remove the charger a device stands for (its subentry goes with it)."""
-        for domain, identifier in device.identifiers:
-            if domain == DOMAIN and identifier in self.subentry_ids:
-                self.hass.config_entries.async_remove_subentry(
-                    self.entry, self.subentry_ids[identifier]
-                )
-                return True
-        # A connector device goes with its charger; an orphan may go.
-        return not any(
-            domain == DOMAIN and identifier.split("-connector-")[0] in self.chargers
-            for domain, identifier in device.identifiers
-        )
-
-    # --- authorization and transactions ------------------------------------------------
+    # --- counters ----------------------------------------------------------------------
 
     def next_reservation_id(self) -> int:
         """A reservation id never handed out before (persisted)."""
@@ -697,161 +350,3 @@ class CentralSystem:
         transaction_id = self._next_transaction_id
         self._next_transaction_id += 1
         return transaction_id
-
-    def transaction_started(
-        self, charger: Charger, tx: Transaction, *, meter_start: bool = True
-    ) -> None:
-        """Record and announce a new session (`meter_start`: the charger reported its start
-        reading, rather than the register being taken for it)."""
-        charger.connector(tx.connector_id).session_began()
-        self.ledger.session_started(charger, tx, meter_start=meter_start)
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
-        self._fire(
-            EVENT_TRANSACTION_STARTED,
-            charger,
-            tx.connector_id,
-            {
-                "transaction_id": tx.transaction_id,
-                "id_tag": tx.id_tag,
-                "meter_start_kwh": (
-                    None if tx.meter_start_wh is None else round(tx.meter_start_wh / 1000, 3)
-                ),
-                "timestamp": tx.start.isoformat(),
-            },
-        )
-
-    def close_transaction(
-        self,
-        charger: Charger,
-        tx: Transaction,
-        stop: Any,
-        reason: str | None,
-        *,
-        meter_stop_wh: float | None = None,
-    ) -> None:
-        """End a session: it becomes the connector's last session, and is announced."""
-        tx.stop = stop
-        tx.reason = snake(reason) if reason else None
-        self.ledger.session_ended(charger, tx, reason, meter_stop_wh)
-        conn = charger.connector(tx.connector_id)
-        if conn.transaction is tx:
-            conn.transaction = None
-        conn.last_session = tx
-        self.save_soon(SAVE_DELAY_TRANSACTIONS)
-        # The charger drops a TxProfile with its session; keep the limit as the default.
-        session = self.sessions.get(charger.charger_id)
-        if conn.limit is not None and conn.limit_in_transaction and session is not None:
-            self.entry.async_create_background_task(
-                self.hass, self._reapply_limit(session, charger, conn), f"{DOMAIN} reapply limit"
-            )
-        self._fire(
-            EVENT_TRANSACTION_STOPPED,
-            charger,
-            tx.connector_id,
-            {
-                "transaction_id": tx.transaction_id,
-                "id_tag": tx.id_tag,
-                "energy_kwh": tx.energy_kwh,
-                "duration_s": tx.duration_s(stop),
-                "reason": tx.reason,
-            },
-        )
-
-    async def _reapply_limit(
-        self, session: ChargerProtocol, charger: Charger, conn: Connector
-    ) -> None:
-        try:
-            await self.apply_limit(session, charger, conn)
-        except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
-            _LOGGER.info("%s: could not re-apply the limit: %s", charger.charger_id, err)
-
-    def fire_security_event(
-        self, charger: Charger, event_type: str, tech_info: str | None, timestamp: str | None
-    ) -> None:
-        """Announce a SecurityEventNotification (OCPP 2.x)."""
-        self._fire(
-            EVENT_SECURITY,
-            charger,
-            0,
-            {"type": event_type, "tech_info": tech_info, "timestamp": timestamp},
-        )
-
-    def fire_id_tag(self, charger: Charger, id_tag: str, status: str) -> None:
-        """Announce an Authorize; `status` in OCPP spelling (an AuthStatus, or the backend's
-        own in billing mode)."""
-        self._fire(EVENT_ID_TAG, charger, 0, {"id_tag": id_tag, "status": snake(str(status))})
-
-    def fire_error(self, charger: Charger, connector_id: int, error: ErrorInfo) -> None:
-        """Announce an error that just started."""
-        self._fire(
-            EVENT_ERROR,
-            charger,
-            connector_id,
-            {
-                "error_code": error.code,
-                "info": error.info,
-                "vendor_error_code": error.vendor_error_code,
-            },
-        )
-
-    def _fire(self, event: str, charger: Charger, connector_id: int, data: dict[str, Any]) -> None:
-        self.hass.bus.async_fire(
-            event,
-            {
-                "device_id": self.devices.device_id(charger.charger_id),
-                "charge_point_id": charger.charger_id,
-                "connector_id": connector_id,
-                **data,
-            },
-            context=cause.context if (cause := current_cause()) else None,
-        )
-
-    # --- commands ----------------------------------------------------------------------
-
-    async def run_command[T](self, charger_id: str, command: Callable[[ChargerProtocol], Any]) -> T:
-        """Run a command on a connected charger, turning protocol failures into HA errors."""
-        session = self.session(charger_id)
-        placeholders = {"charger_id": charger_id}
-        try:
-            result: T = await command(session)
-        except NotConnectedError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="charger_offline",
-                translation_placeholders=placeholders,
-            ) from err
-        except (TimeoutError, CallTimeoutError) as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="charger_timeout",
-                translation_placeholders=placeholders,
-            ) from err
-        except CallErrorReceived as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="charger_call_error",
-                translation_placeholders={**placeholders, "error": str(err)},
-            ) from err
-        except NotInVersion as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="action_not_in_version" if err.action else "field_not_in_version",
-                translation_placeholders={
-                    **placeholders,
-                    "name": err.name,
-                    "version": session.connection.ocpp_version,
-                },
-            ) from err
-        except OCPPError as err:
-            # Our own check of the request (every call is checked against the charger's OCPP
-            # schema before it goes out): a value the user gave that this charger cannot take.
-            cause = err.details.get("cause") if isinstance(err.details, dict) else None
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_request",
-                translation_placeholders={
-                    **placeholders,
-                    "error": str(cause or err.description or err.code)[:200],
-                },
-            ) from err
-        return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from homeassistant.core import Context
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -263,11 +263,14 @@ async def async_unlock(central: CentralSystem, charger: Charger, connector_id: i
 
 
 async def async_call_status(
-    central: CentralSystem, charger: Charger, action: str, command: Any, ok: tuple[str, ...]
+    central: CentralSystem,
+    charger: Charger,
+    action: str,
+    command: Callable[[ChargerProtocol], Awaitable[str]],
+    ok: tuple[str, ...],
 ) -> str:
     """Run a command answering a status; statuses outside `ok` raise."""
-    central.session(charger.charger_id)
-    status: str = await central.run_command(charger.charger_id, command)
+    status = await central.run_command(charger.charger_id, command)
     if status not in ok:
         raise status_error(charger, action, status)
     return status

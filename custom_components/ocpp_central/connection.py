@@ -10,18 +10,16 @@ its own future keyed by unique id, and validation runs inline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 import json
 import logging
-from pathlib import Path
 import re
 from typing import Any, Protocol
 import uuid
 
-import fastjsonschema
-import ocpp
 from ocpp.exceptions import (
     FormatViolationError,
     InternalError,
@@ -31,19 +29,11 @@ from ocpp.exceptions import (
     PropertyConstraintViolationError,
     ProtocolError,
 )
-from ocpp.messages import (
-    Call,
-    CallError,
-    CallResult,
-    MessageType,
-    _validate_payload as validate_payload,  # sync variant, pinned lib
-    get_validator,
-    unpack,
-)
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from .bounds import OutOfBounds
+from .validation import Call, CallError, CallResult, MessageType, unpack, validate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,79 +65,6 @@ class Relay(Protocol):
 _PARSE_ERRORS = (ValueError, RecursionError)
 # The unique id of a Call frame that cannot be parsed, read from its start.
 _CALL_ID = re.compile(r'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
-
-
-def preload_schemas(ocpp_version: str) -> None:
-    """Load every JSON schema of a version (file I/O: run it in an executor).
-
-    The library reads a schema from disk the first time an action is validated, which
-    would block the event loop. Loading goes through the same validation call so each
-    schema is cached with the float parser the library uses for it.
-    """
-    folder = Path(ocpp.__file__).parent / f"v{ocpp_version.replace('.', '')}" / "schemas"
-    for path in sorted(folder.glob("*.json")):
-        name = path.stem
-        if name.endswith("Response"):
-            message: Call | CallResult = CallResult("", {}, name.removesuffix("Response"))
-        else:
-            message = Call("", name.removesuffix("Request"), {})
-        # An empty payload rarely validates; the schema is cached all the same.
-        with contextlib.suppress(OCPPError):
-            validate_payload(message, ocpp_version)
-
-
-# The library validates every version with a draft-4 validator; so do the compiled ones.
-_DRAFT4 = "http://json-schema.org/draft-04/schema#"
-# Validated by the library with Decimal floats (ocpp.messages._validate_payload, which also
-# rewrites the payload): always its own path.
-_DECIMAL_CHECKS = frozenset(
-    {
-        ("1.6", MessageType.Call, "SetChargingProfile"),
-        ("1.6", MessageType.Call, "RemoteStartTransaction"),
-        ("1.6", MessageType.CallResult, "GetCompositeSchedule"),
-    }
-)
-_fast_checks: dict[tuple[str, int, str], Callable[[Any], Any] | None] = {}
-
-
-def _fast_check(msg: Call | CallResult, ocpp_version: str) -> Callable[[Any], Any] | None:
-    """The compiled validator of a message's schema (made once, from the library's schema)."""
-    key = (ocpp_version, msg.message_type_id, msg.action)
-    try:
-        return _fast_checks[key]
-    except KeyError:
-        pass
-    check = None
-    if key not in _DECIMAL_CHECKS:
-        try:
-            schema = get_validator(msg.message_type_id, msg.action, ocpp_version).schema
-            check = fastjsonschema.compile(
-                {**schema, "$schema": _DRAFT4},
-                use_default=False,
-                use_formats=False,
-                detailed_exceptions=False,
-            )
-        except Exception:
-            check = None
-    _fast_checks[key] = check
-    return check
-
-
-def validate(msg: Call | CallResult, ocpp_version: str) -> None:
-    """Validate a payload exactly as the library does, only faster when it is valid.
-
-    jsonschema walks the schema for every message (a fifth of the CPU time under load).
-    A compiled validator (fastjsonschema) confirms valid payloads; whatever it rejects goes
-    through the library, which decides and names the error with its OCPP code.
-    """
-    if (check := _fast_check(msg, ocpp_version)) is not None:
-        try:
-            check(msg.payload)
-        except Exception:
-            pass
-        else:
-            return
-    validate_payload(msg, ocpp_version)
 
 
 class NotConnectedError(Exception):
@@ -196,6 +113,19 @@ class LogOnce:
         self._logger.warning("%s: " + msg, self._prefix, *args)
 
 
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """How a protocol handler answers what a charger sends (given to its connection)."""
+
+    calls: Mapping[str, CallHandler]
+    # Actions of the version without a handler here: NotSupported rather than unknown.
+    known_actions: frozenset[str]
+    # Handled actions the ocpp library has no schema for; their handlers check input.
+    without_schema: frozenset[str] = frozenset()
+    # Told of each call answered (action, response).
+    on_call_handled: AfterHandler | None = None
+
+
 class OcppConnection:
     """One charger's websocket, speaking OCPP-J."""
 
@@ -207,8 +137,14 @@ class OcppConnection:
         *,
         call_timeout: float,
         lenient: bool = False,
+        lenient_actions: frozenset[str] = frozenset(),
+        log_once: LogOnce | None = None,
+        message_scope: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+        handlers: Handlers | None = None,
     ) -> None:
-        """Initialize; handlers are registered by the protocol handler."""
+        """Initialize with everything it needs: the charger's protocol handler's `handlers`,
+        and how the central system wants it run (`log_once`: shared across the charger's
+        connections; `message_scope`: wraps the handling of each frame)."""
         self.websocket = websocket
         self.charger_id = charger_id
         self.ocpp_version = ocpp_version
@@ -216,22 +152,21 @@ class OcppConnection:
         self.lenient = lenient
         # Actions taken leniently even when `lenient` is off (an unknown charger's boot),
         # and the actions that were taken despite breaking their schema.
-        self.lenient_actions: frozenset[str] = frozenset()
+        self.lenient_actions = lenient_actions
         self.non_compliant: set[str] = set()
-        self.handlers: dict[str, CallHandler] = {}
+        self.handlers: dict[str, CallHandler] = dict(handlers.calls) if handlers else {}
         self.after: dict[str, AfterHandler] = {}
-        self.known_actions: frozenset[str] = frozenset()
-        # Handled actions the ocpp library has no schema for; their handlers check input.
-        self.without_schema: frozenset[str] = frozenset()
+        self.known_actions = handlers.known_actions if handlers else frozenset()
+        self.without_schema = handlers.without_schema if handlers else frozenset()
         # Wraps the handling of each frame the charger sends (the central system records
         # that it was seen and what the frame changes).
-        self.message_scope: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
-        self.on_call_handled: AfterHandler | None = None
+        self.message_scope = message_scope
+        self.on_call_handled = handlers.on_call_handled if handlers else None
         # Where the charger's messages are forwarded (a charger with upstream settings), and
         # the answer it decided for the message being applied (billing mode; see _handle_call).
         self.relay: Relay | None = None
         self.decision: Payload | None = None
-        self.log_once = LogOnce(_LOGGER, charger_id)
+        self.log_once = log_once if log_once is not None else LogOnce(_LOGGER, charger_id)
         self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
         # OCPP allows one outstanding call per direction.
         self._call_lock = asyncio.Lock()

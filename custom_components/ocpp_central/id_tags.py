@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from homeassistant.util import dt as dt_util
+from .clock import parse_datetime
 
 
 class IdTagStatus(StrEnum):
@@ -56,7 +56,7 @@ class IdTag:
             id_tag=data["id_tag"],
             name=data.get("name"),
             status=IdTagStatus(data.get("status", IdTagStatus.ACCEPTED)),
-            expiry=dt_util.parse_datetime(expiry) if expiry else None,
+            expiry=parse_datetime(expiry) if expiry else None,
             parent=data.get("parent"),
         )
 

@@ -9,191 +9,41 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from homeassistant.util import dt as dt_util
-
 from .bounds import FUTURE_TOLERANCE, MAX_CONNECTORS
+from .clock import utcnow
+from .core.status import (
+    DIAGNOSTICS_STATUSES,
+    ERROR_CODES,
+    FIRMWARE_STATUSES,
+    STATUS_PRIORITY,
+    ChargerInfo,
+    ConnectorStatus,
+    ErrorInfo,
+    occupied_status,
+)
 from .limits import ChargingLimit
 from .measurands import ENERGY
 from .smart_charging.state import SmartConnector
+from .transaction import Transaction, iso_or_none, stored_time
 
-
-class ConnectorStatus(StrEnum):
-    """Connector (and charger) status, as shown to the user."""
-
-    AVAILABLE = "available"
-    PREPARING = "preparing"
-    CHARGING = "charging"
-    SUSPENDED_EV = "suspended_ev"
-    SUSPENDED_EVSE = "suspended_evse"
-    FINISHING = "finishing"
-    RESERVED = "reserved"
-    UNAVAILABLE = "unavailable"
-    FAULTED = "faulted"
-
-
-# A charger that reports no status of its own shows the most significant connector status.
-_STATUS_PRIORITY = [
-    ConnectorStatus.FAULTED,
-    ConnectorStatus.CHARGING,
-    ConnectorStatus.SUSPENDED_EV,
-    ConnectorStatus.SUSPENDED_EVSE,
-    ConnectorStatus.PREPARING,
-    ConnectorStatus.FINISHING,
-    ConnectorStatus.RESERVED,
-    ConnectorStatus.AVAILABLE,
-    ConnectorStatus.UNAVAILABLE,
+# The model's values, importable from here as they always were.
+__all__ = [
+    "DIAGNOSTICS_STATUSES",
+    "ERROR_CODES",
+    "FIRMWARE_STATUSES",
+    "Charger",
+    "ChargerInfo",
+    "Connector",
+    "ConnectorStatus",
+    "ErrorInfo",
+    "Transaction",
 ]
 
-# Longest vendor, model, serial or firmware text kept from a boot message.
-INFO_MAX_LENGTH = 100
-
-NO_ERROR = "no_error"
-ERROR_CODES = [
-    NO_ERROR,
-    "connector_lock_failure",
-    "ev_communication_error",
-    "ground_failure",
-    "high_temperature",
-    "internal_error",
-    "local_list_conflict",
-    "other_error",
-    "over_current_failure",
-    "over_voltage",
-    "power_meter_failure",
-    "power_switch_failure",
-    "reader_failure",
-    "reset_failure",
-    "under_voltage",
-    "weak_signal",
-]
-
-FIRMWARE_STATUSES = [
-    "idle",
-    "downloading",
-    "downloaded",
-    "download_failed",
-    "download_scheduled",
-    "download_paused",
-    "installing",
-    "installed",
-    "installation_failed",
-    "install_verification_failed",
-    "install_rebooting",
-    "install_scheduled",
-    "invalid_signature",
-    "signature_verified",
-]
-
-DIAGNOSTICS_STATUSES = ["idle", "uploading", "uploaded", "upload_failed"]
 
 # Readings compared in Wh after a kWh round trip differ by float noise, not by this.
 _WH_TOLERANCE = 0.001
-
-
-@dataclass(slots=True)
-class ErrorInfo:
-    """An error reported for the charger or one connector."""
-
-    code: str = NO_ERROR
-    info: str | None = None
-    vendor_id: str | None = None
-    vendor_error_code: str | None = None
-
-    @property
-    def active(self) -> bool:
-        """Return whether this is an error at all."""
-        return self.code != NO_ERROR
-
-
-@dataclass(slots=True)
-class ChargerInfo:
-    """What a charger told about itself at boot."""
-
-    vendor: str | None = None
-    model: str | None = None
-    serial: str | None = None
-    firmware: str | None = None
-
-    @classmethod
-    def reported(cls, vendor: Any, model: Any, serial: Any, firmware: Any) -> ChargerInfo:
-        """From a boot message: a value that is not text is left out, long text is cut (a
-        boot taken leniently, even from an unknown charger, names devices and flows)."""
-
-        def text(value: Any) -> str | None:
-            return value[:INFO_MAX_LENGTH] if isinstance(value, str) and value else None
-
-        return cls(text(vendor), text(model), text(serial), text(firmware))
-
-
-def _dt(value: str | None) -> datetime | None:
-    return dt_util.parse_datetime(value) if value else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-@dataclass(slots=True)
-class Transaction:
-    """One charging session. Energies are in Wh, as meters report them."""
-
-    transaction_id: int | str
-    connector_id: int
-    id_tag: str | None
-    start: datetime
-    meter_start_wh: float | None = None
-    meter_last_wh: float | None = None
-    stop: datetime | None = None
-    reason: str | None = None
-
-    @property
-    def energy_kwh(self) -> float | None:
-        """Energy delivered in this session."""
-        if self.meter_start_wh is None:
-            return None
-        if self.meter_last_wh is None:
-            return 0.0
-        return round(max(self.meter_last_wh - self.meter_start_wh, 0.0) / 1000, 3)
-
-    def duration_s(self, now: datetime) -> int:
-        """Seconds from start to stop (or to now while it runs)."""
-        end = self.stop or now
-        return max(int((end - self.start).total_seconds()), 0)
-
-    def add_meter_reading(self, wh: float) -> None:
-        """Record a meter reading belonging to this session (queued ones may be old)."""
-        if self.meter_last_wh is None or wh > self.meter_last_wh:
-            self.meter_last_wh = wh
-
-    def as_dict(self) -> dict[str, Any]:
-        """Serialize for storage."""
-        return {
-            "transaction_id": self.transaction_id,
-            "connector_id": self.connector_id,
-            "id_tag": self.id_tag,
-            "start": _iso(self.start),
-            "meter_start_wh": self.meter_start_wh,
-            "meter_last_wh": self.meter_last_wh,
-            "stop": _iso(self.stop),
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Transaction:
-        """Restore from storage."""
-        return cls(
-            transaction_id=data["transaction_id"],
-            connector_id=data["connector_id"],
-            id_tag=data.get("id_tag"),
-            start=_dt(data["start"]) or dt_util.utcnow(),
-            meter_start_wh=data.get("meter_start_wh"),
-            meter_last_wh=data.get("meter_last_wh"),
-            stop=_dt(data.get("stop")),
-            reason=data.get("reason"),
-        )
 
 
 @dataclass(slots=True)
@@ -229,6 +79,21 @@ class Connector:
     # Whether it went out as a TxProfile, which the charger drops when the session ends.
     limit_in_transaction: bool = False
     smart: SmartConnector = field(default_factory=SmartConnector)
+    # OCPP 2.x: the EVSE reported Occupied, and the status its session's charging state
+    # stands for. Live (not stored), but on the model: a station reconnecting mid-session
+    # reports Occupied again, and must still show what its session is doing.
+    occupied: bool = False
+    charging_status: ConnectorStatus | None = None
+
+    def refresh_occupied_status(self) -> None:
+        """An Occupied EVSE shows what its session does (see core.status.occupied_status)."""
+        if self.occupied:
+            self.status = occupied_status(
+                self.transaction is not None,
+                self.last_session is not None,
+                self.status,
+                self.charging_status,
+            )
 
     @property
     def session(self) -> Transaction | None:
@@ -318,7 +183,7 @@ class Connector:
             "energy_offset_kwh": self.energy_offset_kwh,
             "session_meter": self.session_meter,
             # Kept so samples a charger resends after a restart are known to be old.
-            "reading_time": _iso(self.reading_time),
+            "reading_time": iso_or_none(self.reading_time),
             "measurands": sorted(self.measurands),
             "transaction": self.transaction.as_dict() if self.transaction else None,
             "last_session": self.last_session.as_dict() if self.last_session else None,
@@ -330,8 +195,8 @@ class Connector:
     def from_dict(cls, connector_id: int, data: dict[str, Any]) -> Connector:
         """Restore from storage."""
         tx, last, limit = data.get("transaction"), data.get("last_session"), data.get("limit")
-        reading_time = _dt(data.get("reading_time"))
-        if reading_time is not None and reading_time - dt_util.utcnow() > FUTURE_TOLERANCE:
+        reading_time = stored_time(data.get("reading_time"))
+        if reading_time is not None and reading_time - utcnow() > FUTURE_TOLERANCE:
             # Stored from a charger clock far ahead (before such times were refused as
             # "newest"): kept, it would make every real reading look old.
             reading_time = None
@@ -466,7 +331,7 @@ class Charger:
         if (own := self.connectors[0].status) is not None and own != ConnectorStatus.AVAILABLE:
             return own
         statuses = {c.status for cid, c in self.connectors.items() if cid > 0 and c.status}
-        for status in _STATUS_PRIORITY:
+        for status in STATUS_PRIORITY:
             if status in statuses:
                 return status
         return own
@@ -517,7 +382,7 @@ class Charger:
                 "serial": self.info.serial,
                 "firmware": self.info.firmware,
             },
-            "last_seen": _iso(self.last_seen),
+            "last_seen": iso_or_none(self.last_seen),
             "firmware_status": self.firmware_status,
             "configuration": dict(self.configuration),
             "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
@@ -528,7 +393,7 @@ class Charger:
         """Restore from storage."""
         charger = cls(charger_id)
         charger.info = ChargerInfo(**data.get("info", {}))
-        charger.last_seen = _dt(data.get("last_seen"))
+        charger.last_seen = stored_time(data.get("last_seen"))
         charger.firmware_status = data.get("firmware_status")
         charger.configuration = dict(data.get("configuration", {}))
         for cid, conn in data.get("connectors", {}).items():

@@ -14,15 +14,9 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 import voluptuous as vol
 
+from .charging_services import PROFILE_PURPOSE, STACK_LEVEL, STATION_SCHEMA
 from .const import DOMAIN
-from .services import (
-    EVERY_CONNECTOR,
-    PROFILE_PURPOSE,
-    STACK_LEVEL,
-    STATION_SCHEMA,
-    _register,
-    resolve_device,
-)
+from .service_helpers import EVERY_CONNECTOR, register, target
 
 PROFILES_SCHEMA = vol.Schema(
     {
@@ -35,25 +29,22 @@ PROFILES_SCHEMA = vol.Schema(
 
 async def _get_charging_profiles(call: ServiceCall) -> ServiceResponse:
     """The charging profiles installed on a charger (OCPP 2.x GetChargingProfiles)."""
-    central, charger, connector_id = resolve_device(
-        call.hass, call, default_connector=EVERY_CONNECTOR
-    )
-    target = None if connector_id == EVERY_CONNECTOR else connector_id
-    if target and target not in charger.outlet_ids:
+    on = target(call, default_connector=EVERY_CONNECTOR)
+    charger = on.charger
+    connector_id = None if on.connector_id == EVERY_CONNECTOR else on.connector_id
+    if connector_id and connector_id not in charger.outlet_ids:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_connector",
             translation_placeholders={
                 "charger_id": charger.charger_id,
-                "connector_id": str(target),
+                "connector_id": str(connector_id),
             },
         )
-    central.session(charger.charger_id)
-    profiles: list[dict[str, Any]] = await central.run_command(
-        charger.charger_id,
+    profiles: list[dict[str, Any]] = await on.run(
         lambda s: s.get_charging_profiles(
-            target, call.data.get("purpose"), call.data.get("stack_level")
-        ),
+            connector_id, call.data.get("purpose"), call.data.get("stack_level")
+        )
     )
     response: dict[str, Any] = {"profiles": profiles}
     return response
@@ -62,7 +53,7 @@ async def _get_charging_profiles(call: ServiceCall) -> ServiceResponse:
 @callback
 def async_setup_profile_services(hass: HomeAssistant) -> None:
     """Register the actions that read what a charger holds."""
-    _register(
+    register(
         hass,
         "get_charging_profiles",
         _get_charging_profiles,

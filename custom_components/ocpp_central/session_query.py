@@ -20,7 +20,7 @@ import voluptuous as vol
 from .central import CentralSystem
 from .const import DOMAIN
 from .core.ledger import SessionRecord
-from .services import loaded_centrals, resolve_device_id
+from .service_helpers import loaded_centrals, resolve_device_id
 
 _MAX_TEXT = 64
 # Years a time may name: beyond them, converting between time zones overflows.

@@ -30,7 +30,7 @@ import voluptuous as vol
 from .const import ATTR_DEVICE_ID, ATTR_ID_TAG, SERVICE_GET_SESSIONS
 from .core.ledger import totals
 from .core.ledger_csv import CSV_COLUMNS, csv_row
-from .services import _register
+from .service_helpers import register
 from .session_query import SessionQuery, build_query, each_in_turn, session_data, when
 
 _ID_TAG = vol.All(cv.string, vol.Length(min=1, max=36))
@@ -139,5 +139,5 @@ def _file_name(start: date | datetime | None, end: date | datetime | None) -> st
 def async_setup_session_services(hass: HomeAssistant) -> None:
     """Register `get_sessions` and the CSV export."""
     # For administrators: get_sessions is in services.ADMIN_ACTIONS.
-    _register(hass, SERVICE_GET_SESSIONS, _get_sessions, GET_SESSIONS_SCHEMA, SupportsResponse.ONLY)
+    register(hass, SERVICE_GET_SESSIONS, _get_sessions, GET_SESSIONS_SCHEMA, SupportsResponse.ONLY)
     hass.http.register_view(SessionsCsvView())

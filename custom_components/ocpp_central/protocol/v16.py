@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.exceptions import TypeConstraintViolationError
 
 from .. import bounds
-from ..bounds import MAX_CONNECTORS
-from ..connection import Apply, OcppConnection, Payload
-from ..const import ID_TAG_MAX_LENGTH
-from ..id_tags import AuthResult
+from ..connection import Apply, CallHandler, Handlers, Payload
+from ..core.status import DIAGNOSTICS_STATUSES, NO_ERROR
 from ..limits import ChargingLimit
 from ..model import (
-    DIAGNOSTICS_STATUSES,
-    NO_ERROR,
     Charger,
     ChargerInfo,
     ConnectorStatus,
@@ -23,9 +19,6 @@ from ..model import (
     Transaction,
 )
 from . import (
-    ChargerProtocol,
-    NotInVersion,
-    composite_periods,
     parse_time,
     profile_id,
     samples,
@@ -33,9 +26,8 @@ from . import (
     snake,
 )
 from .charging_profiles import PURPOSE_16
-
-if TYPE_CHECKING:
-    from ..central import CentralSystem
+from .port import ErrorRaised, IdTagSeen
+from .v16_commands import V16Commands, id_tag_info
 
 # Actions a 1.6 charger may send; anything else known to 1.6 is NotSupported, not unknown.
 KNOWN_ACTIONS = frozenset(
@@ -103,16 +95,6 @@ _ERROR_CODES = {
 }
 
 
-def id_tag_info(result: AuthResult) -> Payload:
-    """IdTagInfo for an authorization result."""
-    info: Payload = {"status": result.status.value}
-    if result.expiry is not None:
-        info["expiryDate"] = result.expiry.isoformat()
-    if result.parent is not None:
-        info["parentIdTag"] = result.parent
-    return info
-
-
 def sample_fields(sampled: Payload) -> tuple[Any, Any, Any] | None:
     """A 1.6 sampledValue: its value (text) and unit; signed data is not a number."""
     if sampled.get("format") == "SignedData":
@@ -125,15 +107,12 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class V16Protocol(ChargerProtocol):
+class V16Protocol(V16Commands):
     """One OCPP 1.6J charger."""
 
-    def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
-        """Register the charger-initiated message handlers."""
-        super().__init__(central, connection)
-        connection.known_actions = KNOWN_ACTIONS
-        connection.without_schema = frozenset({"SecurityEventNotification"})
-        connection.handlers = {
+    def _handlers(self) -> Handlers:
+        """The charger-initiated messages and their handlers."""
+        calls: dict[str, CallHandler] = {
             "Authorize": self._authorize,
             "BootNotification": self._boot_notification,
             "DataTransfer": self._data_transfer,
@@ -147,7 +126,12 @@ class V16Protocol(ChargerProtocol):
             # OCPP 1.6 security extension
             "SecurityEventNotification": self._security_event,
         }
-        connection.on_call_handled = self._call_handled
+        return Handlers(
+            calls,
+            KNOWN_ACTIONS,
+            without_schema=frozenset({"SecurityEventNotification"}),
+            on_call_handled=self._call_handled,
+        )
 
     # --- charger-initiated -------------------------------------------------------------
 
@@ -176,7 +160,7 @@ class V16Protocol(ChargerProtocol):
             if status is not None:
                 conn.status = status
             if error.active and error.code != conn.error.code:
-                self.central.fire_error(charger, connector_id, error)
+                self.port.publish(ErrorRaised(connector_id, error))
             conn.error = error
             charger.notify((connector_id,))
             return {}
@@ -192,23 +176,15 @@ class V16Protocol(ChargerProtocol):
         transaction_id = self._transaction_id(payload.get("transactionId"))
         parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
 
-        def apply() -> Payload:
-            conn = charger.apply_samples(connector_id, parsed, transaction_id)
-            self.central.save_soon()
-            charger.notify((conn.connector_id,))
-            return {}
-
-        return apply
+        return self._apply_samples(charger, connector_id, parsed, transaction_id)
 
     def _authorize(self, payload: Payload) -> Apply:
-        charger = self._charger()
+        self._charger()
         id_tag = bounds.text_id(payload["idTag"], "idTag")
 
         def apply() -> Payload:
-            info = self._decided("idTagInfo") or id_tag_info(
-                self.central.authorization.authorize(id_tag, self.charger_id)
-            )
-            self.central.fire_id_tag(charger, id_tag, info["status"])
+            info = self._decided("idTagInfo") or id_tag_info(self.port.authorize(id_tag))
+            self.port.publish(IdTagSeen(id_tag, info["status"]))
             return {"idTagInfo": info}
 
         return apply
@@ -222,22 +198,18 @@ class V16Protocol(ChargerProtocol):
 
         def apply() -> Payload:
             info = self._decided("idTagInfo") or id_tag_info(
-                self.central.authorization.authorize_start(id_tag, charger, connector_id)
+                self.port.authorize_start(id_tag, connector_id)
             )
             conn = charger.connector(connector_id)
             tx = Transaction(
-                transaction_id=self.central.next_transaction_id(),
+                transaction_id=self.port.next_transaction_id(),
                 connector_id=connector_id,
                 id_tag=id_tag,
                 start=start,
                 meter_start_wh=meter_start,
                 meter_last_wh=meter_start,
             )
-            if conn.transaction is not None:
-                # Its StopTransaction was lost: close it so the new session starts clean.
-                self.central.close_transaction(charger, conn.transaction, tx.start, None)
-            conn.transaction = tx
-            self.central.transaction_started(charger, tx)
+            self._start_session(charger, conn, tx)
             # After the session is known: a meter counting each session from 0 restarts here.
             charger.update_energy(conn, meter_start / 1000, live=True)
             charger.notify((connector_id,))
@@ -262,7 +234,7 @@ class V16Protocol(ChargerProtocol):
             response: Payload = {}
             if id_tag is not None:
                 response["idTagInfo"] = self._decided("idTagInfo") or id_tag_info(
-                    self.central.authorization.authorize(id_tag, self.charger_id)
+                    self.port.authorize(id_tag)
                 )
             tx = charger.find_transaction(transaction_id)
             if tx is None or tx.stop is not None:
@@ -275,7 +247,7 @@ class V16Protocol(ChargerProtocol):
             tx.add_meter_reading(meter_stop)
             live = conn.reading_time is None or stop >= conn.reading_time
             charger.update_energy(conn, meter_stop / 1000, live=live)
-            self.central.close_transaction(charger, tx, stop, reason, meter_stop_wh=meter_stop)
+            self._end_session(charger, tx, stop, reason, meter_stop_wh=meter_stop)
             charger.notify((tx.connector_id,))
             return response
 
@@ -286,13 +258,7 @@ class V16Protocol(ChargerProtocol):
         status = snake(payload["status"])
         if status not in DIAGNOSTICS_STATUSES:
             return lambda: {}  # from a lenient charger: nothing we can show
-
-        def apply() -> Payload:
-            charger.diagnostics_status = status
-            charger.notify()
-            return {}
-
-        return apply
+        return self._apply_diagnostics_status(charger, status)
 
     # --- central-system-initiated ------------------------------------------------------
 
@@ -303,18 +269,11 @@ class V16Protocol(ChargerProtocol):
         )
         return bool(answer.get("status") == "Accepted")
 
-    async def remote_stop(self, transaction_id: int | str) -> bool:
-        """RemoteStopTransaction."""
-        answer = await self.connection.call(
-            "RemoteStopTransaction", {"transactionId": transaction_id}
-        )
-        return bool(answer.get("status") == "Accepted")
-
     # --- charging limits ---------------------------------------------------------------
 
     def _rate_unit(self) -> str:
         """A unless the charger only takes W (ChargingScheduleAllowedChargingRateUnit)."""
-        allowed = self.central.configuration(self.charger_id).get(self.rate_unit_key, "")
+        allowed = self.port.configuration.get(self.rate_unit_key, "")
         return "W" if "Power" in allowed and "Current" not in allowed else "A"
 
     async def set_charging_limit(
@@ -367,80 +326,17 @@ class V16Protocol(ChargerProtocol):
         )
         return bool(answer.get("status") == "Accepted")
 
-    async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
-        """GetCompositeSchedule, as plain data."""
-        answer = await self.connection.call(
-            "GetCompositeSchedule",
-            {"connectorId": connector_id, "duration": duration, **self._composite_unit()},
-        )
+    def _composite_schedule(self, answer: Payload, connector_id: int) -> tuple[Payload, Any, Any]:
         schedule = answer.get("chargingSchedule") or {}
-        return {
-            "status": snake(answer.get("status", "Rejected")),
-            "connector_id": answer.get("connectorId", connector_id),
-            "schedule_start": answer.get("scheduleStart") or schedule.get("startSchedule"),
-            "duration": schedule.get("duration"),
-            "charging_rate_unit": schedule.get("chargingRateUnit"),
-            "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
-        }
+        start = answer.get("scheduleStart") or schedule.get("startSchedule")
+        return schedule, answer.get("connectorId", connector_id), start
 
     async def confirm_open_sessions(self, charger: Charger) -> None:
         """Nothing to ask: a 1.6 charger sends the StopTransaction it queued."""
 
-    # --- other controls ----------------------------------------------------------------
-
-    async def change_availability(
-        self, connector_id: int, available: bool, evse_connector: int | None = None
-    ) -> str:
-        """ChangeAvailability; returns accepted, scheduled or rejected."""
-        if evse_connector is not None:
-            raise NotInVersion("evse_connector_id")
-        answer = await self.connection.call(
-            "ChangeAvailability",
-            {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
-        )
-        return snake(answer.get("status", "Rejected"))
-
-    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
-        """Reset Soft/Hard (of the whole charger: 1.6 resets nothing smaller)."""
-        if connector_id is not None:
-            raise NotInVersion("connector_id")
-        answer = await self.connection.call("Reset", {"type": "Hard" if hard else "Soft"})
-        return bool(answer.get("status") == "Accepted")
-
-    async def unlock(self, connector_id: int) -> str:
-        """UnlockConnector; returns unlocked, unlock_failed or not_supported."""
-        answer = await self.connection.call("UnlockConnector", {"connectorId": connector_id})
-        return snake(answer.get("status", "NotSupported"))
-
-    async def update_firmware(
-        self, location: str, retrieve_at: datetime, retries: int | None, retry_interval: int | None
-    ) -> None:
-        """UpdateFirmware (the charger reports progress with FirmwareStatusNotification)."""
-        payload: Payload = {"location": location, "retrieveDate": retrieve_at.isoformat()}
-        if retries is not None:
-            payload["retries"] = retries
-        if retry_interval is not None:
-            payload["retryInterval"] = retry_interval
-        await self.connection.call("UpdateFirmware", payload)
-
-    async def get_diagnostics(
-        self,
-        upload_url: str,
-        start: datetime | None,
-        stop: datetime | None,
-        log_type: str = "diagnostics",
-    ) -> str | None:
-        """GetDiagnostics; returns the file name the charger will upload."""
-        if log_type != "diagnostics":
-            raise NotInVersion("log_type")
-        payload: Payload = {"location": upload_url}
-        if start is not None:
-            payload["startTime"] = start.isoformat()
-        if stop is not None:
-            payload["stopTime"] = stop.isoformat()
-        answer = await self.connection.call("GetDiagnostics", payload)
-        return answer.get("fileName")
-
+    connector_field = "connectorId"
+    remote_stop_action = "RemoteStopTransaction"
+    local_list_version_field = "listVersion"
     meter_interval_key = "MeterValueSampleInterval"
     stack_level_key = "ChargeProfileMaxStackLevel"
     password_key = "AuthorizationKey"
@@ -448,110 +344,3 @@ class V16Protocol(ChargerProtocol):
     profile_id_field = "id"  # of ClearChargingProfile  # OCPP 1.6 security extension
     station_max_purpose = "ChargePointMaxProfile"
     rate_unit_key = "ChargingScheduleAllowedChargingRateUnit"
-
-    def password_setting(self, password: str) -> str:
-        """AuthorizationKey holds the password hex-encoded (1.6 security whitepaper)."""
-        return password.encode().hex()
-
-    async def read_configuration(self) -> dict[str, str]:
-        """GetConfiguration of every key."""
-        answer = await self.get_configuration(None)
-        return {item["key"]: item["value"] for item in answer["keys"] if item["value"] is not None}
-
-    def connector_ids(self, configuration: dict[str, str]) -> list[int]:
-        """1 .. NumberOfConnectors."""
-        try:
-            count = int(configuration.get("NumberOfConnectors", 0))
-        except ValueError:
-            return []
-        return list(range(1, min(count, MAX_CONNECTORS) + 1))
-
-    async def get_configuration(
-        self, keys: list[str] | None, report_type: str | None = None
-    ) -> Payload:
-        """GetConfiguration; returns {"keys": [{key, value, readonly}], "unknown_keys": [...]}."""
-        if report_type is not None:
-            raise NotInVersion("report_type")
-        answer = await self.connection.call("GetConfiguration", {"key": keys} if keys else {})
-        return {
-            "keys": [
-                {"key": item["key"], "value": item.get("value"), "readonly": item["readonly"]}
-                for item in answer.get("configurationKey", [])
-            ],
-            "unknown_keys": list(answer.get("unknownKey", [])),
-        }
-
-    async def set_configuration(self, key: str, value: str) -> str:
-        """ChangeConfiguration; returns accepted, reboot_required, rejected or not_supported."""
-        answer = await self.connection.call("ChangeConfiguration", {"key": key, "value": value})
-        return snake(answer.get("status", "Rejected"))
-
-    async def trigger_message(self, message: str, connector_id: int | None) -> str:
-        """TriggerMessage; returns accepted, rejected or not_implemented."""
-        payload: Payload = {"requestedMessage": message}
-        if connector_id is not None:
-            payload["connectorId"] = connector_id
-        answer = await self.connection.call("TriggerMessage", payload)
-        return snake(answer.get("status", "Rejected"))
-
-    async def reserve_now(
-        self,
-        connector_id: int,
-        id_tag: str,
-        expiry: datetime,
-        reservation_id: int,
-        *,
-        parent: str | None = None,
-        connector_type: str | None = None,
-    ) -> str:
-        """ReserveNow; returns accepted, faulted, occupied, rejected or unavailable."""
-        if connector_type is not None:
-            raise NotInVersion("connector_type")
-        payload: Payload = {
-            "connectorId": connector_id,
-            "expiryDate": expiry.isoformat(),
-            "idTag": id_tag,
-            "reservationId": reservation_id,
-        }
-        if parent is not None:
-            payload["parentIdTag"] = parent
-        answer = await self.connection.call("ReserveNow", payload)
-        return snake(answer.get("status", "Rejected"))
-
-    # --- local authorization list ------------------------------------------------------
-
-    def supports_local_list(self, configuration: dict[str, str]) -> bool:
-        """LocalAuthListManagement profile, and the list not switched off."""
-        profiles = configuration.get("SupportedFeatureProfiles", "")
-        enabled = configuration.get("LocalAuthListEnabled", "true").lower() == "true"
-        return "LocalAuthListManagement" in profiles and enabled
-
-    async def get_local_list_version(self) -> int:
-        """GetLocalListVersion."""
-        answer = await self.connection.call("GetLocalListVersion", {})
-        return int(answer.get("listVersion", -1))
-
-    async def send_local_list(
-        self, version: int, entries: dict[str, AuthResult | None], *, full: bool
-    ) -> str:
-        """SendLocalList, Full or Differential."""
-        answer = await self.connection.call(
-            "SendLocalList",
-            {
-                "listVersion": version,
-                "updateType": "Full" if full else "Differential",
-                "localAuthorizationList": [
-                    _local_list_entry(tag, result)
-                    for tag, result in entries.items()
-                    if len(tag) <= ID_TAG_MAX_LENGTH  # longer ones cannot exist in 1.6
-                ],
-            },
-        )
-        return snake(answer.get("status", "Failed"))
-
-
-def _local_list_entry(id_tag: str, result: AuthResult | None) -> Payload:
-    entry: Payload = {"idTag": id_tag}
-    if result is not None:
-        entry["idTagInfo"] = id_tag_info(result)
-    return entry

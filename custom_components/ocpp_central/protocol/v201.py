@@ -5,24 +5,24 @@ EVSEs are the model's connectors (one outlet each); EVSE 0 is the charger as a w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 import itertools
-from typing import TYPE_CHECKING
-
-from homeassistant.util import dt as dt_util
+from types import MappingProxyType
+from typing import Any
 
 from .. import bounds
 from ..actions import CHARGER_ACTIONS_201
-from ..connection import Apply, CallErrorReceived, OcppConnection, Payload
-from ..id_tags import AuthResult, AuthStatus
+from ..clock import utcnow
+from ..connection import Apply, CallHandler, Handlers, OcppConnection, Payload
+from ..id_tags import AuthStatus
 from ..limits import ChargingLimit
 from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
-from . import composite_periods, profile_id, samples, smart_profile_id, snake
+from . import profile_id, samples, smart_profile_id, snake
+from .port import CentralPort, ErrorRaised, IdTagSeen
+from .v201_commands import V201Commands
 from .v201_reports import V201Reports
-from .v201_sessions import V201Sessions, id_token_info, sample_fields
-
-if TYPE_CHECKING:
-    from ..central import CentralSystem
+from .v201_sessions import id_token_info, sample_fields
 
 # Charging-station-initiated actions of 2.0.1; those without a handler are NotSupported.
 KNOWN_ACTIONS = CHARGER_ACTIONS_201
@@ -66,19 +66,20 @@ _COMPONENT_ERRORS = {
 }
 
 # 1.6 trigger names the actions use, mapped where 2.0.1 renamed them.
-_TRIGGERS = {"DiagnosticsStatusNotification": "LogStatusNotification"}
+_TRIGGERS = MappingProxyType({"DiagnosticsStatusNotification": "LogStatusNotification"})
 
 METER_INTERVAL_KEY = "SampledDataCtrlr/TxUpdatedInterval"
 RATE_UNIT_KEY = "SmartChargingCtrlr/RateUnit"
 STACK_LEVEL_KEY = "SmartChargingCtrlr/ProfileStackLevel"
 
 
-_LOG_TYPES = {"diagnostics": "DiagnosticsLog", "security": "SecurityLog"}
-
-
-class V201Protocol(V201Sessions, V201Reports):
+class V201Protocol(V201Commands, V201Reports):
     """One OCPP 2.0.1 (or 2.1) charging station."""
 
+    connector_field = "evseId"
+    remote_stop_action = "RequestStopTransaction"
+    local_list_version_field = "versionNumber"
+    trigger_names = _TRIGGERS
     meter_interval_key = METER_INTERVAL_KEY
     stack_level_key = STACK_LEVEL_KEY
     password_key = "SecurityCtrlr/BasicAuthPassword"
@@ -86,11 +87,17 @@ class V201Protocol(V201Sessions, V201Reports):
     station_max_purpose = "ChargingStationMaxProfile"
     rate_unit_key = RATE_UNIT_KEY
 
-    def __init__(self, central: CentralSystem, connection: OcppConnection) -> None:
-        """Register the charging-station-initiated message handlers."""
-        super().__init__(central, connection)
-        connection.known_actions = KNOWN_ACTIONS
-        connection.handlers = {
+    def __init__(
+        self, port: CentralPort, open_connection: Callable[[Handlers], OcppConnection]
+    ) -> None:
+        """No request sent yet, no report coming."""
+        super().__init__(port, open_connection)
+        self._request_ids = itertools.count(1)
+        self._reports = {}
+
+    def _handlers(self) -> Handlers:
+        """The charging-station-initiated messages and their handlers."""
+        calls: dict[str, CallHandler] = {
             "Authorize": self._authorize,
             "BootNotification": self._boot_notification,
             "DataTransfer": self._data_transfer,
@@ -106,9 +113,7 @@ class V201Protocol(V201Sessions, V201Reports):
             "TransactionEvent": self._transaction_event,
             **{action: self._acknowledge for action in _ACKNOWLEDGED},
         }
-        connection.on_call_handled = self._call_handled
-        self._request_ids = itertools.count(1)
-        self._reports = {}
+        return Handlers(calls, KNOWN_ACTIONS, on_call_handled=self._call_handled)
 
     # --- charging-station-initiated ----------------------------------------------------
 
@@ -135,9 +140,9 @@ class V201Protocol(V201Sessions, V201Reports):
 
         def apply() -> Payload:
             conn = charger.connector(evse)
-            self._occupied[evse] = occupied
+            conn.occupied = occupied
             if occupied:
-                self._refresh_status(conn)
+                conn.refresh_occupied_status()
             elif new_status is not None:
                 conn.status = new_status
             charger.notify((evse,))
@@ -150,23 +155,17 @@ class V201Protocol(V201Sessions, V201Reports):
         evse = bounds.connector_id(payload["evseId"])
         parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
 
-        def apply() -> Payload:
-            conn = charger.apply_samples(evse, parsed)
-            self.central.save_soon()
-            charger.notify((conn.connector_id,))
-            return {}
-
-        return apply
+        return self._apply_samples(charger, evse, parsed)
 
     def _authorize(self, payload: Payload) -> Apply:
-        charger = self._charger()
+        self._charger()
         token = bounds.text_id(payload["idToken"]["idToken"], "idToken")
         plug_and_charge = "certificate" in payload or "iso15118CertificateHashData" in payload
 
         def apply() -> Payload:
             if (decided := self._decided("idTokenInfo")) is not None:
                 # Billing mode: the backend's answer (it may hold the certificates to check).
-                self.central.fire_id_tag(charger, token, decided["status"])
+                self.port.publish(IdTagSeen(token, decided["status"]))
                 response: Payload = {"idTokenInfo": decided}
                 if plug_and_charge and self.connection.decision is not None:
                     status = self.connection.decision.get("certificateStatus", "CertChainError")
@@ -180,10 +179,10 @@ class V201Protocol(V201Sessions, V201Reports):
                     "Authorize with an ISO 15118 contract certificate refused: Plug & Charge "
                     "is not supported",
                 )
-                self.central.fire_id_tag(charger, token, AuthStatus.INVALID)
+                self.port.publish(IdTagSeen(token, AuthStatus.INVALID))
                 return {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
-            result = self.central.authorization.authorize(token, self.charger_id)
-            self.central.fire_id_tag(charger, token, result.status)
+            result = self.port.authorize(token)
+            self.port.publish(IdTagSeen(token, result.status))
             return {"idTokenInfo": id_token_info(result)}
 
         return apply
@@ -221,7 +220,7 @@ class V201Protocol(V201Sessions, V201Reports):
                     conn.error = ErrorInfo()
                     continue
                 if error.code != conn.error.code or not conn.error.active:
-                    self.central.fire_error(charger, evse, error)
+                    self.port.publish(ErrorRaised(evse, error))
                 conn.error = error
             charger.notify({evse for evse, _ in changes})
             return {}
@@ -231,13 +230,7 @@ class V201Protocol(V201Sessions, V201Reports):
     def _log_status(self, payload: Payload) -> Apply:
         charger = self._charger()
         status = _LOG_STATUS.get(payload["status"], "upload_failed")
-
-        def apply() -> Payload:
-            charger.diagnostics_status = status
-            charger.notify()
-            return {}
-
-        return apply
+        return self._apply_diagnostics_status(charger, status)
 
     # --- central-system-initiated ------------------------------------------------------
 
@@ -259,10 +252,10 @@ class V201Protocol(V201Sessions, V201Reports):
                 continue
             if conn.transaction is tx:  # not closed by an event meanwhile
                 last = conn.reading_time
-                stop = last if last is not None and last > tx.start else dt_util.utcnow()
-                self.central.close_transaction(charger, tx, stop, None)
-                self._charging_state.pop(conn.connector_id, None)
-                self._refresh_status(conn)
+                stop = last if last is not None and last > tx.start else utcnow()
+                self._end_session(charger, tx, stop, None)
+                conn.charging_status = None
+                conn.refresh_occupied_status()
                 charger.notify((conn.connector_id,))
 
     async def remote_start(self, connector_id: int, id_tag: str) -> bool:
@@ -279,15 +272,8 @@ class V201Protocol(V201Sessions, V201Reports):
         )
         return bool(answer.get("status") == "Accepted")
 
-    async def remote_stop(self, transaction_id: int | str) -> bool:
-        """RequestStopTransaction."""
-        answer = await self.connection.call(
-            "RequestStopTransaction", {"transactionId": str(transaction_id)}
-        )
-        return bool(answer.get("status") == "Accepted")
-
     def _rate_unit(self) -> str:
-        units = self.central.configuration(self.charger_id).get(RATE_UNIT_KEY, "")
+        units = self.port.configuration.get(RATE_UNIT_KEY, "")
         return "W" if "W" in units and "A" not in units else "A"
 
     async def set_charging_limit(
@@ -326,145 +312,12 @@ class V201Protocol(V201Sessions, V201Reports):
         )
         return bool(answer.get("status") == "Accepted")
 
-    async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
-        """GetCompositeSchedule, as plain data."""
-        answer = await self.connection.call(
-            "GetCompositeSchedule",
-            {"evseId": connector_id, "duration": duration, **self._composite_unit()},
-        )
+    def _composite_schedule(self, answer: Payload, connector_id: int) -> tuple[Payload, Any, Any]:
         schedule = answer.get("schedule") or {}
-        return {
-            "status": snake(answer.get("status", "Rejected")),
-            "connector_id": schedule.get("evseId", connector_id),
-            "schedule_start": schedule.get("scheduleStart"),
-            "duration": schedule.get("duration"),
-            "charging_rate_unit": schedule.get("chargingRateUnit"),
-            "periods": composite_periods(schedule.get("chargingSchedulePeriod", [])),
-        }
+        return schedule, schedule.get("evseId", connector_id), schedule.get("scheduleStart")
 
-    async def change_availability(
-        self, connector_id: int, available: bool, evse_connector: int | None = None
-    ) -> str:
-        """ChangeAvailability of the station (0), an EVSE, or one connector of an EVSE."""
-        payload: Payload = {"operationalStatus": "Operative" if available else "Inoperative"}
-        if connector_id:
-            payload["evse"] = {"id": connector_id}
-            if evse_connector is not None:
-                payload["evse"]["connectorId"] = evse_connector
-        answer = await self.connection.call("ChangeAvailability", payload)
-        return snake(answer.get("status", "Rejected"))
+    def _transaction_ref(self, transaction_id: int | str) -> str:
+        return str(transaction_id)
 
-    async def reset(self, hard: bool, connector_id: int | None = None) -> bool:
-        """Reset of the station or one EVSE: Immediate (hard) or OnIdle (soft); Scheduled
-        counts as accepted."""
-        payload: Payload = {"type": "Immediate" if hard else "OnIdle"}
-        if connector_id is not None:
-            payload["evseId"] = connector_id
-        answer = await self.connection.call("Reset", payload)
-        return answer.get("status") in ("Accepted", "Scheduled")
-
-    async def unlock(self, connector_id: int) -> str:
-        """UnlockConnector of the EVSE's (first) connector."""
-        answer = await self.connection.call(
-            "UnlockConnector", {"evseId": connector_id, "connectorId": 1}
-        )
-        status = answer.get("status", "UnlockFailed")
-        return "not_supported" if status == "UnknownConnector" else snake(status)
-
-    async def update_firmware(
-        self, location: str, retrieve_at: datetime, retries: int | None, retry_interval: int | None
-    ) -> None:
-        """UpdateFirmware."""
-        payload: Payload = {
-            "requestId": next(self._request_ids),
-            "firmware": {"location": location, "retrieveDateTime": retrieve_at.isoformat()},
-        }
-        if retries is not None:
-            payload["retries"] = retries
-        if retry_interval is not None:
-            payload["retryInterval"] = retry_interval
-        answer = await self.connection.call("UpdateFirmware", payload)
-        if answer.get("status") not in ("Accepted", "AcceptedCanceled"):
-            raise CallErrorReceived(str(answer.get("status")), "firmware update refused")
-
-    async def get_diagnostics(
-        self,
-        upload_url: str,
-        start: datetime | None,
-        stop: datetime | None,
-        log_type: str = "diagnostics",
-    ) -> str | None:
-        """GetLog of the diagnostics (or security) log; returns the file name."""
-        log: Payload = {"remoteLocation": upload_url}
-        if start is not None:
-            log["oldestTimestamp"] = start.isoformat()
-        if stop is not None:
-            log["latestTimestamp"] = stop.isoformat()
-        answer = await self.connection.call(
-            "GetLog",
-            {"logType": _LOG_TYPES[log_type], "requestId": next(self._request_ids), "log": log},
-        )
-        if answer.get("status") not in ("Accepted", "AcceptedCanceled"):
-            raise CallErrorReceived(str(answer.get("status")), "log upload refused")
-        return answer.get("filename")
-
-    async def trigger_message(self, message: str, connector_id: int | None) -> str:
-        """TriggerMessage."""
-        payload: Payload = {"requestedMessage": _TRIGGERS.get(message, message)}
-        if connector_id is not None:
-            payload["evse"] = {"id": connector_id}
-        answer = await self.connection.call("TriggerMessage", payload)
-        return snake(answer.get("status", "Rejected"))
-
-    async def reserve_now(
-        self,
-        connector_id: int,
-        id_tag: str,
-        expiry: datetime,
-        reservation_id: int,
-        *,
-        parent: str | None = None,
-        connector_type: str | None = None,
-    ) -> str:
-        """ReserveNow (of an EVSE, optionally of one plug type; a group may use it)."""
-        payload: Payload = {
-            "id": reservation_id,
-            "expiryDateTime": expiry.isoformat(),
-            "idToken": {"idToken": id_tag, "type": "Central"},
-            "evseId": connector_id,
-        }
-        if connector_type is not None:
-            payload["connectorType"] = connector_type
-        if parent is not None:
-            payload["groupIdToken"] = {"idToken": parent, "type": "Central"}
-        answer = await self.connection.call("ReserveNow", payload)
-        return snake(answer.get("status", "Rejected"))
-
-    def supports_local_list(self, configuration: dict[str, str]) -> bool:
-        """LocalAuthListCtrlr enabled in the device model."""
-        return configuration.get("LocalAuthListCtrlr/Enabled", "").lower() == "true"
-
-    async def get_local_list_version(self) -> int:
-        """GetLocalListVersion."""
-        answer = await self.connection.call("GetLocalListVersion", {})
-        return int(answer.get("versionNumber", -1))
-
-    async def send_local_list(
-        self, version: int, entries: dict[str, AuthResult | None], *, full: bool
-    ) -> str:
-        """SendLocalList, Full or Differential (no idTokenInfo removes a token)."""
-        items = []
-        for token, result in entries.items():
-            item: Payload = {"idToken": {"idToken": token, "type": "ISO14443"}}
-            if result is not None:
-                item["idTokenInfo"] = id_token_info(result)
-            items.append(item)
-        answer = await self.connection.call(
-            "SendLocalList",
-            {
-                "versionNumber": version,
-                "updateType": "Full" if full else "Differential",
-                "localAuthorizationList": items,
-            },
-        )
-        return snake(answer.get("status", "Failed"))
+    def _trigger_target(self, connector_id: int) -> Payload:
+        return {"evse": {"id": connector_id}}

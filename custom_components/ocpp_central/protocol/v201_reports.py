@@ -205,9 +205,7 @@ class V201Reports(ChargerProtocol):
                 items.append((key, {**parse_key(key), "attributeValue": value}))
             except ValueError:
                 continue
-        size = _positive_int(
-            self.central.configuration(self.charger_id).get(SET_VARIABLES_LIMIT_KEY)
-        )
+        size = _positive_int(self.port.configuration.get(SET_VARIABLES_LIMIT_KEY))
         for start in range(0, len(items), size or len(items) or 1):
             chunk = items[start : start + (size or len(items))]
             answer = await self.connection.call(

@@ -17,7 +17,7 @@ from .. import bounds
 from ..connection import Apply, Payload
 from ..id_tags import AuthResult, AuthStatus
 from ..measurands import ENERGY
-from ..model import Charger, Connector, ConnectorStatus, Transaction
+from ..model import Charger, ConnectorStatus, Transaction
 from . import ChargerProtocol, parse_time, samples
 
 # Sessions waiting for their EVSE, and remote starts waiting for their session, at most.
@@ -78,9 +78,6 @@ class V201Sessions(ChargerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """No session known yet."""
         super().__init__(*args, **kwargs)
-        # Live connector state the model derives status from (Occupied needs the session's state).
-        self._occupied: dict[int, bool] = {}
-        self._charging_state: dict[int, str] = {}
         # Sessions started without an EVSE, by transaction id (oldest first).
         self._unplaced: dict[int | str, Transaction] = {}
         # The id tag of each remote start we sent, by its remoteStartId (oldest first): the
@@ -92,24 +89,6 @@ class V201Sessions(ChargerProtocol):
         self._remote_starts[remote_start_id] = id_tag
         while len(self._remote_starts) > MAX_REMOTE_STARTS:
             del self._remote_starts[next(iter(self._remote_starts))]
-
-    def _refresh_status(self, conn: Connector) -> None:
-        """Occupied resolves through the session's charging state."""
-        evse = conn.connector_id
-        if not self._occupied.get(evse):
-            return
-        if conn.transaction is not None:
-            state = self._charging_state.get(evse, "EVConnected")
-            conn.status = _CHARGING_STATES.get(state, ConnectorStatus.PREPARING)
-        elif conn.last_session is not None and conn.status in (
-            ConnectorStatus.CHARGING,
-            ConnectorStatus.SUSPENDED_EV,
-            ConnectorStatus.SUSPENDED_EVSE,
-            ConnectorStatus.FINISHING,
-        ):
-            conn.status = ConnectorStatus.FINISHING
-        else:
-            conn.status = ConnectorStatus.PREPARING
 
     def _transaction_event(self, payload: Payload) -> Apply:
         charger = self._charger()
@@ -125,6 +104,7 @@ class V201Sessions(ChargerProtocol):
         evse = None if evse_info is None else bounds.connector_id(evse_info["id"], minimum=1)
         parsed = samples(payload.get("meterValue"), self._read_sample, sample_fields)
         state = _optional_text(info.get("chargingState"), "chargingState")
+        charging = None if state is None else _CHARGING_STATES.get(state, ConnectorStatus.PREPARING)
         reason = _optional_text(info.get("stoppedReason"), "stoppedReason") or "Local"
         remote_start_id = info.get("remoteStartId")
         remote_tag = (
@@ -139,9 +119,9 @@ class V201Sessions(ChargerProtocol):
             known = tx or self._unplaced.get(transaction_id)
             if token is not None:
                 response["idTokenInfo"] = self._decided("idTokenInfo") or id_token_info(
-                    self.central.authorization.authorize_start(token, charger, target or 0)
+                    self.port.authorize_start(token, target or 0)
                     if known is None
-                    else self.central.authorization.authorize(token, self.charger_id)
+                    else self.port.authorize(token)
                 )
             id_tag = token or remote_tag
             if known is None and event == "Ended":
@@ -164,7 +144,9 @@ class V201Sessions(ChargerProtocol):
                 current = tx
                 if id_tag is not None and current.id_tag is None:
                     current.id_tag = id_tag  # authorized after the session started
-            self._apply_event(charger, current, parsed, state, event == "Ended", timestamp, reason)
+            self._apply_event(
+                charger, current, parsed, charging, event == "Ended", timestamp, reason
+            )
             return response
 
         return apply
@@ -210,17 +192,14 @@ class V201Sessions(ChargerProtocol):
         if tx.meter_start_wh is None and conn.energy_kwh is not None:
             tx.meter_start_wh = conn.energy_kwh * 1000
         tx.meter_last_wh = tx.meter_start_wh
-        if conn.transaction is not None:
-            self.central.close_transaction(charger, conn.transaction, tx.start, None)
-        conn.transaction = tx
-        self.central.transaction_started(charger, tx, meter_start=reported)
+        self._start_session(charger, conn, tx, meter_start=reported)
 
     def _apply_event(
         self,
         charger: Charger,
         tx: Transaction,
         parsed: list[tuple[datetime, dict[str, float]]],
-        state: str | None,
+        charging: ConnectorStatus | None,
         ended: bool,
         timestamp: datetime,
         reason: str,
@@ -228,12 +207,13 @@ class V201Sessions(ChargerProtocol):
         """An event of a placed session: its readings, its charging state, its end."""
         evse = tx.connector_id
         charger.apply_samples(evse, parsed, tx.transaction_id)
-        if state is not None:
-            self._charging_state[evse] = state
+        conn = charger.connector(evse)
+        if charging is not None:
+            conn.charging_status = charging
         if ended and tx.stop is None:
-            self.central.close_transaction(charger, tx, timestamp, reason)
-            self._charging_state.pop(evse, None)
-        self._refresh_status(charger.connector(evse))
+            self._end_session(charger, tx, timestamp, reason)
+            conn.charging_status = None
+        conn.refresh_occupied_status()
         charger.notify((evse,))
 
     def _ended_unknown(
@@ -255,7 +235,7 @@ class V201Sessions(ChargerProtocol):
             return
         if evse is None:
             conn = charger.apply_samples(0, parsed)
-            self.central.save_soon()
+            self.port.save_soon()
             charger.notify((conn.connector_id,))
             return
         tx = Transaction(

@@ -30,8 +30,8 @@ from ..connection import (
     CallTimeoutError,
     NotConnectedError,
     Payload,
-    validate,
 )
+from ..validation import validate
 from .ports import ChargerPort
 from .settings import UpstreamMode, UpstreamSettings
 from .transactions import TransactionMap, to_charger
