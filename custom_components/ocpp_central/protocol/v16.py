@@ -367,6 +367,26 @@ class V16Protocol(ChargerProtocol):
         )
         return bool(answer.get("status") == "Accepted")
 
+    async def set_smart_schedule(
+        self,
+        connector_id: int,
+        schedule: Payload,
+        transaction_id: int | str | None,
+        valid_to: datetime,
+    ) -> bool:
+        """SetChargingProfile: the charging plan as smart charging's profile."""
+        profile: Payload = {
+            "chargingProfileId": smart_profile_id(connector_id),
+            **self._plan_core(transaction_id is not None, valid_to),
+            "chargingSchedule": schedule,
+        }
+        if transaction_id is not None:
+            profile["transactionId"] = transaction_id
+        answer = await self.connection.call(
+            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
+
     async def get_composite_schedule(self, connector_id: int, duration: int) -> Payload:
         """GetCompositeSchedule, as plain data."""
         answer = await self.connection.call(
