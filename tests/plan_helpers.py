@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,6 +107,15 @@ async def night_at(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: da
     set_grid(hass, 2, 2, 2)
     async_fire_time_changed(hass)
     await settle(hass)
+
+
+async def until(hass: HomeAssistant, predicate: Callable[[], bool]) -> None:
+    """Let what runs settle until `predicate` holds (bounded: frozen time never times out)."""
+    for _ in range(20):
+        if predicate():
+            return
+        await settle(hass)
+    assert predicate()
 
 
 def plan_status(hass: HomeAssistant) -> str | None:

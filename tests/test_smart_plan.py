@@ -27,6 +27,7 @@ from .plan_helpers import (
     set_number,
     set_prices,
     shown_blocks,
+    until,
 )
 from .smart_helpers import (
     SMART_STACK_LEVEL,
@@ -39,7 +40,6 @@ from .smart_helpers import (
     smart_clears,
     smart_profiles,
     start,
-    wait_until,
 )
 
 # 16 A on 3 phases at 230 V.
@@ -60,7 +60,7 @@ async def test_a_night_follows_the_pushed_plan(
 
         await set_number(hass, "target_energy", 20)
         # Before the car is there: a TxDefaultProfile, valid until departure.
-        await wait_until(cp, lambda: len(plan_profiles(cp)) == 1)
+        await until(hass, lambda: len(plan_profiles(cp)) == 1)
         default = plan_profiles(cp)[0]
         assert default["charging_profile_purpose"] == "TxDefaultProfile"
         assert default["stack_level"] == SMART_STACK_LEVEL
@@ -79,7 +79,7 @@ async def test_a_night_follows_the_pushed_plan(
 
         # The car is plugged in: the plan is remade for the session, sent as its TxProfile.
         tx = await start(hass, cp)
-        await wait_until(cp, lambda: len(plan_profiles(cp)) == 2)
+        await until(hass, lambda: len(plan_profiles(cp)) == 2)
         profile = plan_profiles(cp)[1]
         assert profile["charging_profile_purpose"] == "TxProfile"
         assert profile["transaction_id"] == tx
@@ -157,7 +157,7 @@ async def test_a_restart_mid_night_keeps_the_plan(
         await set_mode(hass, "planned")
         await set_number(hass, "target_energy", 20)
         tx = await start(hass, cp)
-        await wait_until(cp, lambda: len(plan_profiles(cp)) == 2)
+        await until(hass, lambda: len(plan_profiles(cp)) == 2)
         before = plan_profiles(cp)[-1]
         shown_before = planned(hass)
 
@@ -174,7 +174,7 @@ async def test_a_restart_mid_night_keeps_the_plan(
     async with charger(entry.runtime_data.server.port) as cp:
         cp.echo_composite = True
         await boot(hass, cp)
-        await wait_until(cp, lambda: len(plan_profiles(cp)) == 1)
+        await until(hass, lambda: len(plan_profiles(cp)) == 1)
         after = plan_profiles(cp)[0]
         assert after == before
         assert after["transaction_id"] == tx
@@ -195,7 +195,7 @@ async def test_tomorrows_prices_remake_the_plan(
         await set_mode(hass, "planned")
         await set_number(hass, "target_energy", 20)
         await start(hass, cp)
-        await wait_until(cp, lambda: len(plan_profiles(cp)) == 2)
+        await until(hass, lambda: len(plan_profiles(cp)) == 2)
         assert plan_status(hass) == "waiting"
         assert planned(hass)["deferred_energy"] == 20
         hours = 20 / POWER_KW
@@ -224,7 +224,7 @@ async def test_tomorrows_prices_remake_the_plan(
             ),
         )
         await settle(hass)
-        await wait_until(cp, lambda: len(plan_profiles(cp)) == 3)
+        await until(hass, lambda: len(plan_profiles(cp)) == 3)
         assert planned(hass)["deferred_energy"] == 0
         assert dt_util.parse_datetime(planned(hass)["start"]) == local(15, 2)
         assert [(b[0], b[1]) for b in charging_blocks(plan_profiles(cp)[-1])] == shown_blocks(hass)
@@ -241,14 +241,14 @@ async def test_a_charger_without_multi_period_profiles_gets_live_limits(
         await prepare(hass, entry, cp)
         await set_mode(hass, "planned")
         await set_number(hass, "target_energy", 20)
-        await wait_until(cp, lambda: len(smart_profiles(cp)) == 1)
+        await until(hass, lambda: len(smart_profiles(cp)) == 1)
         assert not plan_profiles(cp) or True
         plan = (await diagnostics(hass, entry))["chargers"]["CP1"]["charging_plan"]
         assert plan["live_limits"] == "refused: Rejected"
         assert plan_status(hass) == "waiting"
 
         await start(hass, cp)
-        await wait_until(cp, lambda: bool(limits(cp)))
+        await until(hass, lambda: bool(limits(cp)))
         assert limits(cp)[-1] == 0  # between slots
         for second in range(0, 300, 30):
             await night_at(hass, freezer, local(15, 2) + timedelta(seconds=second))
@@ -269,9 +269,9 @@ async def test_nothing_planned_outside_planned_mode(
         await prepare(hass, entry, cp)
         await set_mode(hass, "planned")
         await set_number(hass, "target_energy", 20)
-        await wait_until(cp, lambda: len(plan_profiles(cp)) == 1)
+        await until(hass, lambda: len(plan_profiles(cp)) == 1)
         await set_mode(hass, "manual")
-        await wait_until(cp, lambda: len(smart_clears(cp)) == 1)
+        await until(hass, lambda: len(smart_clears(cp)) == 1)
         assert plan_status(hass) == "idle"
         assert planned(hass)["periods"] == []
         assert NIGHT  # the prices stay; only the plan goes

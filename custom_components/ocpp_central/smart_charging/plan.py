@@ -242,9 +242,10 @@ class Planner:
         departure = next_departure(smart.departure, now)
         amps, phases = plan_current(self.central, charger, conn, site, sharing, now)
         tx = conn.transaction
+        needed, target_used = energy_needed(self.central, charger, conn, departure)
         made_with = (
             departure,
-            smart.target_kind,
+            target_used,
             smart.target_energy,
             smart.target_soc,
             tx.transaction_id if tx is not None else None,
@@ -252,7 +253,6 @@ class Planner:
             phases,
             self._prices_version,
         )
-        needed = energy_needed(self.central, charger, conn, departure)
         current = smart.plan
         if key not in self._made_with and current is not None and current.departure == departure:
             self._made_with[key] = made_with  # the stored plan, after a restart

@@ -15,7 +15,7 @@ from ..core.prices.values import read_number
 from ..core.smart import MIN_CURRENT, SiteSettings, charger_phases
 from ..model import Charger, Connector
 from .inputs import phase_setting, user_limit
-from .state import TARGET_SOC
+from .state import TARGET_ENERGY, TARGET_SOC
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -70,16 +70,15 @@ def soc_target_kwh(central: CentralSystem, charger: Charger, conn: Connector) ->
 
 def energy_needed(
     central: CentralSystem, charger: Charger, conn: Connector, departure: datetime
-) -> float | None:
-    """kWh still needed by departure; None without a target."""
-    if (
-        conn.smart.target_kind == TARGET_SOC
-        and (by_soc := soc_target_kwh(central, charger, conn)) is not None
-    ):
-        return by_soc
+) -> tuple[float | None, str]:
+    """kWh still needed by departure (None without a target), and by which target."""
+    if conn.smart.target_kind == TARGET_SOC:
+        by_soc = soc_target_kwh(central, charger, conn)
+        if by_soc is not None:
+            return by_soc, TARGET_SOC
     if (target := conn.smart.target_energy) is None:
-        return None
-    return max(0.0, target - delivered_kwh(conn, departure))
+        return None, TARGET_ENERGY
+    return max(0.0, target - delivered_kwh(conn, departure)), TARGET_ENERGY
 
 
 def plan_current(
