@@ -11,6 +11,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from .charger201 import connected_station
 from .helpers import diagnostics, entity_state, state_of
 from .plan_helpers import (
     EVENING,
@@ -33,6 +34,7 @@ from .smart_helpers import (
     SMART_STACK_LEVEL,
     boot,
     charger,
+    entity_id,
     limits,
     set_mode,
     settle,
@@ -40,6 +42,7 @@ from .smart_helpers import (
     smart_clears,
     smart_profiles,
     start,
+    update_charger,
 )
 
 # 16 A on 3 phases at 230 V.
@@ -275,3 +278,38 @@ async def test_nothing_planned_outside_planned_mode(
         assert plan_status(hass) == "idle"
         assert planned(hass)["periods"] == []
         assert NIGHT  # the prices stay; only the plan goes
+
+
+async def test_a_2_0_1_station_gets_the_plan_in_its_envelope(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The same plan for an OCPP 2.0.1 station: its profile id, one schedule with its id, a
+    validity to departure; a station without read-back is trusted."""
+    entry = await planned_site(hass, freezer)
+    async with connected_station(entry.runtime_data.server.port, "CS1", ping_interval=None) as cs:
+        cs.variables = {("SmartChargingCtrlr", None, "ProfileStackLevel"): "8"}
+        await cs.boot()
+        await cs.status(1, "Available")
+        await settle(hass)
+        update_charger(hass, entry, "CS1", max_current=16)
+        await settle(hass)
+        await set_mode(hass, "planned", "CS1")
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": entity_id(hass, "number", "CS1_1_target_energy"), "value": 20},
+            blocking=True,
+        )
+        await settle(hass)
+        [sent] = [p for p in cs.calls("SetChargingProfile") if p["chargingProfile"]["id"] == 301]
+        assert sent["evseId"] == 1
+        profile = sent["chargingProfile"]
+        assert profile["chargingProfilePurpose"] == "TxDefaultProfile"
+        assert profile["stackLevel"] == SMART_STACK_LEVEL
+        assert dt_util.parse_datetime(profile["validTo"]) == local(15, 7)
+        [schedule] = profile["chargingSchedule"]
+        assert schedule["id"] == 301
+        assert [p["limit"] for p in schedule["chargingSchedulePeriod"]] == [0, 16, 0]
+        plan = (await diagnostics(hass, entry))["chargers"]["CS1"]["charging_plan"]
+        assert plan["last_push"]["result"] == "unverified"
+        assert plan["live_limits"] is None
