@@ -29,6 +29,7 @@ class SimCharger(Recorder, ChargePoint):
         self.unanswered: list[tuple[str, str, dict[str, Any]]] = []  # (action, unique id, payload)
         self.frames: list[str] = []  # every frame received from the central system
         self.configuration = {}
+        self.kept_schedule: dict[str, Any] | None = None
 
     async def route_message(self, raw_msg: str) -> None:
         """Record every frame; swallow calls whose action is in `silent`."""
@@ -76,6 +77,12 @@ class SimCharger(Recorder, ChargePoint):
 
     configuration: dict[str, tuple[str, bool]] = {}  # key -> (value, readonly); set per test
     composite: dict[str, Any] | None = None  # GetCompositeSchedule answer payload (snake_case)
+    # GetCompositeSchedule answers with the schedule of the latest accepted profile (a
+    # charger that keeps what it is given), unless `composite` is set.
+    echo_composite = False
+    # Profiles with more periods than this are rejected (a charger without multi-period
+    # schedules); None: any number.
+    max_periods: int | None = None
 
     def _status(self, action: str, default: str = "Accepted") -> str:
         return self.answers.get(action, default)
@@ -83,7 +90,16 @@ class SimCharger(Recorder, ChargePoint):
     @on(Action.set_charging_profile)
     def on_set_charging_profile(self, **kwargs: Any) -> call_result.SetChargingProfile:
         self.record("SetChargingProfile", kwargs)
-        return call_result.SetChargingProfile(status=self._status("SetChargingProfile"))
+        schedule = kwargs["cs_charging_profiles"]["charging_schedule"]
+        if self.max_periods is not None and (
+            len(schedule["charging_schedule_period"]) > self.max_periods
+        ):
+            return call_result.SetChargingProfile(status="Rejected")
+        status = self._status("SetChargingProfile")
+        if status == "Accepted":
+            # Plain numbers (the library reads them as Decimal, which it cannot send back).
+            self.kept_schedule = json.loads(json.dumps(schedule, default=float))
+        return call_result.SetChargingProfile(status=status)
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(self, **kwargs: Any) -> call_result.ClearChargingProfile:
@@ -93,6 +109,13 @@ class SimCharger(Recorder, ChargePoint):
     @on(Action.get_composite_schedule)
     def on_get_composite_schedule(self, **kwargs: Any) -> call_result.GetCompositeSchedule:
         self.record("GetCompositeSchedule", kwargs)
+        if self.composite is None and self.echo_composite and self.kept_schedule is not None:
+            return call_result.GetCompositeSchedule(
+                status="Accepted",
+                connector_id=kwargs["connector_id"],
+                schedule_start=self.kept_schedule.get("start_schedule"),
+                charging_schedule=self.kept_schedule,
+            )
         if self.composite is None:
             return call_result.GetCompositeSchedule(status="Rejected")
         return call_result.GetCompositeSchedule(**self.composite)

@@ -31,6 +31,7 @@ from .core.ledger_pricing import minor_units
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .model import Charger, Connector
+from .plan_calendar import CHARGING_PLAN, ChargingPlanCalendar
 
 PARALLEL_UPDATES = 0
 
@@ -180,10 +181,18 @@ def _connector_entities(
     return [SessionsCalendar(central, charger, conn.connector_id, SESSIONS, Platform.CALENDAR)]
 
 
+def _smart_entities(central: CentralSystem, charger: Charger, conn: Connector) -> list[OcppEntity]:
+    return [
+        ChargingPlanCalendar(central, charger, conn.connector_id, CHARGING_PLAN, Platform.CALENDAR)
+    ]
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: OcppConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Set up a sessions calendar for every connector, now and as they appear."""
+    """Set up a sessions calendar for every connector, now and as they appear, and its
+    charging plan while smart charging is set up."""
     entry.runtime_data.devices.add_entity_factory(
-        EntityFactory(lambda central, charger: [], _connector_entities), async_add_entities
+        EntityFactory(lambda central, charger: [], _connector_entities, smart=_smart_entities),
+        async_add_entities,
     )

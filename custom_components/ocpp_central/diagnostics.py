@@ -43,6 +43,7 @@ async def async_get_config_entry_diagnostics(
                     "status": charger.status,
                     "error": charger.error.code,
                     "upstream": central.upstreams.diagnostics(charger_id),
+                    "charging_plan": central.smart.planner.diagnostics(charger_id),
                 }
                 for charger_id, charger in central.chargers.items()
             },

@@ -1,4 +1,4 @@
-"""Number: the charging current limit of a connector."""
+"""Number: the charging current limit of a connector; planned mode's targets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import Platform, UnitOfElectricCurrent
+from homeassistant.const import PERCENTAGE, Platform, UnitOfElectricCurrent, UnitOfEnergy
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -23,6 +23,14 @@ from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .limits import ChargingLimit, limit_now, next_change
 from .model import Charger, Connector
+from .smart_charging.state import (
+    TARGET_ENERGY,
+    TARGET_ENERGY_MAX,
+    TARGET_ENERGY_MIN,
+    TARGET_SOC,
+    TARGET_SOC_MAX,
+    TARGET_SOC_MIN,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -116,6 +124,59 @@ class ChargingLimitNumber(OcppEntity, NumberEntity):
         )
 
 
+TARGET_ENERGY_NUMBER = OcppNumberDescription(
+    key="target_energy",
+    device_class=NumberDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    native_min_value=TARGET_ENERGY_MIN,
+    native_max_value=TARGET_ENERGY_MAX,
+    native_step=0.5,
+    mode=NumberMode.BOX,
+    # The homeowner's setting: it can be changed while the charger is offline.
+    live=False,
+    value_fn=lambda charger, conn: conn.smart.target_energy,
+)
+TARGET_SOC_NUMBER = OcppNumberDescription(
+    key="target_soc",
+    native_unit_of_measurement=PERCENTAGE,
+    native_min_value=TARGET_SOC_MIN,
+    native_max_value=TARGET_SOC_MAX,
+    native_step=1,
+    mode=NumberMode.SLIDER,
+    live=False,
+    value_fn=lambda charger, conn: conn.smart.target_soc,
+)
+
+
+class PlanTargetNumber(OcppEntity, NumberEntity):
+    """What planned mode charges for by departure: kWh to add, or the car's SoC to reach
+    (the one set last counts; the SoC only while the car reports it and the charger's
+    battery capacity is set)."""
+
+    entity_description: OcppNumberDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The target; unknown until the homeowner sets one."""
+        return self._value  # type: ignore[no-any-return]
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Keep the target and plan with it at once."""
+        smart = self.connector.smart
+        if self.entity_description.key == "target_soc":
+            smart.target_soc, smart.target_kind = float(value), TARGET_SOC
+        else:
+            smart.target_energy, smart.target_kind = float(value), TARGET_ENERGY
+        self.central.smart.planner.settings_changed(self.charger, self.connector.connector_id)
+
+
+def _smart_entities(central: CentralSystem, charger: Charger, conn: Connector) -> list[OcppEntity]:
+    return [
+        PlanTargetNumber(central, charger, conn.connector_id, description, Platform.NUMBER)
+        for description in (TARGET_ENERGY_NUMBER, TARGET_SOC_NUMBER)
+    ]
+
+
 def _connector_entities(
     central: CentralSystem, charger: Charger, conn: Connector
 ) -> list[OcppEntity]:
@@ -129,5 +190,6 @@ async def async_setup_entry(
 ) -> None:
     """Set up limits for every connector, now and as they appear."""
     entry.runtime_data.devices.add_entity_factory(
-        EntityFactory(lambda central, charger: [], _connector_entities), async_add_entities
+        EntityFactory(lambda central, charger: [], _connector_entities, smart=_smart_entities),
+        async_add_entities,
     )

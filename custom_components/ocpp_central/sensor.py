@@ -30,7 +30,6 @@ from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, OcppConfigEntry
 from .core.ledger_pricing import minor_units
-from .core.smart import LimitSource
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
 from .measurands import ENERGY
@@ -42,6 +41,7 @@ from .model import (
     Connector,
     ConnectorStatus,
 )
+from .smart_sensors import smart_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -201,26 +201,6 @@ CONNECTOR_SENSORS = (
         value_fn=_stop_reason,
     ),
 )
-
-# While smart charging is set up: what a connector may draw now, and why. Not diagnostic:
-# they answer the homeowner's first question, "why does my car charge slowly?".
-SMART_SENSORS = (
-    OcppSensorDescription(
-        key="limit_source",
-        device_class=SensorDeviceClass.ENUM,
-        options=[source.value for source in LimitSource],
-        value_fn=lambda charger, conn: conn.smart.source,
-    ),
-    OcppSensorDescription(
-        key="allocated_current",
-        device_class=SensorDeviceClass.CURRENT,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        suggested_display_precision=0,
-        value_fn=lambda charger, conn: conn.smart.allocated,
-    ),
-)
-
 
 SESSION_COST = OcppSensorDescription(
     key="session_cost",
@@ -385,15 +365,7 @@ def _factory() -> EntityFactory:
             return []
         return [OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)]
 
-    def smart_entities(
-        central: CentralSystem, charger: Charger, conn: Connector
-    ) -> list[OcppEntity]:
-        return [
-            OcppSensor(central, charger, conn.connector_id, description, Platform.SENSOR)
-            for description in SMART_SENSORS
-        ]
-
-    return EntityFactory(charger_entities, connector_entities, measurand_entities, smart_entities)
+    return EntityFactory(charger_entities, connector_entities, measurand_entities, smart_sensors)
 
 
 async def async_setup_entry(

@@ -142,6 +142,31 @@ class ChargingProfiles(ABC):
         }
         return core, schedule
 
+    def smart_rate_unit(self) -> str:
+        """The unit smart charging's schedules are in on this charger (A unless it takes W only)."""
+        return self._rate_unit()
+
+    def _plan_core(self, in_transaction: bool, valid_to: datetime) -> Payload:
+        """What the charging plan's profile says, the same in every version: smart charging's
+        stack level, valid until departure (nothing of the plan outlives it)."""
+        return {
+            "stackLevel": self.smart_stack_level()[0],
+            "chargingProfilePurpose": "TxProfile" if in_transaction else "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "validTo": valid_to.astimezone(UTC).isoformat(),
+        }
+
+    @abstractmethod
+    async def set_smart_schedule(
+        self,
+        connector_id: int,
+        schedule: Payload,
+        transaction_id: int | str | None,
+        valid_to: datetime,
+    ) -> bool:
+        """Send the charging plan as smart charging's profile (TxProfile for the running
+        session, TxDefaultProfile before one); return whether accepted."""
+
     @abstractmethod
     async def set_smart_limit(
         self, connector_id: int, amps: float, transaction_id: int | str, start: datetime

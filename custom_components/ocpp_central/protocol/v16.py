@@ -326,6 +326,26 @@ class V16Protocol(V16Commands):
         )
         return bool(answer.get("status") == "Accepted")
 
+    async def set_smart_schedule(
+        self,
+        connector_id: int,
+        schedule: Payload,
+        transaction_id: int | str | None,
+        valid_to: datetime,
+    ) -> bool:
+        """SetChargingProfile: the charging plan as smart charging's profile."""
+        profile: Payload = {
+            "chargingProfileId": smart_profile_id(connector_id),
+            **self._plan_core(transaction_id is not None, valid_to),
+            "chargingSchedule": schedule,
+        }
+        if transaction_id is not None:
+            profile["transactionId"] = transaction_id
+        answer = await self.connection.call(
+            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
+
     def _composite_schedule(self, answer: Payload, connector_id: int) -> tuple[Payload, Any, Any]:
         schedule = answer.get("chargingSchedule") or {}
         start = answer.get("scheduleStart") or schedule.get("startSchedule")

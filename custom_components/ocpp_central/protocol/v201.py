@@ -312,6 +312,27 @@ class V201Protocol(V201Commands, V201Reports):
         )
         return bool(answer.get("status") == "Accepted")
 
+    async def set_smart_schedule(
+        self,
+        connector_id: int,
+        schedule: Payload,
+        transaction_id: int | str | None,
+        valid_to: datetime,
+    ) -> bool:
+        """SetChargingProfile: the charging plan as smart charging's profile."""
+        profile_id_ = smart_profile_id(connector_id)
+        profile: Payload = {
+            "id": profile_id_,
+            **self._plan_core(transaction_id is not None, valid_to),
+            "chargingSchedule": [{"id": profile_id_, **schedule}],
+        }
+        if transaction_id is not None:
+            profile["transactionId"] = str(transaction_id)
+        answer = await self.connection.call(
+            "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
+        )
+        return bool(answer.get("status") == "Accepted")
+
     def _composite_schedule(self, answer: Payload, connector_id: int) -> tuple[Payload, Any, Any]:
         schedule = answer.get("schedule") or {}
         return schedule, schedule.get("evseId", connector_id), schedule.get("scheduleStart")

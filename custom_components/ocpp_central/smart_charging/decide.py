@@ -3,23 +3,30 @@ mode lets go of a limit, and what the homeowner is shown."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
+import logging
 
 from homeassistant.util import dt as dt_util
 
 from ..core.smart import (
     Allocation,
     ChargingMode,
+    GridMeasurement,
     LimitSource,
     Regulation,
     RegulatorState,
     SessionInput,
+    SiteSettings,
+    allocate,
 )
 from ..core.smart.allocator import SETTLE
 from ..limits import next_change
 from ..model import Charger, Connector
 from .tracking import Session, Track
+
+_LOGGER = logging.getLogger(__package__)
 
 # In manual mode smart charging only steps in for these.
 PROTECTIVE = frozenset({LimitSource.FUSE, LimitSource.SAFE})
@@ -47,6 +54,40 @@ def with_raise_margin(
             raised = max(told, margin.current_a)
             targets[key] = Allocation(raised, LimitSource.FUSE)
     return targets
+
+
+def allocate_with_margin(
+    site: SiteSettings,
+    grid: GridMeasurement | None,
+    inputs: Sequence[SessionInput],
+    now: datetime,
+    state: RegulatorState,
+) -> dict[str, Allocation]:
+    """The allocation, with raises kept `RAISE_MARGIN` below the fuse."""
+    allocation = allocate(site, grid, inputs, now)
+    if (fuse := site.main_fuse) is not None and fuse > RAISE_MARGIN:
+        spare = allocate(replace(site, main_fuse=fuse - RAISE_MARGIN), grid, inputs, now)
+        allocation = with_raise_margin(allocation, spare, state)
+    return allocation
+
+
+def log_round(
+    grid: GridMeasurement | None,
+    inputs: Sequence[SessionInput],
+    allocation: Mapping[str, Allocation],
+    sends: Sequence[tuple[str, float]],
+    next_run: datetime | None,
+) -> None:
+    """One round in the debug log."""
+    if _LOGGER.isEnabledFor(logging.DEBUG):
+        _LOGGER.debug(
+            "smart charging: grid %s, drawn %s: %s; sent %s; next run %s",
+            grid,
+            {s.key: dict(s.drawn) if s.drawn else None for s in inputs},
+            {k: (a.current_a, a.source.value) for k, a in allocation.items()},
+            sends,
+            next_run,
+        )
 
 
 def regulated(

@@ -34,7 +34,6 @@ from ..core.smart import (
     Allocation,
     ChargingMode,
     RegulatorState,
-    allocate,
     is_blind,
     regulate,
     verify,
@@ -42,10 +41,11 @@ from ..core.smart import (
 from ..core.smart.model import STALE_AFTER
 from ..core.smart.verify import Watch
 from ..model import Charger, Connector
-from .decide import RAISE_MARGIN, next_wake, regulated, settle, view, with_raise_margin
+from .decide import allocate_with_margin, log_round, next_wake, regulated, settle, view
 from .dispatch import Answer, Dispatcher
 from .estimate import DrawEstimate
 from .inputs import connector_key, session_input, user_limit
+from .plan import Planner
 from .settings import SmartSettings, read_grid, smart_settings
 from .tracking import GIVE_UP_AFTER, Issues, Session, Track
 
@@ -65,6 +65,7 @@ class SmartCharging:
         self.settings: SmartSettings | None = None
         self.dispatcher = Dispatcher(central, self._answered)
         self.issues = Issues(central)
+        self.planner = Planner(self)
         self._state = RegulatorState()
         self._watches: dict[str, Watch] = {}
         self._tracks: dict[str, Track] = {}
@@ -95,13 +96,15 @@ class SmartCharging:
 
     @callback
     def start(self) -> None:
-        """Read the settings and follow the grid sensors."""
+        """Read the settings and follow the grid sensors and the prices."""
+        self.planner.start()
         self._apply(smart_settings(self.central.entry.options))
 
     @callback
     def stop(self) -> None:
         """Stop following anything (what was sent stays recorded for the next start)."""
         self._unsubscribe_grid()
+        self.planner.stop()
         self._arm(None)
         if self._scheduled is not None:
             self._scheduled.cancel()
@@ -165,6 +168,7 @@ class SmartCharging:
         for key in [k for k in self._tracks if k.rsplit("/", 1)[0] == charger_id]:
             self._drop(key)
         self.issues.forget(charger_id)
+        self.planner.forget(charger_id)
         self.schedule_run()
 
     @callback
@@ -173,6 +177,7 @@ class SmartCharging:
         rebooted and lost them), and what a previous run left behind is cleared."""
         for key in [k for k in self._state.channels if k.rsplit("/", 1)[0] == charger_id]:
             self._forget_channel(key)
+        self.planner.charger_ready(charger_id)
         self.schedule_run()
 
     @callback
@@ -188,8 +193,7 @@ class SmartCharging:
         # The homeowner's choice applies at once, up or down (pacing is for measurements).
         self._forget_channel(key)
         self.central.save_soon(0)
-        with self._quietly():
-            charger.notify((connector_id,))
+        self.notify_quietly(charger, connector_id)
         self.run()
 
     # --- what makes it run -------------------------------------------------------------
@@ -234,6 +238,11 @@ class SmartCharging:
         if when is not None:
             self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
 
+    def notify_quietly(self, charger: Charger, connector_id: int) -> None:
+        """Show a connector's change (our own change: not one to react to)."""
+        with self._quietly():
+            charger.notify((connector_id,))
+
     @contextlib.contextmanager
     def _quietly(self) -> Iterator[None]:
         self._quiet = True
@@ -261,6 +270,8 @@ class SmartCharging:
             self._arm(self.dispatcher.next_retry())
             return
         grid = read_grid(self.hass, settings)
+        for charger, conn in self.planner.refresh(pairs, settings.site, now):
+            self.notify_quietly(charger, conn.connector_id)
         sessions = self._sessions(pairs, settings, now)
         if self._grid_reported:
             # After recording the readings that arrived before it: the report includes them.
@@ -278,12 +289,9 @@ class SmartCharging:
             )
             for _, _, s in sessions.values()
         ]
-        allocation = allocate(settings.site, grid, inputs, now)
-        if (fuse := settings.site.main_fuse) is not None and fuse > RAISE_MARGIN:
-            smaller = replace(settings.site, main_fuse=fuse - RAISE_MARGIN)
-            spare = allocate(smaller, grid, inputs, now)
-            allocation = with_raise_margin(allocation, spare, self._state)
-        regulation = regulate(self._state, regulated(inputs, allocation, self._tracks), inputs, now)
+        allocation = allocate_with_margin(settings.site, grid, inputs, now, self._state)
+        targets = self.planner.regulated(regulated(inputs, allocation, self._tracks), sessions, now)
+        regulation = regulate(self._state, targets, inputs, now)
         self._state, out = settle(
             self._state, regulation, sessions, allocation, self._tracks, self._sendable
         )
@@ -296,23 +304,11 @@ class SmartCharging:
         stale_at = None
         if grid is not None and not is_blind(settings.site, grid, now):
             stale_at = grid.at + STALE_AFTER
-        self._arm(
-            next_wake(
-                now,
-                [regulation.next_run, verification.next_check, self.dispatcher.next_retry()],
-                stale_at,
-                [(conn, session) for _, conn, session in sessions.values()],
-            )
-        )
-        if _LOGGER.isEnabledFor(logging.DEBUG):
-            _LOGGER.debug(
-                "smart charging: grid %s, drawn %s: %s; sent %s; next run %s",
-                grid,
-                {s.key: dict(s.drawn) if s.drawn else None for s in inputs},
-                {k: (a.current_a, a.source.value) for k, a in allocation.items()},
-                regulation.sends,
-                self._timer_at,
-            )
+        due = [regulation.next_run, verification.next_check, self.dispatcher.next_retry()]
+        due.append(self.planner.next_wake(pairs, now))
+        running = [(conn, session) for _, conn, session in sessions.values()]
+        self._arm(next_wake(now, due, stale_at, running))
+        log_round(grid, inputs, allocation, regulation.sends, self._timer_at)
 
     def _sessions(
         self, pairs: list[tuple[Charger, Connector]], settings: SmartSettings, now: datetime
@@ -350,6 +346,8 @@ class SmartCharging:
         for charger, conn in pairs:
             if conn.smart.sent_for is None or not self._sendable(charger):
                 continue
+            if self.planner.follows(charger, conn, now):
+                continue  # the charger follows the plan it was given
             if connector_key(charger.charger_id, conn.connector_id) not in self._state.channels:
                 self.dispatcher.clear(charger, conn, now)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+import math
 from typing import TYPE_CHECKING
 
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_PHASE
 from ..core.smart import (
+    ChargingMode,
     LimitSource,
     Phase,
     RegulatorState,
@@ -18,6 +20,7 @@ from ..core.smart import (
 )
 from ..limits import limit_now
 from ..model import Charger, Connector, Transaction
+from .state import SmartConnector
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -61,6 +64,20 @@ def drawn(
     return dict.fromkeys(phases, total) if total is not None else None
 
 
+def plan_cap(smart: SmartConnector, now: datetime) -> float | None:
+    """The plan's current now (A per phase; 0 between slots); None outside planned mode."""
+    if smart.mode is not ChargingMode.PLANNED:
+        return None
+    current = smart.plan.current_a if smart.plan is not None else None
+    if smart.plan is None or current is None or smart.plan.departure <= now:
+        return 0.0
+    if (slot := smart.plan.slot_at(now)) is not None:
+        current = slot.current_a if slot.current_a is not None else current
+    elif (deferred := smart.plan.deferred_start) is None or now < deferred:
+        return 0.0
+    return float(math.floor(current + 1e-6))
+
+
 def phase_setting(value: object) -> Phase | None:
     """The charger setting `phase`, if it names a phase."""
     return next((phase for phase in Phase if phase.value == value), None)
@@ -75,11 +92,14 @@ def session_input(
     state: RegulatorState,
     now: datetime,
 ) -> SessionInput:
-    """The running session on a connector, with what the regulator last told it."""
+    """The running session on a connector, with what the regulator last told it; in planned
+    mode the plan's current now is a limit too (`LimitSource.PLAN`)."""
     settings = central.electrical_settings(charger.charger_id)
     phase = phase_setting(central.charger_option(charger.charger_id, CONF_PHASE))
     phases = charger_phases(settings.phases, phase, site)
     upper, upper_source = user_limit(conn, now)
+    if (planned := plan_cap(conn.smart, now)) is not None and (upper is None or planned < upper):
+        upper, upper_source = planned, LimitSource.PLAN
     key = connector_key(charger.charger_id, conn.connector_id)
     return SessionInput(
         key=key,
