@@ -7,8 +7,10 @@ onboarding API, adds the integration and two chargers through the config flow AP
 two simulated chargers (a 1.6 one in the garage, a 2.0.1 one in the carport), waits until
 both charge, and creates the recommended dashboard and the Energy settings through the
 websocket API. Headless Chromium (the system's, driven by Playwright), logged in with the
-user's tokens, then takes the pictures; the last one after switching Home Assistant to
-Swedish. Only docs/images/ and a temporary directory are written.
+user's tokens, then takes the pictures of the integration without smart charging. Only
+then is smart charging set up: the carport plans tonight's charging from a price sensor
+(see plan_setup), and the calendar panel shows the plan. The last picture is taken after
+switching Home Assistant to Swedish. Only docs/images/ and a temporary directory are written.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .base import Options, running
 from .charger16 import Charger16
 from .charger201 import Charger201
 from .ha_client import DOMAIN, ROOT, HomeAssistantApi, free_port, running_home_assistant, until
+from .plan_setup import plan_tonight
 
 IMAGES = ROOT / "docs" / "images"
 CHROMIUM_FLAGS = [
@@ -44,6 +47,7 @@ CHROMIUM_FLAGS = [
 # (charger id, name, simulator class, OCPP version): a home with two chargers.
 CHARGERS = (("garage", "Garage", Charger16, "1.6"), ("carport", "Carport", Charger201, "2.0.1"))
 WIDTH = 1280
+TIME_ZONE = "Europe/Stockholm"  # the home's
 
 
 def log(message: str) -> None:
@@ -187,6 +191,26 @@ async def shoot(page: Page, url: str, name: str, texts: list[str], height: int) 
     """Open `url` in a window `height` px high, wait until `texts` show, save a small PNG."""
     await page.set_viewport_size({"width": WIDTH, "height": height})
     await page.goto(url)
+    await save(page, name, texts)
+
+
+async def shoot_plan(page: Page, base: str, calendars: list[str], plan_calendar: str) -> None:
+    """The calendar panel's list of the next 7 days, with only `plan_calendar` selected
+    (the panel keeps which calendars are deselected in local storage)."""
+    await page.set_viewport_size({"width": WIDTH, "height": 400})
+    await page.goto(f"{base}/calendar")
+    others = [c for c in calendars if c != plan_calendar]
+    await page.evaluate(
+        "(others) => localStorage.setItem('deSelectedCalendars', JSON.stringify(others))", others
+    )
+    await page.reload()
+    # The view buttons: month, week, day, and the list of the next 7 days.
+    await page.locator("ha-button-toggle-group ha-icon-button").last.click(timeout=60_000)
+    await save(page, "charging-plan", ["kWh ·"])
+
+
+async def save(page: Page, name: str, texts: list[str]) -> None:
+    """Wait until `texts` show on `page`, save it as a small PNG."""
     for text in texts:
         await page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
     await page.wait_for_timeout(2000)  # icons, sliders and fonts settle
@@ -214,6 +238,7 @@ async def take_pictures(ha: HomeAssistantApi, scratch: Path) -> None:
                 args=CHROMIUM_FLAGS,
                 viewport={"width": WIDTH, "height": 900},
                 locale="sv-SE" if language == "sv" else "en-US",
+                timezone_id=TIME_ZONE,  # the browser is at home: times show as the home's
             )
             storage = {
                 "hassTokens": json.dumps(ha.frontend_tokens()),
@@ -239,6 +264,13 @@ async def take_pictures(ha: HomeAssistantApi, scratch: Path) -> None:
                     1400,
                 )
                 await shoot(page, f"{base}/config/energy", "energy", ["Individual devices"], 1100)
+                log("setting up smart charging; the carport plans tonight")
+                plan_calendar = await plan_tonight(ha)
+                states = await ha.rest("GET", "/api/states")
+                calendars = [
+                    s["entity_id"] for s in states if s["entity_id"].startswith("calendar.")
+                ]
+                await shoot_plan(page, base, calendars, plan_calendar)
             else:
                 await shoot(page, f"{base}/ev-charging/one", "dashboard-sv", ["Laddgräns"], 560)
             await context.close()
@@ -258,7 +290,7 @@ async def run() -> None:
                 location_name="Home",
                 country="SE",
                 currency="SEK",
-                time_zone="Europe/Stockholm",
+                time_zone=TIME_ZONE,
                 unit_system="metric",
             )
             log("adding the integration and the chargers")
