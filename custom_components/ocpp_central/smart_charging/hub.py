@@ -44,7 +44,7 @@ from ..model import Charger, Connector
 from .decide import allocate_with_margin, log_round, next_wake, regulated, settle, view
 from .dispatch import Answer, Dispatcher
 from .estimate import DrawEstimate
-from .inputs import connector_key, session_input, user_limit
+from .inputs import assumed_cap, connector_key, drawn_above, session_input, user_limit
 from .plan import Planner
 from .settings import SmartSettings, read_grid, smart_settings
 from .tracking import GIVE_UP_AFTER, Issues, Session, Track
@@ -326,13 +326,15 @@ class SmartCharging:
             upper = user_limit(conn, now)[0]
             if upper != track.upper:
                 # The user's own limit or schedule changed: that applies at once, either way.
-                track.upper = upper
+                track.upper, track.upper_at, track.drawn_above = upper, now, None
                 self._forget_channel(key)
             session = session_input(
                 self.central, charger, conn, tx, settings.site, self._state, now
             )
+            fresh = track.new_reading(conn.reading_time, now)
+            track.drawn_above = drawn_above(session, track.drawn_above, fresh)
             self._drawn.reading(key, session.drawn)
-            sessions[key] = (charger, conn, session)
+            sessions[key] = (charger, conn, assumed_cap(session, track.drawn_above))
         for key in set(self._tracks) - set(sessions):
             self._drop(key)
         return sessions

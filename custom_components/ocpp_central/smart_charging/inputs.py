@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 import math
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from ..core.smart import (
     SiteSettings,
     charger_phases,
 )
+from ..core.smart.verify import TOLERANCE
 from ..limits import limit_now
 from ..model import Charger, Connector, Transaction
 from .state import SmartConnector
@@ -113,3 +115,39 @@ def session_input(
         allowed=state.told(key),
         allowed_since=state.told_at(key),
     )
+
+
+def drawn_above(session: SessionInput, seen: float | None, fresh: bool) -> float | None:
+    """Manual mode: the most the session was seen drawing above the user's own limit while
+    nothing of ours was on its charger (None: never).
+
+    That is evidence the user's limit is not in force: a backend's TxProfile at the user's
+    stack level replaced it, or the charger does not apply it. `fresh`: the reading is new
+    and came in long enough after the user's limit changed for the car to follow it.
+    """
+    if (
+        not fresh
+        or session.mode is not ChargingMode.MANUAL
+        or session.upper is None
+        or session.allowed is not None
+        or not session.drawn
+    ):
+        return seen
+    drawing = max(session.drawn.values())
+    if drawing <= session.upper + TOLERANCE:
+        return seen
+    return max(seen or 0.0, drawing)
+
+
+def assumed_cap(session: SessionInput, seen: float | None) -> SessionInput:
+    """The session as the allocator reckons with it: in manual mode a user's limit the
+    session was seen drawing above does not cap it; what it drew does (at most the
+    charger's maximum), so the fuse steps in as soon as its room is below that."""
+    if (
+        session.mode is not ChargingMode.MANUAL
+        or session.upper is None
+        or seen is None
+        or seen <= session.upper
+    ):
+        return session
+    return replace(session, upper=min(seen, session.charger_max))

@@ -16,6 +16,7 @@ from ..repairs import (
     async_create_limits_issue,
     async_delete_limits_issue,
 )
+from .estimate import FOLLOW
 
 if TYPE_CHECKING:
     from ..central import CentralSystem
@@ -36,8 +37,20 @@ class Track:
     held: bool = False
     source: LimitSource | None = None  # why the last limit sent was what it was
     upper: float | None = None  # the user's own limit last seen
+    upper_at: datetime | None = None  # when it last changed
+    reading_at: datetime | None = None  # the charger's reading last looked at
+    # Manual mode: the most it drew above the user's limit with nothing of ours in force
+    # (see `drawn_above`); until the user's limit changes.
+    drawn_above: float | None = None
     refusals: int = 0  # in a row
     gave_up: bool = False
+
+    def new_reading(self, reading_time: datetime | None, now: datetime) -> bool:
+        """Whether the charger's reading is new and came in long enough after the user's
+        limit changed for the car to have followed it (one from before says nothing)."""
+        new = reading_time != self.reading_at
+        self.reading_at = reading_time
+        return new and (self.upper_at is None or now >= self.upper_at + FOLLOW)
 
 
 def charger_of(key: str) -> str:
