@@ -163,8 +163,11 @@ class SessionLedger:
 
     @callback
     def save_now(self) -> None:
-        """Write the ended sessions now (a tracked task: HA waits for it when stopping)."""
-        self.hass.async_create_task(self._async_save(), f"{DOMAIN} save sessions")
+        """Write the ended sessions now: a task of the entry's, which unloading the entry
+        waits for (only background tasks are cancelled), as HA does when it stops."""
+        self.central.entry.async_create_task(
+            self.hass, self._async_save(), f"{DOMAIN} save sessions"
+        )
 
     async def _async_save(self) -> None:
         written = list(self._unsaved.items())
