@@ -156,7 +156,6 @@ class ChargingProfiles(ABC):
             "validTo": valid_to.astimezone(UTC).isoformat(),
         }
 
-    @abstractmethod
     async def set_smart_schedule(
         self,
         connector_id: int,
@@ -166,12 +165,22 @@ class ChargingProfiles(ABC):
     ) -> bool:
         """Send the charging plan as smart charging's profile (TxProfile for the running
         session, TxDefaultProfile before one); return whether accepted."""
+        core = self._plan_core(transaction_id is not None, valid_to)
+        return await self._send_smart_profile(connector_id, core, schedule, transaction_id)
 
-    @abstractmethod
     async def set_smart_limit(
         self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
     ) -> bool:
         """Send smart charging's TxProfile for the running session; return whether accepted."""
+        core, schedule = self._smart_profile(amps, start)
+        return await self._send_smart_profile(connector_id, core, schedule, transaction_id)
+
+    @abstractmethod
+    async def _send_smart_profile(
+        self, connector_id: int, core: Payload, schedule: Payload, transaction_id: int | str | None
+    ) -> bool:
+        """SetChargingProfile of smart charging's profile (its id, the version's envelope);
+        bound to the session when `transaction_id` is given; whether accepted."""
 
     async def clear_smart_limit(self, connector_id: int) -> bool:
         """ClearChargingProfile for smart charging's profile; True once it is gone (also when

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from ocpp.exceptions import TypeConstraintViolationError
@@ -310,33 +309,13 @@ class V16Protocol(V16Commands):
             criteria["stackLevel"] = stack_level
         return criteria
 
-    async def set_smart_limit(
-        self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
+    async def _send_smart_profile(
+        self, connector_id: int, core: Payload, schedule: Payload, transaction_id: int | str | None
     ) -> bool:
-        """SetChargingProfile: smart charging's TxProfile, bound to the session."""
-        core, schedule = self._smart_profile(amps, start)
+        """SetChargingProfile with smart charging's profile id, in 1.6's envelope."""
         profile: Payload = {
             "chargingProfileId": smart_profile_id(connector_id),
-            "transactionId": transaction_id,
             **core,
-            "chargingSchedule": schedule,
-        }
-        answer = await self.connection.call(
-            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
-        )
-        return bool(answer.get("status") == "Accepted")
-
-    async def set_smart_schedule(
-        self,
-        connector_id: int,
-        schedule: Payload,
-        transaction_id: int | str | None,
-        valid_to: datetime,
-    ) -> bool:
-        """SetChargingProfile: the charging plan as smart charging's profile."""
-        profile: Payload = {
-            "chargingProfileId": smart_profile_id(connector_id),
-            **self._plan_core(transaction_id is not None, valid_to),
             "chargingSchedule": schedule,
         }
         if transaction_id is not None:

@@ -6,7 +6,6 @@ EVSEs are the model's connectors (one outlet each); EVSE 0 is the charger as a w
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 import itertools
 from types import MappingProxyType
 from typing import Any
@@ -295,35 +294,14 @@ class V201Protocol(V201Commands, V201Reports):
         )
         return snake(answer.get("status", "Rejected"))
 
-    async def set_smart_limit(
-        self, connector_id: int, amps: float, transaction_id: int | str, start: datetime
+    async def _send_smart_profile(
+        self, connector_id: int, core: Payload, schedule: Payload, transaction_id: int | str | None
     ) -> bool:
-        """SetChargingProfile: smart charging's TxProfile, bound to the transaction."""
-        core, schedule = self._smart_profile(amps, start)
+        """SetChargingProfile with smart charging's profile id, in 2.x's envelope."""
         profile_id_ = smart_profile_id(connector_id)
         profile: Payload = {
             "id": profile_id_,
-            "transactionId": str(transaction_id),
             **core,
-            "chargingSchedule": [{"id": profile_id_, **schedule}],
-        }
-        answer = await self.connection.call(
-            "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
-        )
-        return bool(answer.get("status") == "Accepted")
-
-    async def set_smart_schedule(
-        self,
-        connector_id: int,
-        schedule: Payload,
-        transaction_id: int | str | None,
-        valid_to: datetime,
-    ) -> bool:
-        """SetChargingProfile: the charging plan as smart charging's profile."""
-        profile_id_ = smart_profile_id(connector_id)
-        profile: Payload = {
-            "id": profile_id_,
-            **self._plan_core(transaction_id is not None, valid_to),
             "chargingSchedule": [{"id": profile_id_, **schedule}],
         }
         if transaction_id is not None:
