@@ -22,7 +22,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
+from custom_components.ocpp_central.core.id_tags import IdTag
 
 from .charger import connected_charger
 from .charger201 import connected_station

@@ -38,7 +38,7 @@ from custom_components.ocpp_central.const import (
     SUBENTRY_CHARGER,
 )
 from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
-from custom_components.ocpp_central.server import SUPPORTED_SUBPROTOCOLS
+from custom_components.ocpp_central.wire.server import SUPPORTED_SUBPROTOCOLS
 
 from .charger import SimCharger, connected_charger
 from .helpers import (

@@ -9,7 +9,7 @@ from datetime import datetime
 from homeassistant.util import dt as dt_util
 import pytest
 
-from custom_components.ocpp_central.clock import parse_datetime
+from custom_components.ocpp_central.core.clock import parse_datetime
 
 CASES = [
     "2026-01-15T10:00:00Z",

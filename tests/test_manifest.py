@@ -49,7 +49,7 @@ async def test_libraries_log_under_the_integration(
         await cp.call(call.Heartbeat())
     await hass.async_block_till_done()
     names = {record.name for record in caplog.records}
-    assert "custom_components.ocpp_central.server.websockets" in names
+    assert "custom_components.ocpp_central.wire.server.websockets" in names
     libraries = ("ocpp", "websockets", "fastjsonschema")
     assert not [name for name in names if name.split(".")[0] in libraries]
     assert MANIFEST["loggers"] == []

@@ -14,23 +14,22 @@ from typing import Any
 
 import pytest
 
-from custom_components.ocpp_central.connection import Handlers, OcppConnection
 from custom_components.ocpp_central.const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
-from custom_components.ocpp_central.id_tags import AuthResult, AuthStatus
-from custom_components.ocpp_central.limits import ElectricalSettings
-from custom_components.ocpp_central.model import Charger, ChargerInfo, ConnectorStatus
-from custom_components.ocpp_central.protocol import ChargerProtocol
-from custom_components.ocpp_central.protocol.port import (
-    BootDecision,
-    CentralPort,
+from custom_components.ocpp_central.core.events import (
     ChargerEvent,
     ErrorRaised,
     IdTagSeen,
     SessionEnded,
     SessionStarted,
 )
+from custom_components.ocpp_central.core.id_tags import AuthResult, AuthStatus
+from custom_components.ocpp_central.core.limits import ElectricalSettings
+from custom_components.ocpp_central.core.model import Charger, ChargerInfo, ConnectorStatus
+from custom_components.ocpp_central.protocol import ChargerProtocol
+from custom_components.ocpp_central.protocol.port import BootDecision, CentralPort
 from custom_components.ocpp_central.protocol.v16 import V16Protocol
 from custom_components.ocpp_central.protocol.v201 import V201Protocol
+from custom_components.ocpp_central.wire.connection import Handlers, OcppConnection
 
 NOW = "2026-01-15T10:00:00Z"
 

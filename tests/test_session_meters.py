@@ -263,7 +263,7 @@ S = "session start"  # the reading is the first of a new session (its meterStart
     ],
 )
 def test_register_restarts(readings: list[Any], totals: list[float]) -> None:
-    from custom_components.ocpp_central.model import Connector, Transaction
+    from custom_components.ocpp_central.core.model import Connector, Transaction
 
     conn = Connector(1)
     sessions = 0

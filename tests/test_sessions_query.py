@@ -16,10 +16,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import voluptuous as vol
 
+from custom_components.ocpp_central.core.id_tags import IdTag
 from custom_components.ocpp_central.core.ledger_bench import sample_ledger_data
 from custom_components.ocpp_central.core.ledger_csv import CSV_COLUMNS
 from custom_components.ocpp_central.diagnostics import async_get_config_entry_diagnostics
-from custom_components.ocpp_central.id_tags import IdTag
 from custom_components.ocpp_central.session_query import BATCH
 
 from .charger import SimCharger, connected_charger

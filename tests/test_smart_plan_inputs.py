@@ -15,10 +15,10 @@ import pytest
 
 from custom_components.ocpp_central.core.planner import Plan, Slot
 from custom_components.ocpp_central.core.smart import ChargingMode
+from custom_components.ocpp_central.core.smart.state import SmartConnector
 from custom_components.ocpp_central.smart_charging.inputs import plan_cap
 from custom_components.ocpp_central.smart_charging.plan import expected_kwh
 from custom_components.ocpp_central.smart_charging.plan_push import readback_seconds
-from custom_components.ocpp_central.smart_charging.state import SmartConnector
 
 from .charger import SimCharger
 from .helpers import diagnostics, entity_state, state_of

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.ocpp_central.connection import (
+from custom_components.ocpp_central.wire.connection import (
     CallErrorReceived,
     CallTimeoutError,
     NotConnectedError,

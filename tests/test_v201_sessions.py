@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
-from custom_components.ocpp_central.id_tags import IdTag
+from custom_components.ocpp_central.core.id_tags import IdTag
 
 from .charger201 import SimStation, connected_station
 from .helpers import capture_events, entity_state

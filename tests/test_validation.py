@@ -15,7 +15,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallResult, _validate_payload as validate_payload
 import pytest
 
-from custom_components.ocpp_central.validation import _fast_check, validate
+from custom_components.ocpp_central.wire.validation import _fast_check, validate
 
 _METER_16 = {
     "timestamp": "2026-01-01T00:00:00Z",

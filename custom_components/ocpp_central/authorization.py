@@ -9,11 +9,11 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from ocpp.exceptions import OCPPError
 
-from .connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from .const import CONF_ID_TAG_POLICY, DEFAULT_REMOTE_ID_TAG, DOMAIN, ID_TAG_POLICY_ACCEPT_ALL
-from .id_tags import AuthResult, AuthStatus, IdTag, authorize
-from .model import Charger
+from .core.id_tags import AuthResult, AuthStatus, IdTag, authorize
+from .core.model import Charger
 from .protocol import ChargerProtocol
+from .wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 
 if TYPE_CHECKING:
     from .central import CentralSystem

@@ -14,9 +14,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, OcppConfigEntry
+from .core.model import Charger
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger
 
 PARALLEL_UPDATES = 0
 

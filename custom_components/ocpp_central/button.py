@@ -15,9 +15,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, OcppConfigEntry
 from .commands import async_reset, async_unlock
+from .core.model import Charger, Connector
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger, Connector
 
 PARALLEL_UPDATES = 1
 

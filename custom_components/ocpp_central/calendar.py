@@ -28,9 +28,9 @@ from .central import CentralSystem, OcppConfigEntry
 from .const import DOMAIN
 from .core.ledger import PricedStatus, SessionRecord
 from .core.ledger_pricing import minor_units
+from .core.model import Charger, Connector
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger, Connector
 from .plan_calendar import CHARGING_PLAN, ChargingPlanCalendar
 
 PARALLEL_UPDATES = 0

@@ -24,7 +24,6 @@ from websockets.asyncio.server import ServerConnection
 
 from .authorization import Authorization
 from .cause import update_cause
-from .connection import Handlers, LogOnce, OcppConnection
 from .const import (
     CALL_TIMEOUT,
     CONF_CHARGER_ID,
@@ -40,6 +39,8 @@ from .const import (
     DEFAULT_PORT,
     DOMAIN,
 )
+from .core.limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
+from .core.model import Charger
 from .devices import ChargerDevices
 from .hub.admission import BOOT_NOTIFICATION, Admission, charger_subentries, owner_elsewhere
 from .hub.announcements import Announcements
@@ -47,17 +48,16 @@ from .hub.charger_port import ChargerPort
 from .hub.command_errors import run_command
 from .hub.persistence import SAVE_DELAY_TRANSACTIONS, Persistence, central_store
 from .hub.preparation import Preparation
-from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE, ElectricalSettings
-from .model import Charger
 from .price_source import PriceSource
 from .protocol import ChargerProtocol
 from .protocol.v16 import V16Protocol
 from .protocol.v201 import V201Protocol
-from .server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
 from .session_ledger import CENTRAL_KEY, SessionLedger
 from .smart_charging.hub import SmartCharging
 from .upstreams import Upstreams
-from .validation import preload_schemas
+from .wire.connection import Handlers, LogOnce, OcppConnection
+from .wire.server import SUPPORTED_SUBPROTOCOLS, OcppServer, ServerSettings, create_ssl_context
+from .wire.validation import preload_schemas
 
 # Importable from here, where the rest of the integration has always found them.
 __all__ = [

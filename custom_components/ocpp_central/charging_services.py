@@ -18,7 +18,6 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .bounds import MAX_DURATION
 from .commands import (
     async_clear_charging_limit,
     async_set_availability,
@@ -36,7 +35,8 @@ from .const import (
     SERVICE_START_CHARGING,
     SERVICE_STOP_CHARGING,
 )
-from .limits import ChargingLimit, SchedulePeriod
+from .core.bounds import MAX_DURATION
+from .core.limits import ChargingLimit, SchedulePeriod
 from .protocol.charging_profiles import PURPOSES
 from .service_helpers import CONNECTOR_ID, DEVICE_SCHEMA, EVERY_CONNECTOR, register, target
 

@@ -9,11 +9,11 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem
-from .connection import CallErrorReceived
 from .const import DEFAULT_REMOTE_ID_TAG, DOMAIN, ID_TAG_MAX_LENGTH
-from .limits import ChargingLimit
-from .model import Charger
+from .core.limits import ChargingLimit
+from .core.model import Charger
 from .protocol import ChargerProtocol
+from .wire.connection import CallErrorReceived
 
 
 def _connector(charger: Charger, connector_id: int, *, station: bool = False) -> None:

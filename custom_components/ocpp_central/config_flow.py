@@ -35,8 +35,8 @@ from .const import (
     SUBENTRY_CHARGER,
 )
 from .options_flow import DEFAULT_OPTIONS, PASSWORD_SELECTOR, OptionsFlowHandler
-from .server import create_ssl_context
 from .subentry_flow import ChargerSubentryFlow
+from .wire.server import create_ssl_context
 
 
 def _server_schema(defaults: dict[str, Any]) -> vol.Schema:

@@ -17,8 +17,8 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .model import Charger, Connector
-from .smart_charging.state import SMART_ENTITIES
+from .core.model import Charger, Connector
+from .core.smart.state import SMART_ENTITIES
 
 if TYPE_CHECKING:
     from .central import CentralSystem

@@ -15,7 +15,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .cause import current_cause
 from .central import CentralSystem
 from .const import DOMAIN
-from .model import Charger, Connector
+from .core.model import Charger, Connector
 
 
 @dataclass(frozen=True, kw_only=True)

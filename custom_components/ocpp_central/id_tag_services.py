@@ -14,7 +14,6 @@ from homeassistant.core import (
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
-from .bounds import MAX_INT32
 from .commands import async_call_status
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
@@ -26,7 +25,8 @@ from .const import (
     SERVICE_ADD_ID_TAG,
     SERVICE_REMOVE_ID_TAG,
 )
-from .id_tags import IdTag, IdTagStatus
+from .core.bounds import MAX_INT32
+from .core.id_tags import IdTag, IdTagStatus
 from .protocol.charging_profiles import CONNECTOR_TYPES
 from .service_helpers import DEVICE_SCHEMA, aware, register, resolve_entry, target
 

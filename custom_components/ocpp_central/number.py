@@ -19,11 +19,9 @@ from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, OcppConfigEntry
 from .commands import async_set_charging_limit
-from .devices import EntityFactory
-from .entity import OcppEntity, OcppEntityDescription
-from .limits import ChargingLimit, limit_now, next_change
-from .model import Charger, Connector
-from .smart_charging.state import (
+from .core.limits import ChargingLimit, limit_now, next_change
+from .core.model import Charger, Connector
+from .core.smart.state import (
     TARGET_ENERGY,
     TARGET_ENERGY_MAX,
     TARGET_ENERGY_MIN,
@@ -31,6 +29,8 @@ from .smart_charging.state import (
     TARGET_SOC_MAX,
     TARGET_SOC_MIN,
 )
+from .devices import EntityFactory
+from .entity import OcppEntity, OcppEntityDescription
 
 PARALLEL_UPDATES = 1
 

@@ -35,7 +35,7 @@ from .const import (
     NEW_CHARGERS_ASK,
     NEW_CHARGERS_POLICIES,
 )
-from .id_tags import IdTag, IdTagStatus
+from .core.id_tags import IdTag, IdTagStatus
 from .smart_charging.options import apply_smart, current_values, smart_schema, validate_smart
 
 # What a new central system starts with.

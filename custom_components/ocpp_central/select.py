@@ -10,11 +10,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, OcppConfigEntry
+from .core.model import Charger, Connector
 from .core.smart import ChargingMode
+from .core.smart.state import SELECTABLE_MODES
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger, Connector
-from .smart_charging.state import SELECTABLE_MODES
 
 PARALLEL_UPDATES = 0
 

@@ -30,10 +30,8 @@ from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem, OcppConfigEntry
 from .core.ledger_pricing import minor_units
-from .devices import EntityFactory
-from .entity import OcppEntity, OcppEntityDescription
-from .measurands import ENERGY
-from .model import (
+from .core.measurands import ENERGY
+from .core.model import (
     DIAGNOSTICS_STATUSES,
     ERROR_CODES,
     FIRMWARE_STATUSES,
@@ -41,6 +39,8 @@ from .model import (
     Connector,
     ConnectorStatus,
 )
+from .devices import EntityFactory
+from .entity import OcppEntity, OcppEntityDescription
 from .smart_sensors import smart_sensors
 
 PARALLEL_UPDATES = 0

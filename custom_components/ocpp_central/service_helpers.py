@@ -17,7 +17,7 @@ import voluptuous as vol
 from .cause import update_cause
 from .central import CentralSystem
 from .const import ATTR_CONFIG_ENTRY_ID, ATTR_CONNECTOR_ID, ATTR_DEVICE_ID, DOMAIN
-from .model import Charger
+from .core.model import Charger
 from .protocol import ChargerProtocol
 
 CONNECTOR_ID = vol.All(vol.Coerce(int), vol.Range(min=1))

@@ -27,7 +27,7 @@ from homeassistant.util import dt as dt_util
 from .attribution import RemoteStarts, Starter
 from .const import DOMAIN
 from .core.ledger import LEDGER_VERSION, Ledger, SessionRecord, Tariff, migrate
-from .model import Charger, Transaction
+from .core.model import Charger, Transaction
 from .price_source import PriceSource
 
 if TYPE_CHECKING:

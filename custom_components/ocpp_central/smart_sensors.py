@@ -16,10 +16,10 @@ from homeassistant.const import Platform, UnitOfElectricCurrent
 from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem
+from .core.model import Charger, Connector
 from .core.planner import PLAN_STATUSES, Plan
 from .core.smart import LimitSource
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger, Connector
 
 # At most this many of the plan's periods in the attributes (HA's recorder keeps them).
 MAX_PERIODS_SHOWN = 96

@@ -31,10 +31,10 @@ from .const import (
     CONF_PHASES,
     CONF_VOLTAGE,
 )
-from .limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE
+from .core.limits import DEFAULT_MAX_CURRENT, DEFAULT_PHASES, DEFAULT_VOLTAGE
 from .options_flow import PASSWORD_SELECTOR
-from .server import valid_charger_id
 from .upstream_options import upstream_data, upstream_fields, validate_upstream, without_upstream
+from .wire.server import valid_charger_id
 
 
 class ChargerSubentryFlow(ConfigSubentryFlow):

@@ -12,9 +12,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, OcppConfigEntry
 from .commands import async_set_availability, async_start_charging, async_stop_charging
+from .core.model import Charger, Connector, ConnectorStatus
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger, Connector, ConnectorStatus
 
 PARALLEL_UPDATES = 1
 

@@ -11,9 +11,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import CentralSystem, OcppConfigEntry
+from .core.model import Charger, Connector
 from .devices import EntityFactory
 from .entity import OcppEntity, OcppEntityDescription
-from .model import Charger, Connector
 
 PARALLEL_UPDATES = 0
 

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .bounds import MAX_CONNECTORS
-from .connection import NotConnectedError, Payload
+from .core.bounds import MAX_CONNECTORS
 from .protocol import SMART_PROFILE_BASE
+from .wire.connection import NotConnectedError, Payload
 
 if TYPE_CHECKING:
     from .central import CentralSystem

@@ -21,7 +21,6 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.util.ssl import client_context
 
-from .connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from .const import (
     CONF_UPSTREAM_ID,
     CONF_UPSTREAM_MODE,
@@ -33,6 +32,7 @@ from .const import (
 )
 from .upstream import Timing, Upstream, UpstreamMode, UpstreamSettings
 from .upstream_charger import Fuse, UpstreamCharger, fuse_of
+from .wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 
 if TYPE_CHECKING:
     from .central import CentralSystem

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+import re
 from typing import Any
 
 
@@ -135,3 +136,8 @@ def occupied_status(
     if had_session and current in _SESSION_STATUSES:
         return ConnectorStatus.FINISHING
     return ConnectorStatus.PREPARING
+
+
+def snake(value: str) -> str:
+    """CamelCase OCPP enum value to the snake_case our entities use."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", value).lower()

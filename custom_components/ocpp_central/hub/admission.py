@@ -18,7 +18,6 @@ from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-from ..connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from ..const import (
     CONF_CHARGER_ID,
     CONF_LENIENT,
@@ -30,10 +29,11 @@ from ..const import (
     NEW_CHARGERS_REJECT,
     SUBENTRY_CHARGER,
 )
-from ..model import Charger, ChargerInfo
+from ..core.model import Charger, ChargerInfo
 from ..protocol import ChargerProtocol
 from ..protocol.port import BootDecision
 from ..repairs import async_create_auth_issue, async_delete_auth_issue, async_delete_reboot_issue
+from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from .persistence import SAVE_DELAY_TRANSACTIONS
 
 if TYPE_CHECKING:

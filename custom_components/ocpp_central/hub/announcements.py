@@ -13,8 +13,8 @@ from ..const import (
     EVENT_TRANSACTION_STARTED,
     EVENT_TRANSACTION_STOPPED,
 )
-from ..model import Charger, ErrorInfo, Transaction
-from ..protocol import snake
+from ..core.model import Charger, ErrorInfo, Transaction
+from ..core.status import snake
 from .persistence import SAVE_DELAY_TRANSACTIONS
 
 if TYPE_CHECKING:

@@ -8,11 +8,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.util import dt as dt_util
 
-from ..id_tags import AuthResult
-from ..limits import ElectricalSettings
-from ..model import Charger, ChargerInfo
-from ..protocol.port import (
-    BootDecision,
+from ..core.events import (
     ChargerEvent,
     ErrorRaised,
     IdTagSeen,
@@ -20,6 +16,10 @@ from ..protocol.port import (
     SessionEnded,
     SessionStarted,
 )
+from ..core.id_tags import AuthResult
+from ..core.limits import ElectricalSettings
+from ..core.model import Charger, ChargerInfo
+from ..protocol.port import BootDecision
 
 if TYPE_CHECKING:
     from ..central import CentralSystem

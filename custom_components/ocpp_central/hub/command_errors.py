@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from ocpp.exceptions import OCPPError
 
-from ..connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from ..const import DOMAIN
 from ..protocol import ChargerProtocol, NotInVersion
+from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 
 
 async def run_command[T](

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from homeassistant.util import dt as dt_util
 from ocpp.exceptions import OCPPError
 
-from ..connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from ..const import CONF_METER_INTERVAL, DOMAIN
-from ..model import Charger, Connector
+from ..core.model import Charger, Connector
 from ..protocol import ChargerProtocol
+from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from .persistence import SAVE_DELAY_TRANSACTIONS
 
 if TYPE_CHECKING:

@@ -20,7 +20,6 @@ from .values import (
     now_iso,
     parse_time,
     samples,
-    snake,
 )
 
 __all__ = [
@@ -36,6 +35,5 @@ __all__ = [
     "profile_id",
     "samples",
     "smart_profile_id",
-    "snake",
     "stack_levels",
 ]

@@ -11,18 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import SecurityError, TypeConstraintViolationError
 
-from .. import bounds
-from ..connection import Apply, Handlers, OcppConnection, Payload
 from ..const import HEARTBEAT_INTERVAL, PENDING_RETRY_INTERVAL
-from ..core.status import FIRMWARE_STATUSES
-from ..id_tags import AuthResult
-from ..model import ChargerInfo
-from .port import BootDecision, CentralPort, SecurityEventReported, SessionEnded, SessionStarted
+from ..core import bounds
+from ..core.events import SecurityEventReported
+from ..core.id_tags import AuthResult
+from ..core.model import ChargerInfo
+from ..core.sessions import end_session, start_session
+from ..core.status import FIRMWARE_STATUSES, snake
+from ..wire.connection import Apply, Handlers, OcppConnection, Payload
+from .port import BootDecision, CentralPort
 from .profiles import ChargingProfiles
-from .values import now_iso, snake
+from .values import now_iso
 
 if TYPE_CHECKING:
-    from ..model import Charger, Connector, Transaction
+    from ..core.model import Charger, Connector, Transaction
 
 
 # The BootNotification status for each decision (the same words in 1.6 and 2.x).
@@ -150,14 +152,9 @@ class ChargerProtocol(ChargingProfiles):
     def _start_session(
         self, charger: Charger, conn: Connector, tx: Transaction, *, meter_start: bool = True
     ) -> None:
-        """A session becomes its connector's session; one still open there lost its end
-        (a StopTransaction or Ended event that never came): it is closed first, so the new
-        session starts clean."""
-        if conn.transaction is not None:
-            self._end_session(charger, conn.transaction, tx.start, None)
-        conn.transaction = tx
-        conn.session_began()
-        self.port.publish(SessionStarted(tx, meter_start))
+        """A session becomes its connector's session (core/sessions.py has the rules)."""
+        for event in start_session(charger, conn, tx, meter_start=meter_start):
+            self.port.publish(event)
 
     def _end_session(
         self,
@@ -168,15 +165,8 @@ class ChargerProtocol(ChargingProfiles):
         *,
         meter_stop_wh: float | None = None,
     ) -> None:
-        """A session ends: it becomes its connector's last session (`reason` in OCPP
-        spelling, None when it is not known)."""
-        tx.stop = stop
-        tx.reason = snake(reason) if reason else None
-        conn = charger.connector(tx.connector_id)
-        if conn.transaction is tx:
-            conn.transaction = None
-        conn.last_session = tx
-        self.port.publish(SessionEnded(tx, reason, meter_stop_wh))
+        """A session ends (`reason` in OCPP spelling, None when it is not known)."""
+        self.port.publish(end_session(charger, tx, stop, reason, meter_stop_wh=meter_stop_wh))
 
     def _apply_samples(
         self,

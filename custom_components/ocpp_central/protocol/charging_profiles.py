@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import composite_periods, snake
+from ..core.status import snake
+from . import composite_periods
 
 # The profile purposes an action may name, and their OCPP names (2.x; 1.6 calls the
 # station maximum ChargePointMaxProfile).

@@ -8,15 +8,16 @@ hub/charger_port.py); tests give a handler a fake one, without Home Assistant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from ..core.events import ChargerEvent
+
 if TYPE_CHECKING:
-    from ..id_tags import AuthResult
-    from ..limits import ElectricalSettings
-    from ..model import Charger, ChargerInfo, ErrorInfo, Transaction
+    from ..core.id_tags import AuthResult
+    from ..core.limits import ElectricalSettings
+    from ..core.model import Charger, ChargerInfo
 
 
 class BootDecision(StrEnum):
@@ -25,55 +26,6 @@ class BootDecision(StrEnum):
     ACCEPTED = "accepted"
     PENDING = "pending"
     REJECTED = "rejected"
-
-
-# --- what a handler reports (rare events: a session, an error, a tag; not every reading) --
-
-
-@dataclass(frozen=True, slots=True)
-class SessionStarted:
-    """A session became its connector's session (`meter_start`: the charger reported its
-    start reading, rather than the register being taken for it)."""
-
-    tx: Transaction
-    meter_start: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class SessionEnded:
-    """A session ended (`tx.stop` and `tx.reason` are set; `reason` in OCPP spelling)."""
-
-    tx: Transaction
-    reason: str | None
-    meter_stop_wh: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorRaised:
-    """An error that just started on a connector (0: the charger)."""
-
-    connector_id: int
-    error: ErrorInfo
-
-
-@dataclass(frozen=True, slots=True)
-class IdTagSeen:
-    """An id tag was authorized; `status` in OCPP spelling (ours, or the backend's)."""
-
-    id_tag: str
-    status: str
-
-
-@dataclass(frozen=True, slots=True)
-class SecurityEventReported:
-    """A SecurityEventNotification."""
-
-    event_type: str
-    tech_info: str | None
-    timestamp: str | None
-
-
-type ChargerEvent = SessionStarted | SessionEnded | ErrorRaised | IdTagSeen | SecurityEventReported
 
 
 class CentralPort(Protocol):

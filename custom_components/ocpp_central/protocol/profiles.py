@@ -7,11 +7,12 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
-from ..clock import UTC, utcnow
-from ..connection import OcppConnection, Payload
-from ..limits import ChargingLimit, charging_schedule
+from ..core.clock import UTC, utcnow
+from ..core.limits import ChargingLimit, charging_schedule
+from ..core.status import snake
+from ..wire.connection import OcppConnection, Payload
 from .port import CentralPort
-from .values import NotInVersion, composite_periods, snake
+from .values import NotInVersion, composite_periods
 
 # The id of our station maximum profile (connector 0 only).
 STATION_MAX_PROFILE_ID = 300

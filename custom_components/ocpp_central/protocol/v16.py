@@ -6,26 +6,25 @@ from typing import Any
 
 from ocpp.exceptions import TypeConstraintViolationError
 
-from .. import bounds
-from ..connection import Apply, CallHandler, Handlers, Payload
-from ..core.status import DIAGNOSTICS_STATUSES, NO_ERROR
-from ..limits import ChargingLimit
-from ..model import (
+from ..core import bounds
+from ..core.events import ErrorRaised, IdTagSeen
+from ..core.limits import ChargingLimit
+from ..core.model import (
     Charger,
     ChargerInfo,
     ConnectorStatus,
     ErrorInfo,
     Transaction,
 )
+from ..core.status import DIAGNOSTICS_STATUSES, NO_ERROR, snake
+from ..wire.connection import Apply, CallHandler, Handlers, Payload
 from . import (
     parse_time,
     profile_id,
     samples,
     smart_profile_id,
-    snake,
 )
 from .charging_profiles import PURPOSE_16
-from .port import ErrorRaised, IdTagSeen
 from .v16_commands import V16Commands, id_tag_info
 
 # Actions a 1.6 charger may send; anything else known to 1.6 is NotSupported, not unknown.

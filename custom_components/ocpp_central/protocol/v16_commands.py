@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..bounds import MAX_CONNECTORS
-from ..connection import Payload
 from ..const import ID_TAG_MAX_LENGTH
-from ..id_tags import AuthResult
+from ..core.bounds import MAX_CONNECTORS
+from ..core.id_tags import AuthResult
+from ..core.status import snake
+from ..wire.connection import Payload
 from .base import ChargerProtocol
-from .values import NotInVersion, snake
+from .values import NotInVersion
 
 
 def id_tag_info(result: AuthResult) -> Payload:

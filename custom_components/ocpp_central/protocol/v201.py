@@ -10,15 +10,17 @@ import itertools
 from types import MappingProxyType
 from typing import Any
 
-from .. import bounds
-from ..actions import CHARGER_ACTIONS_201
-from ..clock import utcnow
-from ..connection import Apply, CallHandler, Handlers, OcppConnection, Payload
-from ..id_tags import AuthStatus
-from ..limits import ChargingLimit
-from ..model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
-from . import profile_id, samples, smart_profile_id, snake
-from .port import CentralPort, ErrorRaised, IdTagSeen
+from ..core import bounds
+from ..core.clock import utcnow
+from ..core.events import ErrorRaised, IdTagSeen
+from ..core.id_tags import AuthStatus
+from ..core.limits import ChargingLimit
+from ..core.model import Charger, ChargerInfo, ConnectorStatus, ErrorInfo
+from ..core.status import snake
+from ..wire.actions import CHARGER_ACTIONS_201
+from ..wire.connection import Apply, CallHandler, Handlers, OcppConnection, Payload
+from . import profile_id, samples, smart_profile_id
+from .port import CentralPort
 from .v201_commands import V201Commands
 from .v201_reports import V201Reports
 from .v201_sessions import id_token_info, sample_fields

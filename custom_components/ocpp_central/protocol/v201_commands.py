@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from ..connection import CallErrorReceived, Payload
-from ..id_tags import AuthResult
+from ..core.id_tags import AuthResult
+from ..core.status import snake
+from ..wire.connection import CallErrorReceived, Payload
 from .v201_sessions import V201Sessions, id_token_info
-from .values import snake
 
 _LOG_TYPES = {"diagnostics": "DiagnosticsLog", "security": "SecurityLog"}
 

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 from ocpp.exceptions import TypeConstraintViolationError
 
-from ..bounds import MAX_CONNECTORS
-from ..connection import Apply, CallErrorReceived, CallTimeoutError, Payload
-from . import ChargerProtocol, snake
+from ..core.bounds import MAX_CONNECTORS
+from ..core.status import snake
+from ..wire.connection import Apply, CallErrorReceived, CallTimeoutError, Payload
+from . import ChargerProtocol
 from .charging_profiles import PURPOSES, reported_profiles
 
 # Messages of one report taken at most (each is a frame of at most 256 KiB).

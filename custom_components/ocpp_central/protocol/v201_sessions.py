@@ -13,11 +13,11 @@ from typing import Any
 
 from ocpp.exceptions import PropertyConstraintViolationError, TypeConstraintViolationError
 
-from .. import bounds
-from ..connection import Apply, Payload
-from ..id_tags import AuthResult, AuthStatus
-from ..measurands import ENERGY
-from ..model import Charger, ConnectorStatus, Transaction
+from ..core import bounds
+from ..core.id_tags import AuthResult, AuthStatus
+from ..core.measurands import ENERGY
+from ..core.model import Charger, ConnectorStatus, Transaction
+from ..wire.connection import Apply, Payload
 from . import ChargerProtocol, parse_time, samples
 
 # Sessions waiting for their EVSE, and remote starts waiting for their session, at most.

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-import re
 from typing import Any
 
-from .. import bounds
-from ..clock import UTC, parse_datetime, utcnow
-from ..connection import CallErrorReceived, Payload
-from ..measurands import merge, normalize
+from ..core import bounds
+from ..core.clock import UTC, parse_datetime, utcnow
+from ..core.measurands import merge, normalize
+from ..wire.connection import CallErrorReceived, Payload
 
 # Reads one sampled value (its number and multiplier): bounded, or None when not shown.
 type ReadSample = Callable[[Any, Any], float | None]
@@ -61,11 +60,6 @@ def parse_time(value: Any) -> datetime:
 def now_iso() -> str:
     """Current time as OCPP wants it."""
     return utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def snake(value: str) -> str:
-    """CamelCase OCPP enum value to the snake_case our entities use."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", value).lower()
 
 
 class NotInVersion(Exception):

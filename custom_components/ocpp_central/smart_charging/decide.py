@@ -10,6 +10,8 @@ import logging
 
 from homeassistant.util import dt as dt_util
 
+from ..core.limits import next_change
+from ..core.model import Charger, Connector
 from ..core.smart import (
     Allocation,
     ChargingMode,
@@ -22,8 +24,6 @@ from ..core.smart import (
     allocate,
 )
 from ..core.smart.allocator import SETTLE
-from ..limits import next_change
-from ..model import Charger, Connector
 from .tracking import Session, Track
 
 _LOGGER = logging.getLogger(__package__)

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING
 
-from ..connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from ..const import DOMAIN
-from ..model import Charger, Connector
+from ..core.model import Charger, Connector
+from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from .inputs import connector_key
 
 if TYPE_CHECKING:

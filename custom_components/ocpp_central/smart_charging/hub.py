@@ -30,6 +30,7 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
+from ..core.model import Charger, Connector
 from ..core.smart import (
     Allocation,
     ChargingMode,
@@ -40,7 +41,6 @@ from ..core.smart import (
 )
 from ..core.smart.model import STALE_AFTER
 from ..core.smart.verify import Watch
-from ..model import Charger, Connector
 from .decide import allocate_with_margin, log_round, next_wake, regulated, settle, view
 from .dispatch import Answer, Dispatcher
 from .estimate import DrawEstimate

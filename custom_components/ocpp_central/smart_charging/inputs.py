@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_PHASE
+from ..core.limits import limit_now
+from ..core.model import Charger, Connector, Transaction
 from ..core.smart import (
     ChargingMode,
     LimitSource,
@@ -19,10 +21,8 @@ from ..core.smart import (
     SiteSettings,
     charger_phases,
 )
+from ..core.smart.state import SmartConnector
 from ..core.smart.verify import TOLERANCE
-from ..limits import limit_now
-from ..model import Charger, Connector, Transaction
-from .state import SmartConnector
 
 if TYPE_CHECKING:
     from ..central import CentralSystem

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import callback
 
 from ..const import DOMAIN
+from ..core.model import Charger, Connector
 from ..core.plan_schedule import plan_schedule
 from ..core.planner import (
     EPSILON_KWH,
@@ -30,7 +31,7 @@ from ..core.planner import (
     plan,
 )
 from ..core.smart import Allocation, ChargingMode, SiteSettings
-from ..model import Charger, Connector
+from ..core.smart.state import SmartConnector
 from .inputs import connector_key, plan_cap
 from .plan_inputs import (
     contiguity_threshold,
@@ -41,7 +42,6 @@ from .plan_inputs import (
     plan_prices,
 )
 from .plan_push import DIFFERS, PushOutcome, push_plan
-from .state import SmartConnector
 
 if TYPE_CHECKING:
     from .hub import SmartCharging

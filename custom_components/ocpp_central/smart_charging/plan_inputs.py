@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_BATTERY_CAPACITY, CONF_PHASE
+from ..core.model import Charger, Connector
 from ..core.prices import PricePeriod, add_surcharge
 from ..core.prices.values import read_number
 from ..core.smart import MIN_CURRENT, SiteSettings, charger_phases
-from ..model import Charger, Connector
+from ..core.smart.state import TARGET_ENERGY, TARGET_SOC
 from .inputs import phase_setting, user_limit
-from .state import TARGET_ENERGY, TARGET_SOC
 
 if TYPE_CHECKING:
     from ..central import CentralSystem

@@ -12,8 +12,8 @@ from datetime import datetime
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 from ..core.plan_schedule import compare_readback
+from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 
 if TYPE_CHECKING:
     from ..protocol import ChargerProtocol

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..core.model import Charger, Connector
 from ..core.smart import LimitSource, SessionInput, Verification
 from ..core.smart.verify import PATIENCE, TOLERANCE
-from ..model import Charger, Connector
 from ..repairs import (
     LIMITS_IGNORED,
     LIMITS_REFUSED,

@@ -22,8 +22,8 @@ from ocpp.v16.enums import Action as Action16
 from ocpp.v21.enums import Action as Action21
 from ocpp.v201.enums import Action as Action201
 
-from ..actions import CHARGER_ACTIONS
-from ..connection import (
+from ..wire.actions import CHARGER_ACTIONS
+from ..wire.connection import (
     Apply,
     CallErrorReceived,
     CallHandler,
@@ -31,7 +31,7 @@ from ..connection import (
     NotConnectedError,
     Payload,
 )
-from ..validation import validate
+from ..wire.validation import validate
 from .ports import ChargerPort
 from .settings import UpstreamMode, UpstreamSettings
 from .transactions import TransactionMap, to_charger

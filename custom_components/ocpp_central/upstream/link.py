@@ -20,14 +20,14 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
-from ..connection import (
+from ..const import MAX_FRAME_BYTES, PING_INTERVAL
+from ..wire.connection import (
     CallErrorReceived,
     CallTimeoutError,
     NotConnectedError,
     OcppConnection,
     Payload,
 )
-from ..const import MAX_FRAME_BYTES, PING_INTERVAL
 from .commands import ACTIONS, CommandGate
 from .frames import FrameSplitter
 from .queue import Item

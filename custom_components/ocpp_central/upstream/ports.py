@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..connection import Payload
+from ..wire.connection import Payload
 
 
 class ChargerPort(Protocol):

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from ..connection import Payload
+from ..wire.connection import Payload
 
 _LOGGER = logging.getLogger(__name__)
 

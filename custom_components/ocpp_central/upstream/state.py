@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import logging
 from typing import Any
 
-from ..connection import Payload
+from ..wire.connection import Payload
 from .queue import Item, ReplayQueue
 from .transactions import TransactionMap
 

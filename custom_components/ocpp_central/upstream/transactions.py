@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..connection import Payload
+from ..wire.connection import Payload
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import logging
 import ssl
 from typing import Any
 
-from ..connection import Payload
+from ..wire.connection import Payload
 from .commands import CommandGate
 from .link import Link
 from .ports import ChargerPort, UpstreamStore

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from ..core.plan_store import plan_from_dict, plan_to_dict
-from ..core.planner import STATUS_IDLE, Plan
-from ..core.prices.values import read_number
-from ..core.smart import ChargingMode
+from ..plan_store import plan_from_dict, plan_to_dict
+from ..planner import STATUS_IDLE, Plan
+from ..prices.values import read_number
+from .model import ChargingMode
 
 # The modes the select offers.
 SELECTABLE_MODES = (

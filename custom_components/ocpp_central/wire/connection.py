@@ -32,7 +32,7 @@ from ocpp.exceptions import (
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from .bounds import OutOfBounds
+from ..core.bounds import OutOfBounds
 from .validation import Call, CallError, CallResult, MessageType, unpack, validate
 
 _LOGGER = logging.getLogger(__name__)

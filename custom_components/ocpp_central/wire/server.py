@@ -18,7 +18,7 @@ from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from .const import MAX_FRAME_BYTES, PING_INTERVAL
+from ..const import MAX_FRAME_BYTES, PING_INTERVAL
 
 _LOGGER = logging.getLogger(__name__)
 

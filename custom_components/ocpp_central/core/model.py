@@ -13,7 +13,10 @@ from typing import Any
 
 from .bounds import FUTURE_TOLERANCE, MAX_CONNECTORS
 from .clock import utcnow
-from .core.status import (
+from .limits import ChargingLimit
+from .measurands import ENERGY
+from .smart.state import SmartConnector
+from .status import (
     DIAGNOSTICS_STATUSES,
     ERROR_CODES,
     FIRMWARE_STATUSES,
@@ -23,9 +26,6 @@ from .core.status import (
     ErrorInfo,
     occupied_status,
 )
-from .limits import ChargingLimit
-from .measurands import ENERGY
-from .smart_charging.state import SmartConnector
 from .transaction import Transaction, iso_or_none, stored_time
 
 # The model's values, importable from here as they always were.
