@@ -54,7 +54,7 @@ class UnlockButton(OcppEntity, ButtonEntity):
         await async_unlock(self.central, self.charger, self.connector.connector_id)
 
 
-def _factory() -> EntityFactory:
+def _factory() -> EntityFactory[CentralSystem]:
     def charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEntity]:
         return [ResetButton(central, charger, None, RESET, Platform.BUTTON)]
 

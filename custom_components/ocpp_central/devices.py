@@ -21,29 +21,30 @@ from .core.model import Charger, Connector
 from .core.smart.state import SMART_ENTITIES
 
 if TYPE_CHECKING:
-    from .central import CentralSystem
+    from .parts import Central
 
 
 @dataclass(slots=True, frozen=True)
-class EntityFactory:
-    """How one platform makes entities for chargers, connectors and measurands."""
+class EntityFactory[C]:
+    """How one platform makes entities for chargers, connectors and measurands (`C`: the
+    central system the entities are given, CentralSystem; this module does not import it)."""
 
-    charger: Callable[[CentralSystem, Charger], Sequence[Entity]]
-    connector: Callable[[CentralSystem, Charger, Connector], Sequence[Entity]] | None = None
-    measurand: Callable[[CentralSystem, Charger, Connector, str], Sequence[Entity]] | None = None
+    charger: Callable[[C, Charger], Sequence[Entity]]
+    connector: Callable[[C, Charger, Connector], Sequence[Entity]] | None = None
+    measurand: Callable[[C, Charger, Connector, str], Sequence[Entity]] | None = None
     # Connector entities that exist only while smart charging is set up.
-    smart: Callable[[CentralSystem, Charger, Connector], Sequence[Entity]] | None = None
+    smart: Callable[[C, Charger, Connector], Sequence[Entity]] | None = None
     # Entities only a charger with upstream settings has (made when it gets them).
-    upstream: Callable[[CentralSystem, Charger], Sequence[Entity]] | None = None
+    upstream: Callable[[C, Charger], Sequence[Entity]] | None = None
 
 
-class ChargerDevices:
+class ChargerDevices[C: Central]:
     """Devices and entities of one central system's chargers."""
 
-    def __init__(self, central: CentralSystem) -> None:
+    def __init__(self, central: C) -> None:
         """Start with no platforms registered."""
         self.central = central
-        self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
+        self._factories: list[tuple[EntityFactory[C], AddConfigEntryEntitiesCallback]] = []
         # Connector entities (platform, unique id, category on a multi-outlet charger), to
         # move them to a child device when a charger turns out to have several outlets.
         self._connector_unique_ids: dict[
@@ -61,7 +62,7 @@ class ChargerDevices:
             self._spawn_upstream(charger, factory, add)
 
     def _spawn_upstream(
-        self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
+        self, charger: Charger, factory: EntityFactory[C], add: AddConfigEntryEntitiesCallback
     ) -> None:
         if factory.upstream is not None and self.central.upstreams.claim_entity(charger.charger_id):
             self._add(charger, add, factory.upstream(self.central, charger))
@@ -131,7 +132,7 @@ class ChargerDevices:
 
     @callback
     def add_entity_factory(
-        self, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
+        self, factory: EntityFactory[C], add: AddConfigEntryEntitiesCallback
     ) -> None:
         """Register a platform; it gets entities for every charger, now and later."""
         self._factories.append((factory, add))
@@ -145,7 +146,7 @@ class ChargerDevices:
             add(entities, config_subentry_id=self.central.subentry_ids[charger.charger_id])
 
     def _spawn_charger(
-        self, charger: Charger, factory: EntityFactory, add: AddConfigEntryEntitiesCallback
+        self, charger: Charger, factory: EntityFactory[C], add: AddConfigEntryEntitiesCallback
     ) -> None:
         self._add(charger, add, factory.charger(self.central, charger))
         self._spawn_upstream(charger, factory, add)
@@ -160,7 +161,7 @@ class ChargerDevices:
         self,
         charger: Charger,
         conn: Connector,
-        factory: EntityFactory,
+        factory: EntityFactory[C],
         add: AddConfigEntryEntitiesCallback,
     ) -> None:
         if factory.connector is not None:
@@ -195,7 +196,7 @@ class ChargerDevices:
         charger: Charger,
         conn: Connector,
         key: str,
-        factory: EntityFactory,
+        factory: EntityFactory[C],
         add: AddConfigEntryEntitiesCallback,
     ) -> None:
         assert factory.measurand is not None

@@ -15,7 +15,7 @@ import voluptuous as vol
 from .const import DOMAIN
 
 if TYPE_CHECKING:
-    from .central import CentralSystem
+    from .parts import Central
 
 
 def reboot_issue_id(charger_id: str) -> str:
@@ -25,7 +25,7 @@ def reboot_issue_id(charger_id: str) -> str:
 
 @callback
 def async_create_reboot_issue(
-    hass: HomeAssistant, central: CentralSystem, charger_id: str, key: str
+    hass: HomeAssistant, central: Central, charger_id: str, key: str
 ) -> None:
     """Tell the user a configuration change waits for a reboot, and offer one."""
     ir.async_create_issue(
@@ -132,7 +132,7 @@ class RebootRepairFlow(RepairsFlow):
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
-        central: CentralSystem = entry.runtime_data
+        central: Central = entry.runtime_data
         try:
             accepted: bool = await central.run_command(
                 self._charger_id, lambda session: session.reset(False)

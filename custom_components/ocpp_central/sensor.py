@@ -340,7 +340,7 @@ class OcppSensor(OcppEntity, SensorEntity):
         return self._value  # type: ignore[no-any-return]
 
 
-def _factory() -> EntityFactory:
+def _factory() -> EntityFactory[CentralSystem]:
     def charger_entities(central: CentralSystem, charger: Charger) -> list[OcppEntity]:
         return [
             OcppSensor(central, charger, None, description, Platform.SENSOR)

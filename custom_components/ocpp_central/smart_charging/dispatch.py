@@ -19,7 +19,7 @@ from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedE
 from .inputs import connector_key
 
 if TYPE_CHECKING:
-    from ..central import CentralSystem
+    from ..parts import Central
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ type AnswerListener = Callable[[Answer], None]
 class Dispatcher:
     """Sends and clears smart charging's TxProfile, and records it for a restart."""
 
-    def __init__(self, central: CentralSystem, on_answer: AnswerListener) -> None:
+    def __init__(self, central: Central, on_answer: AnswerListener) -> None:
         """Answers to limits are handed to `on_answer`."""
         self.central = central
         self._on_answer = on_answer

@@ -50,7 +50,7 @@ from .settings import SmartSettings, read_grid, smart_settings
 from .tracking import GIVE_UP_AFTER, Issues, Session, Track
 
 if TYPE_CHECKING:
-    from ..central import CentralSystem
+    from ..parts import Central
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ _LOGGER = logging.getLogger(__name__)
 class SmartCharging:
     """Keeps every smart-charged session within the fuse, on the sun, and verified."""
 
-    def __init__(self, central: CentralSystem) -> None:
+    def __init__(self, central: Central) -> None:
         """Off until `start` reads the settings."""
         self.central = central
         self.hass = central.hass

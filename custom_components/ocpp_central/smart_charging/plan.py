@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.core import callback
 
@@ -44,7 +44,7 @@ from .plan_inputs import (
 from .plan_push import DIFFERS, PushOutcome, push_plan
 
 if TYPE_CHECKING:
-    from .hub import SmartCharging
+    from ..parts import Central
 
 DEVIATION = 0.10  # delivery this far off the plan remakes it
 MIN_DEVIATION_KWH = 0.5  # less expected than this: too early to tell
@@ -66,10 +66,32 @@ def expected_kwh(made: Plan, until: datetime) -> float:
     return total
 
 
+class Regulation(Protocol):
+    """What the planner asks of smart charging's loop (hub.py's SmartCharging, which owns
+    the planner: typed here so that the planner does not import it back)."""
+
+    @property
+    def central(self) -> Central:
+        """The central system."""
+
+    @property
+    def enabled(self) -> bool:
+        """Whether smart charging is set up."""
+
+    def run(self) -> None:
+        """Run the loop now."""
+
+    def schedule_run(self) -> None:
+        """Run the loop once the current loop turn is over."""
+
+    def notify_quietly(self, charger: Charger, connector_id: int) -> None:
+        """Show a connector's change without reacting to it."""
+
+
 class Planner:
     """The plans of one central system's connectors, and what their chargers were given."""
 
-    def __init__(self, hub: SmartCharging) -> None:
+    def __init__(self, hub: Regulation) -> None:
         """Nothing planned yet; `start` follows the prices."""
         self.hub = hub
         self.central = hub.central
