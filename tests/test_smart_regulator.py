@@ -170,6 +170,18 @@ def test_refused_limit_is_retried_after_a_pause() -> None:
     assert RegulatorState().refused("x") == RegulatorState()
 
 
+def test_a_forgotten_channel_is_sent_afresh_and_the_others_kept() -> None:
+    """RegulatorState.without: a connector whose limit was cleared (or whose user limit
+    changed) is told again at once; the other connectors keep what they were told."""
+    allocation = {"a": Allocation(16, NONE), "b": Allocation(10, NONE)}
+    both = [session(), session("b")]
+    state = regulate(RegulatorState(), allocation, both, at(0)).state
+    forgotten = state.without("a")
+    assert (forgotten.told("a"), forgotten.told("b")) == (None, 10)
+    assert regulate(forgotten, allocation, both, at(1)).sends == (("a", 16),)
+    assert state.without("x") is state
+
+
 def test_ended_sessions_are_forgotten_and_chargers_are_paced_apart() -> None:
     """Each connector has its own pacing; the next run is the earliest any of them wants."""
     sessions = [session("a"), session("b")]

@@ -2,5 +2,5 @@
 
 The decisions themselves are pure functions in `core.smart`; this package feeds them from
 the model and the grid sensors, sends the limits they produce and keeps what must survive a
-restart. Nothing is imported here, so the model can use `state` without pulling in the hub.
+restart. What it keeps per connector lives with the model (core/smart/state.py).
 """

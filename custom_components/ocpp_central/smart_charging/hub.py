@@ -24,7 +24,6 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers.event import (
-    async_track_point_in_utc_time,
     async_track_state_change_event,
     async_track_state_report_event,
 )
@@ -48,6 +47,7 @@ from .inputs import assumed_cap, connector_key, drawn_above, session_input, user
 from .plan import Planner
 from .settings import SmartSettings, read_grid, smart_settings
 from .tracking import GIVE_UP_AFTER, Issues, Session, Track
+from .wake import WakeTimer
 
 if TYPE_CHECKING:
     from ..parts import Central
@@ -73,8 +73,7 @@ class SmartCharging:
         self._grid_reported = False  # a grid sensor reported since the last run
         self._listeners: dict[str, Callable[[], None]] = {}
         self._unsub_grid: list[CALLBACK_TYPE] = []
-        self._unsub_timer: CALLBACK_TYPE | None = None
-        self._timer_at: datetime | None = None
+        self._wake = WakeTimer(central.hass, self.run)
         self._scheduled: asyncio.Handle | None = None
         self._quiet = False  # our own entity updates are not changes to react to
 
@@ -105,7 +104,7 @@ class SmartCharging:
         """Stop following anything (what was sent stays recorded for the next start)."""
         self._unsubscribe_grid()
         self.planner.stop()
-        self._arm(None)
+        self._wake.arm(None)
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled = None
@@ -222,22 +221,6 @@ class SmartCharging:
         if self._scheduled is None:
             self._scheduled = self.hass.loop.call_soon(self.run)
 
-    @callback
-    def _on_timer(self, _now: datetime) -> None:
-        self._unsub_timer = None
-        self._timer_at = None
-        self.run()
-
-    def _arm(self, when: datetime | None) -> None:
-        if when == self._timer_at:
-            return
-        if self._unsub_timer is not None:
-            self._unsub_timer()
-            self._unsub_timer = None
-        self._timer_at = when
-        if when is not None:
-            self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
-
     def notify_quietly(self, charger: Charger, connector_id: int) -> None:
         """Show a connector's change (our own change: not one to react to)."""
         with self._quietly():
@@ -267,7 +250,7 @@ class SmartCharging:
         ]
         if (settings := self.settings) is None:
             self._clear_unregulated(pairs, now)
-            self._arm(self.dispatcher.next_retry())
+            self._wake.arm(self.dispatcher.next_retry())
             return
         grid = read_grid(self.hass, settings)
         for charger, conn in self.planner.refresh(pairs, settings.site, now):
@@ -307,8 +290,8 @@ class SmartCharging:
         due = [regulation.next_run, verification.next_check, self.dispatcher.next_retry()]
         due.append(self.planner.next_wake(pairs, now))
         running = [(conn, session) for _, conn, session in sessions.values()]
-        self._arm(next_wake(now, due, stale_at, running))
-        log_round(grid, inputs, allocation, regulation.sends, self._timer_at)
+        self._wake.arm(next_wake(now, due, stale_at, running))
+        log_round(grid, inputs, allocation, regulation.sends, self._wake.at)
 
     def _sessions(
         self, pairs: list[tuple[Charger, Connector]], settings: SmartSettings, now: datetime
@@ -372,10 +355,7 @@ class SmartCharging:
     # --- bookkeeping ---------------------------------------------------------------------
 
     def _forget_channel(self, key: str) -> None:
-        if key in self._state.channels:
-            self._state = RegulatorState(
-                {k: v for k, v in self._state.channels.items() if k != key}
-            )
+        self._state = self._state.without(key)
 
     def _drop(self, key: str) -> None:
         """Forget a connector's session: its channel, its watch, its track."""

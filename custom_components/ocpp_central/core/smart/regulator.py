@@ -61,6 +61,12 @@ class RegulatorState:
         channel = self.channels.get(key)
         return channel.sent_at if channel and channel.told is not None else None
 
+    def without(self, key: str) -> RegulatorState:
+        """The state with a connector's channel forgotten (sent afresh next time)."""
+        if key not in self.channels:
+            return self
+        return RegulatorState({k: v for k, v in self.channels.items() if k != key})
+
     def refused(self, key: str) -> RegulatorState:
         """The charger refused the last limit: what it has is unknown; retry after a pause."""
         if (channel := self.channels.get(key)) is None:
