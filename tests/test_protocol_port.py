@@ -24,7 +24,12 @@ from custom_components.ocpp_central.core.events import (
 )
 from custom_components.ocpp_central.core.id_tags import AuthResult, AuthStatus
 from custom_components.ocpp_central.core.limits import ElectricalSettings
-from custom_components.ocpp_central.core.model import Charger, ChargerInfo, ConnectorStatus
+from custom_components.ocpp_central.core.model import (
+    Charger,
+    ChargerInfo,
+    ConnectorStatus,
+    Transaction,
+)
 from custom_components.ocpp_central.protocol import ChargerProtocol
 from custom_components.ocpp_central.protocol.port import BootDecision, CentralPort
 from custom_components.ocpp_central.protocol.v16 import V16Protocol
@@ -44,6 +49,8 @@ class FakePort:
     configuration: dict[str, str] = field(default_factory=dict)
     booted: list[ChargerInfo] = field(default_factory=list)
     events: list[ChargerEvent] = field(default_factory=list)
+    # For each session event: the session its connector held when the event was published.
+    on_connector: list[Transaction | None] = field(default_factory=list)
     ready: int = 0
     saves: int = 0
     _next_tx: int = 1
@@ -72,6 +79,8 @@ class FakePort:
 
     def publish(self, event: ChargerEvent) -> None:
         self.events.append(event)
+        if isinstance(event, SessionStarted | SessionEnded) and self.charger is not None:
+            self.on_connector.append(self.charger.connector(event.tx.connector_id).transaction)
 
     def save_soon(self) -> None:
         self.saves += 1
@@ -214,7 +223,13 @@ async def test_a_lost_stop_closes_the_stale_session() -> None:
     )
     kinds = [type(event).__name__ for event in port.events]
     assert kinds == ["SessionStarted", "SessionEnded", "SessionStarted"]
-    assert charger.connectors[1].transaction is port.events[2].tx  # type: ignore[union-attr]
+    first, _, second = port.events
+    assert isinstance(first, SessionStarted) and isinstance(second, SessionStarted)
+    assert charger.connectors[1].transaction is second.tx
+    # The hub hears of the stale end while the connector is free: a limit bound to that
+    # session is re-sent as the connector's default, not bound to the new session before
+    # the charger has its id.
+    assert port.on_connector == [first.tx, None, second.tx]
 
 
 async def test_authorize_publishes_the_tag() -> None:

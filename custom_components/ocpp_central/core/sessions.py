@@ -3,11 +3,12 @@
 A connector has at most one open session. One still open when the next starts lost its end
 (a StopTransaction or an Ended event that never came, e.g. a charger reset mid-session): it
 is closed first, at the new session's start, so the new one starts clean. An ended session
-stays as the connector's last session. Each rule returns the events it caused, in order.
+stays as the connector's last session. The rules tell the events they cause, in order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,16 +20,24 @@ if TYPE_CHECKING:
 
 
 def start_session(
-    charger: Charger, conn: Connector, tx: Transaction, *, meter_start: bool = True
-) -> list[SessionEnded | SessionStarted]:
-    """`tx` becomes `conn`'s session (`meter_start`: the charger reported its start reading)."""
-    events: list[SessionEnded | SessionStarted] = []
+    charger: Charger,
+    conn: Connector,
+    tx: Transaction,
+    publish: Callable[[SessionEnded | SessionStarted], None],
+    *,
+    meter_start: bool = True,
+) -> None:
+    """`tx` becomes `conn`'s session (`meter_start`: the charger reported its start reading).
+
+    The stale session's end is published before the new session is attached: what listens
+    to it (a limit bound to that session, re-sent as the connector's default) must see the
+    connector free, not already holding a session the charger does not know the id of yet.
+    """
     if conn.transaction is not None:
-        events.append(end_session(charger, conn.transaction, tx.start, None))
+        end_session(charger, conn.transaction, tx.start, None, publish)
     conn.transaction = tx
     conn.session_began()
-    events.append(SessionStarted(tx, meter_start))
-    return events
+    publish(SessionStarted(tx, meter_start))
 
 
 def end_session(
@@ -36,9 +45,10 @@ def end_session(
     tx: Transaction,
     stop: datetime,
     reason: str | None,
+    publish: Callable[[SessionEnded], None],
     *,
     meter_stop_wh: float | None = None,
-) -> SessionEnded:
+) -> None:
     """`tx` ends at `stop` (`reason` in OCPP spelling, None when it is not known)."""
     tx.stop = stop
     tx.reason = snake(reason) if reason else None
@@ -46,4 +56,4 @@ def end_session(
     if conn.transaction is tx:
         conn.transaction = None
     conn.last_session = tx
-    return SessionEnded(tx, reason, meter_stop_wh)
+    publish(SessionEnded(tx, reason, meter_stop_wh))

@@ -153,8 +153,7 @@ class ChargerProtocol(ChargingProfiles):
         self, charger: Charger, conn: Connector, tx: Transaction, *, meter_start: bool = True
     ) -> None:
         """A session becomes its connector's session (core/sessions.py has the rules)."""
-        for event in start_session(charger, conn, tx, meter_start=meter_start):
-            self.port.publish(event)
+        start_session(charger, conn, tx, self.port.publish, meter_start=meter_start)
 
     def _end_session(
         self,
@@ -166,7 +165,7 @@ class ChargerProtocol(ChargingProfiles):
         meter_stop_wh: float | None = None,
     ) -> None:
         """A session ends (`reason` in OCPP spelling, None when it is not known)."""
-        self.port.publish(end_session(charger, tx, stop, reason, meter_stop_wh=meter_stop_wh))
+        end_session(charger, tx, stop, reason, self.port.publish, meter_stop_wh=meter_stop_wh)
 
     def _apply_samples(
         self,
