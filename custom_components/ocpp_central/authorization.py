@@ -16,7 +16,7 @@ from .protocol import ChargerProtocol
 from .wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 
 if TYPE_CHECKING:
-    from .parts import Central
+    from .parts import CentralView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ MAX_UPSTREAM_TAGS = 32
 class Authorization:
     """The id tags of one central system (persisted with it) and what follows from them."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: CentralView) -> None:
         """Start empty; load() restores the stored tags."""
         self.central = central
         # Known tags by upper-case id: RFID readers differ in how they print hex.

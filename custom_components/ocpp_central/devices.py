@@ -21,11 +21,11 @@ from .core.model import Charger, Connector
 from .core.smart.state import SMART_ENTITIES
 
 if TYPE_CHECKING:
-    from .parts import Central
+    from .parts import CentralView
 
 
 @dataclass(slots=True, frozen=True)
-class EntityFactory[C]:
+class EntityFactory[C: CentralView]:
     """How one platform makes entities for chargers, connectors and measurands (`C`: the
     central system the entities are given, CentralSystem; this module does not import it)."""
 
@@ -38,7 +38,7 @@ class EntityFactory[C]:
     upstream: Callable[[C, Charger], Sequence[Entity]] | None = None
 
 
-class ChargerDevices[C: Central]:
+class ChargerDevices[C: CentralView]:
     """Devices and entities of one central system's chargers."""
 
     def __init__(self, central: C) -> None:

@@ -2,10 +2,11 @@
 
 central.py's CentralSystem composes the parts (admission, preparation, announcements, the
 chargers' ports, authorization, devices, the sessions ledger, smart charging, the upstream
-links) and hands each of them itself, typed as `Central`. A part depends on these views, never
-on central.py or on another part's module, so the parts import nothing that imports them back:
-the import graph has no cycle, not even under TYPE_CHECKING. Each view lists only what the
-other parts use of that part; mypy checks that CentralSystem and the parts provide it.
+links, repairs) and hands each of them itself, typed as `CentralView`. A part depends on
+these views instead of on central.py or on the modules of the parts it calls, so no part
+imports a module that imports it back: the import graph has no cycle, not even under
+TYPE_CHECKING. Each view lists only what the other parts use of that part; mypy checks that
+CentralSystem and the parts provide it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .attribution import RemoteStarts
     from .core.id_tags import AuthResult, IdTag
-    from .core.ledger import Ledger
     from .core.limits import ElectricalSettings
     from .core.model import Charger, ChargerInfo, Connector, ErrorInfo, Transaction
     from .price_source import PriceSource
@@ -51,6 +50,9 @@ class PreparationView(Protocol):
 
     def session_ended(self, charger: Charger, conn: Connector) -> None:
         """A session ended: a limit bound to it moves back to the connector's default."""
+
+    async def apply_limit(self, session: ChargerProtocol, charger: Charger, conn: Connector) -> str:
+        """Send a connector's limit; returns the charger's answer."""
 
 
 class AnnouncementsView(Protocol):
@@ -88,9 +90,6 @@ class AuthorizationView(Protocol):
 
     def authorize_start(self, id_tag: str, charger: Charger, connector_id: int) -> AuthResult:
         """Decide an id tag starting a session."""
-
-    def remember_remote(self, id_tag: str) -> None:
-        """An id tag a remote start from Home Assistant used."""
 
     def remember_upstream(self, charger_id: str, id_tag: str) -> None:
         """An id tag a backend's remote start used."""
@@ -135,14 +134,6 @@ class DevicesView(Protocol):
 
 class LedgerView(Protocol):
     """The sessions ledger (session_ledger.py)."""
-
-    @property
-    def ledger(self) -> Ledger:
-        """The records."""
-
-    @property
-    def remote_starts(self) -> RemoteStarts:
-        """Remote starts from Home Assistant, to attribute sessions to users."""
 
     def session_started(self, charger: Charger, tx: Transaction, *, meter_start: bool) -> None:
         """A session started."""
@@ -191,7 +182,7 @@ class UpstreamsView(Protocol):
         """A charger was removed."""
 
 
-class Central(Protocol):
+class CentralView(Protocol):
     """One config entry's central system, as its parts see it."""
 
     @property
@@ -273,11 +264,6 @@ class Central(Protocol):
 
     def next_transaction_id(self) -> int:
         """A transaction id never handed out before."""
-
-    def apply_limit(
-        self, session: ChargerProtocol, charger: Charger, conn: Connector
-    ) -> Awaitable[str]:
-        """Send a connector's limit; returns the charger's answer."""
 
     def run_command[T](
         self, charger_id: str, command: Callable[[ChargerProtocol], Awaitable[T]]

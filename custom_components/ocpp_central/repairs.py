@@ -15,7 +15,7 @@ import voluptuous as vol
 from .const import DOMAIN
 
 if TYPE_CHECKING:
-    from .parts import Central
+    from .parts import CentralView
 
 
 def reboot_issue_id(charger_id: str) -> str:
@@ -25,7 +25,7 @@ def reboot_issue_id(charger_id: str) -> str:
 
 @callback
 def async_create_reboot_issue(
-    hass: HomeAssistant, central: Central, charger_id: str, key: str
+    hass: HomeAssistant, central: CentralView, charger_id: str, key: str
 ) -> None:
     """Tell the user a configuration change waits for a reboot, and offer one."""
     ir.async_create_issue(
@@ -132,7 +132,7 @@ class RebootRepairFlow(RepairsFlow):
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
-        central: Central = entry.runtime_data
+        central: CentralView = entry.runtime_data
         try:
             accepted: bool = await central.run_command(
                 self._charger_id, lambda session: session.reset(False)

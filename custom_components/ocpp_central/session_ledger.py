@@ -31,7 +31,7 @@ from .core.model import Charger, Transaction
 from .price_source import PriceSource
 
 if TYPE_CHECKING:
-    from .parts import Central
+    from .parts import CentralView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def combine(stored: Iterable[Any], carried: Any) -> tuple[list[Any], bool]:
 class SessionLedger:
     """The ledger of one central system, and what keeps it fed, priced and stored."""
 
-    def __init__(self, central: Central, prices: PriceSource) -> None:
+    def __init__(self, central: CentralView, prices: PriceSource) -> None:
         """Empty until async_load()."""
         self.central = central
         self.hass = central.hass

@@ -31,7 +31,7 @@ from .protocol import SMART_PROFILE_BASE
 from .wire.connection import NotConnectedError, Payload
 
 if TYPE_CHECKING:
-    from .parts import Central
+    from .parts import CentralView
     from .protocol import ChargerProtocol
 
 # The station-wide maximum's purpose in each version family.
@@ -155,7 +155,9 @@ def remote_start_tag(version: str, action: str, payload: Payload) -> str | None:
 class UpstreamCharger:
     """The upstream package's ChargerPort for one charger: whichever connection it has now."""
 
-    def __init__(self, central: Central, charger_id: str, fuse: Callable[[], Fuse | None]) -> None:
+    def __init__(
+        self, central: CentralView, charger_id: str, fuse: Callable[[], Fuse | None]
+    ) -> None:
         """`fuse` gives the charger's current rules (None while it is not connected)."""
         self._central = central
         self._charger_id = charger_id

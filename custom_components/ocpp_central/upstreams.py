@@ -35,7 +35,7 @@ from .upstream_charger import Fuse, UpstreamCharger, fuse_of
 from .wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedError
 
 if TYPE_CHECKING:
-    from .parts import Central
+    from .parts import CentralView
     from .protocol import ChargerProtocol
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class LinkStore:
 class Upstreams:
     """Makes, replaces and stops the links of one central system's chargers."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: CentralView) -> None:
         """No links until chargers connect."""
         self.central = central
         self._links: dict[str, Upstream] = {}

@@ -24,7 +24,7 @@ from .status import (
 )
 from .transaction import Transaction, iso_or_none, stored_time
 
-# The model's values, importable from here as they always were.
+# The model's values, importable from here with the model itself.
 __all__ = [
     "DIAGNOSTICS_STATUSES",
     "ERROR_CODES",

@@ -37,7 +37,7 @@ from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedE
 from .persistence import SAVE_DELAY_TRANSACTIONS
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def owner_elsewhere(hass: HomeAssistant, entry_id: str, charger_id: str) -> Conf
 class Admission:
     """One central system's doorkeeper."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: CentralView) -> None:
         """Nobody waiting yet."""
         self._central = central
         self._hass = central.hass

@@ -18,13 +18,13 @@ from ..core.status import snake
 from .persistence import SAVE_DELAY_TRANSACTIONS
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 
 class Announcements:
     """Records and announces what one central system's chargers report."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: CentralView) -> None:
         """Bind to a central system."""
         self._central = central
 

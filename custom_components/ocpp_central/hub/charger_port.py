@@ -22,7 +22,7 @@ from ..core.model import Charger, ChargerInfo
 from ..protocol.port import BootDecision
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 
 class ChargerPort:
@@ -30,7 +30,7 @@ class ChargerPort:
 
     __slots__ = ("_central", "_charger_id", "save_soon")
 
-    def __init__(self, central: Central, charger_id: str) -> None:
+    def __init__(self, central: CentralView, charger_id: str) -> None:
         """Bind to a central system and a charger id."""
         self._central = central
         self._charger_id = charger_id

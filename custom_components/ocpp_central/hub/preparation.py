@@ -18,7 +18,7 @@ from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedE
 from .persistence import SAVE_DELAY_TRANSACTIONS
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ _LOGGER = logging.getLogger(__name__)
 class Preparation:
     """Prepares one central system's chargers, and keeps the user's limits on them."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: CentralView) -> None:
         """Bind to a central system."""
         self._central = central
 

@@ -1,5 +1,5 @@
-"""What OCPP messages carry, read into plain values: samples, times, enum names; the errors
-a request can meet before it goes out. The same in every version."""
+"""What OCPP messages carry, read into plain values: samples and times; the errors a request
+can meet before it goes out. The same in every version."""
 
 from __future__ import annotations
 

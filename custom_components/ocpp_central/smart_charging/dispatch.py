@@ -19,7 +19,7 @@ from ..wire.connection import CallErrorReceived, CallTimeoutError, NotConnectedE
 from .inputs import connector_key
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ type AnswerListener = Callable[[Answer], None]
 class Dispatcher:
     """Sends and clears smart charging's TxProfile, and records it for a restart."""
 
-    def __init__(self, central: Central, on_answer: AnswerListener) -> None:
+    def __init__(self, central: CentralView, on_answer: AnswerListener) -> None:
         """Answers to limits are handed to `on_answer`."""
         self.central = central
         self._on_answer = on_answer
@@ -136,7 +136,7 @@ class Dispatcher:
         if (session := self.central.sessions.get(charger.charger_id)) is None:
             return
         try:
-            await self.central.apply_limit(session, charger, conn)
+            await self.central.preparation.apply_limit(session, charger, conn)
         except (NotConnectedError, CallTimeoutError, CallErrorReceived) as err:
             _LOGGER.info("%s: could not re-apply the limit: %s", charger.charger_id, err)
 

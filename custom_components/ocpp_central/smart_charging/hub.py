@@ -50,7 +50,7 @@ from .tracking import GIVE_UP_AFTER, Issues, Session, Track
 from .wake import WakeTimer
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ _LOGGER = logging.getLogger(__name__)
 class SmartCharging:
     """Keeps every smart-charged session within the fuse, on the sun, and verified."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: CentralView) -> None:
         """Off until `start` reads the settings."""
         self.central = central
         self.hass = central.hass
@@ -175,7 +175,7 @@ class SmartCharging:
         """A charger (re)connected and was accepted: its limits go out afresh (it may have
         rebooted and lost them), and what a previous run left behind is cleared."""
         for key in [k for k in self._state.channels if k.rsplit("/", 1)[0] == charger_id]:
-            self._forget_channel(key)
+            self._state = self._state.without(key)
         self.planner.charger_ready(charger_id)
         self.schedule_run()
 
@@ -190,7 +190,7 @@ class SmartCharging:
         if (track := self._tracks.get(key)) is not None:
             track.held = False  # leaving a smart mode clears our limit unless the fuse needs it
         # The homeowner's choice applies at once, up or down (pacing is for measurements).
-        self._forget_channel(key)
+        self._state = self._state.without(key)
         self.central.save_soon(0)
         self.notify_quietly(charger, connector_id)
         self.run()
@@ -310,7 +310,7 @@ class SmartCharging:
             if upper != track.upper:
                 # The user's own limit or schedule changed: that applies at once, either way.
                 track.upper, track.upper_at, track.drawn_above = upper, now, None
-                self._forget_channel(key)
+                self._state = self._state.without(key)
             session = session_input(
                 self.central, charger, conn, tx, settings.site, self._state, now
             )
@@ -354,12 +354,9 @@ class SmartCharging:
 
     # --- bookkeeping ---------------------------------------------------------------------
 
-    def _forget_channel(self, key: str) -> None:
-        self._state = self._state.without(key)
-
     def _drop(self, key: str) -> None:
         """Forget a connector's session: its channel, its watch, its track."""
-        self._forget_channel(key)
+        self._state = self._state.without(key)
         self._watches.pop(key, None)
         self._tracks.pop(key, None)
         self._drawn.forget(key)
@@ -378,7 +375,7 @@ class SmartCharging:
         if track is None or answer.seq != self.dispatcher.latest(answer.key):
             return  # a newer limit went out meanwhile: its answer decides
         if answer.accepted is None:
-            self._forget_channel(answer.key)  # sent afresh when it is back
+            self._state = self._state.without(answer.key)  # sent afresh when it is back
             return
         self._state = self._state.refused(answer.key)
         track.refusals += 1

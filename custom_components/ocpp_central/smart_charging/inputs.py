@@ -25,7 +25,7 @@ from ..core.smart.state import SmartConnector
 from ..core.smart.verify import TOLERANCE
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 _PHASE_READINGS = ((Phase.L1, "current_l1"), (Phase.L2, "current_l2"), (Phase.L3, "current_l3"))
 
@@ -86,7 +86,7 @@ def phase_setting(value: object) -> Phase | None:
 
 
 def session_input(
-    central: Central,
+    central: CentralView,
     charger: Charger,
     conn: Connector,
     tx: Transaction,

@@ -44,7 +44,7 @@ from .plan_inputs import (
 from .plan_push import DIFFERS, PushOutcome, push_plan
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 DEVIATION = 0.10  # delivery this far off the plan remakes it
 MIN_DEVIATION_KWH = 0.5  # less expected than this: too early to tell
@@ -66,12 +66,12 @@ def expected_kwh(made: Plan, until: datetime) -> float:
     return total
 
 
-class Regulation(Protocol):
+class SmartLoop(Protocol):
     """What the planner asks of smart charging's loop (hub.py's SmartCharging, which owns
     the planner: typed here so that the planner does not import it back)."""
 
     @property
-    def central(self) -> Central:
+    def central(self) -> CentralView:
         """The central system."""
 
     @property
@@ -91,7 +91,7 @@ class Regulation(Protocol):
 class Planner:
     """The plans of one central system's connectors, and what their chargers were given."""
 
-    def __init__(self, hub: Regulation) -> None:
+    def __init__(self, hub: SmartLoop) -> None:
         """Nothing planned yet; `start` follows the prices."""
         self.hub = hub
         self.central = hub.central

@@ -18,7 +18,7 @@ from ..core.smart.state import TARGET_ENERGY, TARGET_SOC
 from .inputs import phase_setting, user_limit
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 MAX_BATTERY_KWH = 500.0
 # A plan may cost this share of the average price per kWh more than the cheapest one, to
@@ -52,7 +52,7 @@ def delivered_kwh(conn: Connector, departure: datetime) -> float:
     return 0.0
 
 
-def soc_target_kwh(central: Central, charger: Charger, conn: Connector) -> float | None:
+def soc_target_kwh(central: CentralView, charger: Charger, conn: Connector) -> float | None:
     """kWh to the SoC target, when the car reports its SoC in this session and the charger
     setting `battery_capacity` is known."""
     target = conn.smart.target_soc
@@ -69,7 +69,7 @@ def soc_target_kwh(central: Central, charger: Charger, conn: Connector) -> float
 
 
 def energy_needed(
-    central: Central, charger: Charger, conn: Connector, departure: datetime
+    central: CentralView, charger: Charger, conn: Connector, departure: datetime
 ) -> tuple[float | None, str]:
     """kWh still needed by departure (None without a target), and by which target."""
     if conn.smart.target_kind == TARGET_SOC:
@@ -82,7 +82,7 @@ def energy_needed(
 
 
 def plan_current(
-    central: Central,
+    central: CentralView,
     charger: Charger,
     conn: Connector,
     site: SiteSettings,
@@ -104,7 +104,7 @@ def plan_current(
     return (amps if amps >= MIN_CURRENT else 0.0), phases
 
 
-def plan_prices(central: Central, now: datetime, departure: datetime) -> list[PricePeriod]:
+def plan_prices(central: CentralView, now: datetime, departure: datetime) -> list[PricePeriod]:
     """The site's prices with the surcharge (a fixed price: one period up to departure)."""
     source = central.prices
     settings = source.settings
@@ -123,7 +123,7 @@ def contiguity_threshold(prices: list[PricePeriod]) -> float:
     return CONTIGUITY_SHARE * sum(abs(p.price) for p in prices) / len(prices)
 
 
-def max_slots(central: Central, charger_id: str) -> int | None:
+def max_slots(central: CentralView, charger_id: str) -> int | None:
     """How many slots fit in the charger's schedule (two periods each, one to start, and
     one block kept for energy that waits for prices), when it says how many periods it takes."""
     configuration = central.configuration(charger_id)

@@ -19,7 +19,7 @@ from ..repairs import (
 from .estimate import FOLLOW
 
 if TYPE_CHECKING:
-    from ..parts import Central
+    from ..parts import CentralView
 
 type Session = tuple[Charger, Connector, SessionInput]
 
@@ -71,7 +71,7 @@ def complies(session: SessionInput, now: datetime) -> bool:
 class Issues:
     """Repair issues: a charger that ignores its limits, one that refuses them."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: CentralView) -> None:
         """No issue is open yet."""
         self.central = central
         self._ignoring: set[str] = set()

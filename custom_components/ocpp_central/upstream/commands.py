@@ -17,7 +17,6 @@ import re
 from typing import Any
 
 from ocpp.exceptions import GenericError, NotSupportedError, OCPPError, SecurityError
-from ocpp.messages import CallResult, MessageType, get_validator
 from ocpp.v16.enums import Action as Action16
 from ocpp.v21.enums import Action as Action21
 from ocpp.v201.enums import Action as Action201
@@ -31,7 +30,7 @@ from ..wire.connection import (
     NotConnectedError,
     Payload,
 )
-from ..wire.validation import validate
+from ..wire.validation import CallResult, response_schema, validate
 from .ports import ChargerPort
 from .settings import UpstreamMode, UpstreamSettings
 from .transactions import TransactionMap, to_charger
@@ -127,7 +126,7 @@ def _variable(entry: Any) -> Any:
 def _status_refusal(version: str, action: str) -> Payload | None:
     """{"status": <refusal>} when that alone is a valid response to `action`."""
     try:
-        schema = get_validator(MessageType.CallResult, action, version).schema
+        schema = response_schema(action, version)
     except (OCPPError, ValueError, OSError):
         return None
     status = schema.get("properties", {}).get("status")

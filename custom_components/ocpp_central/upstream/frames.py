@@ -14,9 +14,10 @@ import json
 import logging
 from typing import Any
 
-from ocpp.messages import MessageType
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+
+from ..wire.validation import MessageType
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -30,6 +30,7 @@ __all__ = [
     "CallResult",
     "MessageType",
     "preload_schemas",
+    "response_schema",
     "unpack",
     "validate",
 ]
@@ -52,6 +53,13 @@ def preload_schemas(ocpp_version: str) -> None:
         # An empty payload rarely validates; the schema is cached all the same.
         with contextlib.suppress(OCPPError):
             validate_payload(message, ocpp_version)
+
+
+def response_schema(action: str, ocpp_version: str) -> dict[str, Any]:
+    """The JSON schema of an action's response (OCPPError, ValueError or OSError when the
+    version has no such action)."""
+    schema: dict[str, Any] = get_validator(MessageType.CallResult, action, ocpp_version).schema
+    return schema
 
 
 # The library validates every version with a draft-4 validator; so do the compiled ones.
