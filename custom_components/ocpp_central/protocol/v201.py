@@ -266,7 +266,7 @@ class V201Protocol(V201Commands, V201Reports):
         answer = await self.connection.call(
             "RequestStartTransaction",
             {
-                "idToken": {"idToken": id_tag, "type": "CentralView"},
+                "idToken": {"idToken": id_tag, "type": "Central"},
                 "remoteStartId": remote_start_id,
                 "evseId": connector_id,
             },

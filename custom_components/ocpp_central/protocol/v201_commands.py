@@ -99,13 +99,13 @@ class V201Commands(V201Sessions):
         payload: Payload = {
             "id": reservation_id,
             "expiryDateTime": expiry.isoformat(),
-            "idToken": {"idToken": id_tag, "type": "CentralView"},
+            "idToken": {"idToken": id_tag, "type": "Central"},
             "evseId": connector_id,
         }
         if connector_type is not None:
             payload["connectorType"] = connector_type
         if parent is not None:
-            payload["groupIdToken"] = {"idToken": parent, "type": "CentralView"}
+            payload["groupIdToken"] = {"idToken": parent, "type": "Central"}
         answer = await self.connection.call("ReserveNow", payload)
         return snake(answer.get("status", "Rejected"))
 

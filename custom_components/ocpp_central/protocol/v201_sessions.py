@@ -50,7 +50,7 @@ def id_token_info(result: AuthResult) -> Payload:
     if result.expiry is not None:
         info["cacheExpiryDateTime"] = result.expiry.isoformat()
     if result.parent is not None:
-        info["groupIdToken"] = {"idToken": result.parent, "type": "CentralView"}
+        info["groupIdToken"] = {"idToken": result.parent, "type": "Central"}
     return info
 
 
