@@ -1,4 +1,5 @@
-"""Benchmark the integration inside a real Home Assistant against a bare `ocpp` central system.
+"""Benchmark the integration inside a real Home Assistant against a bare `ocpp` central system
+and a framework-free one.
 
     python -m simulator.bench [--quick]        (or scripts/bench)
 
@@ -10,7 +11,9 @@ Three kinds of process, never sharing one:
   (`python -m simulator.bench bare`): an `ocpp.v16.ChargePoint` per connection with handlers
   for BootNotification, Heartbeat, StatusNotification, MeterValues (and Authorize/Start/Stop
   so the same client can run against both), with the library's default settings, and the same
-  lag probe;
+  lag probe; or the framework-free central system (`python -m simulator.bench free`,
+  bench_free.py: websockets + json + schema checks compiled once), the floor of the product's
+  budget on server CPU per message (bench_cpu.py reports it), with the same lag probe;
 - the load client (`python -m simulator.bench client`): OCPP 1.6 chargers over loopback. Each
   boots, reports Charging, starts a transaction and then sends MeterValues with 10 sampled
   values (rising energy, power, current and voltage per phase, SoC, offered current), framed
@@ -48,6 +51,8 @@ import tempfile
 import time
 from typing import Any
 import uuid
+
+from .bench_cpu import cpu_lines, cpu_summary
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -327,8 +332,10 @@ class Recorder:
         server0, client0, t0 = cpu_seconds(self.server_pid), time.process_time(), time.monotonic()
         await asyncio.sleep(max(0.0, self.window.end - time.monotonic()))
         elapsed = time.monotonic() - t0
+        server_cpu = cpu_seconds(self.server_pid) - server0
         self.usage = {
-            "server_cpu_pct": 100 * (cpu_seconds(self.server_pid) - server0) / elapsed,
+            "server_cpu_s": server_cpu,
+            "server_cpu_pct": 100 * server_cpu / elapsed,
             "client_cpu_pct": 100 * (time.process_time() - client0) / elapsed,
             "server_rss_kib": rss_kib(self.server_pid),
         }
@@ -669,29 +676,36 @@ def start_ha(
     return server
 
 
-def start_bare(workdir: Path, sync_validation: bool) -> Server:
-    """Start the bare central system."""
+# The central systems without Home Assistant, each run as `python -m simulator.bench <mode>`.
+REFERENCE_TARGETS = {
+    "bare": "bare ocpp",
+    "bare-sync": "bare ocpp (in-thread validation)",
+    "free": "framework-free (websockets + json + fastjsonschema)",
+}
+
+
+def start_reference(workdir: Path, target: str) -> Server:
+    """Start one of the REFERENCE_TARGETS (the bare central systems or the framework-free one)."""
     port = free_port()
-    suffix = "-sync" if sync_validation else ""
-    lag_file = workdir / f"lag-bare{suffix}.jsonl"
-    log = workdir / f"bare{suffix}.out"
+    lag_file = workdir / f"lag-{target}.jsonl"
+    log = workdir / f"{target}.out"
+    mode = "free" if target == "free" else "bare"
     cmd = [
         sys.executable,
         "-m",
         "simulator.bench",
-        "bare",
+        mode,
         "--port",
         str(port),
         "--lag-file",
         str(lag_file),
     ]
-    if sync_validation:
+    if target == "bare-sync":
         cmd.append("--sync-validation")
     proc = subprocess.Popen(
         cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
     )
-    name = "bare ocpp" + (" (in-thread validation)" if sync_validation else "")
-    server = Server(name, proc, port, lag_file, log)
+    server = Server(REFERENCE_TARGETS[target], proc, port, lag_file, log)
     try:
         wait_port(port, proc, 60)
     except Exception:
@@ -944,7 +958,9 @@ def report(
             cells[0] += f" ({(h or {}).get('errors', 0)}/{(b or {}).get('errors', 0)} errors)"
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
-    for key, result in (("HA", ha), ("bare", bare)):
+    if cpu := cpu_lines(results):
+        out += [*cpu, ""]
+    for key, result in (("HA", ha), ("bare", bare), ("free", results.get("free"))):
         if result and result.get("connected"):
             delta = result["rss_connected_kib"] - result["rss_baseline_kib"]
             objects = ""
@@ -997,7 +1013,7 @@ def write_report(block: str, path: Path, markers: tuple[str, str] = (BEGIN, END)
 
 
 def orchestrate(args: argparse.Namespace) -> int:
-    """Run the plan against HA and the bare central system; report."""
+    """Run the plan against HA and the central systems without it; report."""
     if args.quick:
         args.warmup, args.measure, args.max_measure, args.settle = 1.5, 5, 6, 0.5
     info = machine()
@@ -1012,7 +1028,7 @@ def orchestrate(args: argparse.Namespace) -> int:
     client_timeout = plan_seconds + 600
     results: dict[str, Any] = {"extra": []}
     workdir = Path(tempfile.mkdtemp(prefix="ocpp-bench-"))
-    targets = [t for t in ("ha", "bare", "bare-sync") if t in args.targets]
+    targets = [t for t in ("ha", *REFERENCE_TARGETS) if t in args.targets]
     try:
         for target in targets:
             print(f"{target}: starting")
@@ -1021,7 +1037,7 @@ def orchestrate(args: argparse.Namespace) -> int:
                 server = start_ha(workdir, args.stalls, args.integration)
                 time.sleep(3 if args.quick else 5)  # HA keeps loading after the port is bound
             else:
-                server = start_bare(workdir, target == "bare-sync")
+                server = start_reference(workdir, target)
                 time.sleep(1)
             print(
                 f"{target}: listening after {time.monotonic() - started:.1f} s (pid {server.proc.pid})"
@@ -1043,8 +1059,7 @@ def orchestrate(args: argparse.Namespace) -> int:
                     f"bare ocpp with in-thread validation (ASYNC_VALIDATION off): "
                     f"{best['msgs_per_s']:.0f} msg/s at max throughput, p99 {best['p99_ms']:.0f} ms."
                 )
-            else:
-                results[target] = result
+            results[target] = result
             if spy is not None and (workdir / "ha-profile.txt").exists():
                 summary = summarize_profile(workdir / "ha-profile.txt")
                 Path(args.profile).write_text(summary)
@@ -1065,6 +1080,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     if ha and bare:
         h, b = ha["phases"][-1], bare["phases"][-1]
         print(f"max throughput HA/bare: {h['msgs_per_s'] / b['msgs_per_s']:.2f}")
+    for line in cpu_summary(results):
+        print(line)
     return 0
 
 
@@ -1085,17 +1102,18 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         args = parser.parse_args(argv[1:])
         args.mode = "client"
         return args
-    if argv and argv[0] == "bare":
-        parser = argparse.ArgumentParser(prog="simulator.bench bare")
+    if argv and argv[0] in ("bare", "free"):
+        parser = argparse.ArgumentParser(prog=f"simulator.bench {argv[0]}")
         parser.add_argument("--port", type=int, required=True)
         parser.add_argument("--lag-file", required=True)
-        parser.add_argument("--sync-validation", action="store_true")
+        if argv[0] == "bare":
+            parser.add_argument("--sync-validation", action="store_true")
         args = parser.parse_args(argv[1:])
-        args.mode = "bare"
+        args.mode = argv[0]
         return args
     parser = argparse.ArgumentParser(
         prog="scripts/bench",
-        description="Benchmark ocpp_central in a real Home Assistant against a bare ocpp central system.",
+        description="Benchmark ocpp_central in a real Home Assistant against central systems without it.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
@@ -1122,8 +1140,9 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=2, help="pause after connecting chargers")
     parser.add_argument(
         "--targets",
-        default="ha,bare",
-        help="comma-separated: ha, bare, bare-sync (bare with the library's in-thread validation)",
+        default="ha,bare,free",
+        help="comma-separated: ha, bare, bare-sync (bare with the library's in-thread "
+        "validation), free (websockets + json + fastjsonschema, no framework)",
     )
     parser.add_argument(
         "--integration",
@@ -1157,6 +1176,8 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.phases = [int(n) for n in args.phases.split(",")]
     args.targets = args.targets.split(",")
+    if unknown := set(args.targets) - {"ha", *REFERENCE_TARGETS}:
+        parser.error(f"--targets: unknown {', '.join(sorted(unknown))}")
     if not all(1 <= n <= 1000 for n in args.phases) or args.phases != sorted(args.phases):
         parser.error("--phases: increasing charger counts, 1..1000")
     args.mode = "orchestrate"
@@ -1176,6 +1197,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 0
     if args.mode == "bare":
         asyncio.run(bare_main(args))
+        return 0
+    if args.mode == "free":
+        from .bench_free import free_main  # only this process needs fastjsonschema
+
+        asyncio.run(free_main(args))
         return 0
     if args.ledger:
         from .bench_ledger import run  # only this mode needs the core: imported here
